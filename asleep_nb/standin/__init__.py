@@ -1,0 +1,32 @@
+"""A local stand-in of the Asleep API, its data folders, and a pytest plugin.
+
+:func:`serve` starts a real HTTP server on ``127.0.0.1`` that answers like the
+Asleep API (Get Session v3, List Sessions, Get User, Average Stats) from a
+folder of stored payloads (:mod:`asleep_nb.standin.store`). Notebooks, widgets
+and tests then run offline exactly as they would against the real service.
+
+Examples
+--------
+>>> from asleep_nb.standin import serve
+>>> from asleep_nb import Client
+>>> with serve() as srv:  # doctest: +SKIP
+...     client = Client(api_key=srv.api_key, base_url=srv.url)
+...     client.get_user("G-20250115025029-vLErWBfQNtnfvgDccFOQ").user_id
+'G-20250115025029-vLErWBfQNtnfvgDccFOQ'
+"""
+
+from __future__ import annotations
+
+from .server import StandinAPI, StandinServer, demo_data_dir, serve
+from .store import StandinStore, load, write_session, write_user
+
+__all__ = [
+    "serve",
+    "StandinServer",
+    "StandinAPI",
+    "demo_data_dir",
+    "StandinStore",
+    "load",
+    "write_session",
+    "write_user",
+]

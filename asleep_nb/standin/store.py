@@ -1,0 +1,430 @@
+"""The data folder served by the stand-in API: layout, writing and loading.
+
+A data folder holds stored payloads, all timestamps in UTC::
+
+    <dir>/sessions/<session_id>.json   the webhook ``data`` object: the Get Session
+                                       ``result`` (in UTC) plus ``"user_id"``
+    <dir>/users/<user_id>.json         the Get User ``result``
+    <dir>/manifest.csv                 optional; one row per user (``user_id``, ``group``, ...)
+
+:func:`write_session` and :func:`write_user` check a payload and write it in
+that layout (converting any timestamp to UTC); :func:`load` reads a whole
+folder into a :class:`StandinStore`, the in-memory index the server answers
+from.
+
+Examples
+--------
+>>> import json, tempfile
+>>> from asleep_nb.standin import store
+>>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
+>>> folder = tempfile.mkdtemp()
+>>> store.write_session(folder, body["data"])  # doctest: +SKIP
+>>> store.load(folder).sessions["20250115025029_fvivn"].user_id  # doctest: +SKIP
+'G-20250115025029-vLErWBfQNtnfvgDccFOQ'
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..errors import PayloadError
+from ..schema import STAT_FIELDS
+
+__all__ = [
+    "SESSION_ID_PATTERN",
+    "USER_ID_PATTERN",
+    "is_session_id",
+    "is_user_id",
+    "StoredSession",
+    "StandinStore",
+    "write_session",
+    "write_user",
+    "load",
+    "dumps",
+]
+
+#: Inferred session id format: 14 digits of the UTC creation time, ``_``, 5 of ``[a-z0-9]``.
+SESSION_ID_PATTERN = re.compile(r"[0-9]{14}_[a-z0-9]{5}")
+#: Inferred user id format: ``G-``, 14 digits, ``-``, 20 ASCII letters.
+USER_ID_PATTERN = re.compile(r"G-[0-9]{14}-[A-Za-z]{20}")
+
+#: Keys of ``result.session`` holding timestamps.
+SESSION_TIME_KEYS = ("start_time", "end_time", "unexpected_end_time")
+#: Keys of ``result.stat`` holding one timestamp, and holding a list of them.
+STAT_TIME_KEYS = tuple(n for n, f in STAT_FIELDS.items() if f.kind == "time")
+STAT_TIME_LIST_KEYS = tuple(n for n, f in STAT_FIELDS.items() if f.kind == "time_list")
+#: Keys of a Get User ``last_session_info`` holding timestamps.
+USER_TIME_KEYS = ("start_time", "end_time", "unexpected_end_time")
+
+
+def is_session_id(text: object) -> bool:
+    """Whether ``text`` has the inferred session id format.
+
+    Examples
+    --------
+    >>> is_session_id("20250115025029_fvivn"), is_session_id("20230608020315_hz82")
+    (True, False)
+    """
+    return isinstance(text, str) and SESSION_ID_PATTERN.fullmatch(text) is not None
+
+
+def is_user_id(text: object) -> bool:
+    """Whether ``text`` has the inferred user id format.
+
+    Examples
+    --------
+    >>> is_user_id("G-20250115025029-vLErWBfQNtnfvgDccFOQ"), is_user_id("G-1-abc")
+    (True, False)
+    """
+    return isinstance(text, str) and USER_ID_PATTERN.fullmatch(text) is not None
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact UTF-8 JSON, the form the server sends and the store writes.
+
+    Examples
+    --------
+    >>> dumps({"detail": "OK"})
+    b'{"detail":"OK"}'
+    """
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _parse_time(value: object, where: str) -> datetime:
+    if not isinstance(value, str):
+        raise PayloadError(where, f"expected an ISO 8601 timestamp, got {value!r}")
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise PayloadError(where, f"not an ISO 8601 timestamp: {value!r}") from None
+    if dt.tzinfo is None:
+        raise PayloadError(where, f"timestamp {value!r} has no UTC offset")
+    return dt
+
+
+def convert_time(value: str | None, zone: ZoneInfo | None) -> str | None:
+    """Express an ISO timestamp in ``zone`` (UTC when ``None``), whole seconds.
+
+    ``None`` stays ``None``.
+
+    Examples
+    --------
+    >>> from zoneinfo import ZoneInfo
+    >>> convert_time("2025-03-30T00:30:00+00:00", ZoneInfo("Europe/Paris"))
+    '2025-03-30T01:30:00+01:00'
+    >>> convert_time("2025-03-30T01:30:00+00:00", ZoneInfo("Europe/Paris"))
+    '2025-03-30T03:30:00+02:00'
+    """
+    if value is None:
+        return None
+    dt = _parse_time(value, "timestamp")
+    return dt.astimezone(zone or UTC).isoformat(timespec="seconds")
+
+
+def _convert_mapping(
+    obj: Mapping[str, Any] | None, keys: tuple[str, ...], zone: ZoneInfo | None, where: str
+) -> dict[str, Any] | None:
+    if obj is None:
+        return None
+    if not isinstance(obj, Mapping):
+        raise PayloadError(where, f"expected an object or null, got {type(obj).__name__}")
+    out = dict(obj)
+    for key in keys:
+        if out.get(key) is not None:
+            _parse_time(out[key], f"{where}.{key}")
+            out[key] = convert_time(out[key], zone)
+    return out
+
+
+def session_result_in_zone(result: Mapping[str, Any], zone_name: str) -> dict[str, Any]:
+    """A Get Session ``result`` with every timestamp expressed in ``zone_name``.
+
+    Converts ``session.start_time``, ``end_time``, ``unexpected_end_time``, the
+    stat's ``sleep_time``, ``wake_time`` and each ``sleep_cycle_time`` entry, and
+    sets ``timezone``. Other values are shared with ``result``, not copied.
+
+    Examples
+    --------
+    >>> r = {"timezone": "UTC", "session": {"start_time": "2025-01-14T23:30:00+00:00"}, "stat": None}
+    >>> session_result_in_zone(r, "Asia/Seoul")["session"]["start_time"]
+    '2025-01-15T08:30:00+09:00'
+    """
+    zone = None if zone_name == "UTC" else ZoneInfo(zone_name)
+    out = dict(result)
+    out["timezone"] = zone_name
+    out["session"] = _convert_mapping(result.get("session"), SESSION_TIME_KEYS, zone, "result.session")
+    stat = _convert_mapping(result.get("stat"), STAT_TIME_KEYS, zone, "result.stat")
+    if stat is not None:
+        for key in STAT_TIME_LIST_KEYS:
+            if isinstance(stat.get(key), list):
+                stat[key] = [convert_time(t, zone) for t in stat[key]]
+    out["stat"] = stat
+    return out
+
+
+def user_in_zone(user: Mapping[str, Any], zone_name: str) -> dict[str, Any]:
+    """A Get User ``result`` with ``last_session_info`` times expressed in ``zone_name``.
+
+    Examples
+    --------
+    >>> u = {"user_id": "x", "last_session_info": {"start_time": "2025-01-15T02:50:29+00:00"}}
+    >>> user_in_zone(u, "Asia/Seoul")["last_session_info"]["start_time"]
+    '2025-01-15T11:50:29+09:00'
+    """
+    zone = None if zone_name == "UTC" else ZoneInfo(zone_name)
+    out = dict(user)
+    out["last_session_info"] = _convert_mapping(
+        user.get("last_session_info"), USER_TIME_KEYS, zone, "result.last_session_info"
+    )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """One stored session, ready to serve.
+
+    Attributes
+    ----------
+    id, user_id
+        The session's and its owner's ids.
+    start
+        ``session.start_time`` as an aware UTC ``datetime``.
+    result
+        The Get Session ``result`` in UTC (the stored data without ``user_id``).
+    utc_body
+        The serialized success response for ``timezone: UTC``, computed once.
+    """
+
+    id: str
+    user_id: str
+    start: datetime
+    result: dict[str, Any]
+    utc_body: bytes
+
+    def local_start_date(self, zone: ZoneInfo | None) -> date:
+        """The calendar date of the session start in ``zone`` (UTC when ``None``)."""
+        return self.start.astimezone(zone or UTC).date()
+
+    def summary(self, zone_name: str) -> dict[str, Any]:
+        """The List Sessions item of this session, times in ``zone_name``.
+
+        ``time_in_bed`` is ``end - start`` in seconds (``None`` while OPEN);
+        ``last_received_seq_num`` is inferred as one upload per epoch: the
+        number of stored epochs minus one (``0`` with no epochs).
+        """
+        zone = None if zone_name == "UTC" else ZoneInfo(zone_name)
+        session = self.result["session"]
+        end = session.get("end_time")
+        stages = session.get("sleep_stages") or []
+        time_in_bed = None
+        if end is not None:
+            time_in_bed = int((_parse_time(end, "end_time") - self.start).total_seconds())
+        return {
+            "session_id": self.id,
+            "state": session.get("state"),
+            "session_start_time": convert_time(session["start_time"], zone),
+            "session_end_time": convert_time(end, zone),
+            "created_timezone": session.get("created_timezone"),
+            "unexpected_end_time": convert_time(session.get("unexpected_end_time"), zone),
+            "last_received_seq_num": max(len(stages) - 1, 0),
+            "time_in_bed": time_in_bed,
+        }
+
+
+@dataclass(slots=True)
+class StandinStore:
+    """The in-memory index of a data folder (see :func:`load`).
+
+    Attributes
+    ----------
+    data_dir
+        The folder it was loaded from.
+    sessions
+        Session id -> :class:`StoredSession`.
+    by_user
+        User id -> that user's sessions sorted by start time (then id).
+    users
+        User id -> the stored Get User ``result`` (UTC).
+    manifest
+        Rows of ``manifest.csv`` as dicts (empty when there is none).
+    """
+
+    data_dir: Path
+    sessions: dict[str, StoredSession] = field(default_factory=dict)
+    by_user: dict[str, list[StoredSession]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    manifest: list[dict[str, str]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"StandinStore({str(self.data_dir)!r}, users={len(self.users)}, sessions={len(self.sessions)})"
+
+
+def _normalize_session(data: Mapping[str, Any], where: str) -> tuple[str, str, dict[str, Any]]:
+    """Check a webhook ``data`` object; return (session id, user id, result in UTC)."""
+    if not isinstance(data, Mapping):
+        raise PayloadError(where, f"expected a JSON object, got {type(data).__name__}")
+    if "event" in data and "data" in data:
+        raise PayloadError(where, "got a whole webhook body; pass its 'data' object")
+    user_id = data.get("user_id")
+    if not is_user_id(user_id):
+        raise PayloadError(f"{where}.user_id", f"not a user id in the inferred format: {user_id!r}")
+    session = data.get("session")
+    if not isinstance(session, Mapping):
+        raise PayloadError(f"{where}.session", "missing or not an object")
+    session_id = session.get("id")
+    if not is_session_id(session_id):
+        raise PayloadError(f"{where}.session.id", f"not a session id in the inferred format: {session_id!r}")
+    _parse_time(session.get("start_time"), f"{where}.session.start_time")
+    for key in ("peculiarities", "stat", "missing_data_ratio"):
+        if key not in data:
+            raise PayloadError(f"{where}.{key}", "missing")
+    result = {k: v for k, v in data.items() if k != "user_id"}
+    result.setdefault("timezone", "UTC")
+    return session_id, user_id, session_result_in_zone(result, "UTC")
+
+
+def _write_json(path: Path, obj: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_bytes(dumps(obj) + b"\n")
+    tmp.replace(path)
+    return path
+
+
+def write_session(data_dir: str | Path, data: Mapping[str, Any]) -> Path:
+    """Write one session (a webhook ``data`` object) into a data folder.
+
+    Timestamps are converted to UTC and ``timezone`` set to ``"UTC"``, so the
+    stored file is what Get Session returns for ``timezone: UTC``.
+
+    Parameters
+    ----------
+    data_dir
+        The data folder (created if needed).
+    data
+        The Get Session ``result`` plus ``"user_id"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written, ``<data_dir>/sessions/<session_id>.json``.
+
+    Raises
+    ------
+    PayloadError
+        When an id is not in the inferred format, a timestamp has no offset,
+        or a required key is missing.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
+    >>> write_session(tempfile.mkdtemp(), body["data"]).name  # doctest: +SKIP
+    '20250115025029_fvivn.json'
+    """
+    session_id, user_id, result = _normalize_session(data, "data")
+    return _write_json(Path(data_dir) / "sessions" / f"{session_id}.json", {**result, "user_id": user_id})
+
+
+def _normalize_user(user: Mapping[str, Any], where: str) -> dict[str, Any]:
+    if not isinstance(user, Mapping):
+        raise PayloadError(where, f"expected a JSON object, got {type(user).__name__}")
+    user_id = user.get("user_id")
+    if not is_user_id(user_id):
+        raise PayloadError(f"{where}.user_id", f"not a user id in the inferred format: {user_id!r}")
+    return user_in_zone(user, "UTC")
+
+
+def write_user(data_dir: str | Path, user: Mapping[str, Any]) -> Path:
+    """Write one Get User ``result`` into a data folder (times converted to UTC).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written, ``<data_dir>/users/<user_id>.json``.
+
+    Raises
+    ------
+    PayloadError
+        When ``user_id`` is not in the inferred format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> user = {"user_id": "G-20250115025029-vLErWBfQNtnfvgDccFOQ", "to_be_deleted": False,
+    ...         "last_session_info": None, "metadata": None}
+    >>> write_user(tempfile.mkdtemp(), user).name
+    'G-20250115025029-vLErWBfQNtnfvgDccFOQ.json'
+    """
+    normalized = _normalize_user(user, "user")
+    return _write_json(Path(data_dir) / "users" / f"{normalized['user_id']}.json", normalized)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except json.JSONDecodeError as exc:
+        raise PayloadError(str(path), f"not valid JSON: {exc}") from None
+
+
+def load(data_dir: str | Path) -> StandinStore:
+    """Read a whole data folder into memory.
+
+    Parameters
+    ----------
+    data_dir
+        A folder in the layout described in this module.
+
+    Returns
+    -------
+    StandinStore
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``data_dir`` does not exist.
+    PayloadError
+        When a file is not valid JSON, breaks the contract, or is named after
+        another id than the one it holds.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_user(folder, {"user_id": "G-20250115025029-vLErWBfQNtnfvgDccFOQ"})
+    >>> load(folder)  # doctest: +ELLIPSIS
+    StandinStore('...', users=1, sessions=0)
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"stand-in data folder {str(root)!r} does not exist")
+    index = StandinStore(data_dir=root)
+    for path in sorted((root / "sessions").glob("*.json")):
+        session_id, user_id, result = _normalize_session(_read_json(path), str(path))
+        if path.stem != session_id:
+            raise PayloadError(str(path), f"file named {path.stem!r} holds session {session_id!r}")
+        start = _parse_time(result["session"]["start_time"], f"{path}: session.start_time").astimezone(UTC)
+        body = dumps({"detail": "OK", "result": result})
+        index.sessions[session_id] = StoredSession(session_id, user_id, start, result, body)
+    for path in sorted((root / "users").glob("*.json")):
+        user = _normalize_user(_read_json(path), str(path))
+        if path.stem != user["user_id"]:
+            raise PayloadError(str(path), f"file named {path.stem!r} holds user {user['user_id']!r}")
+        index.users[user["user_id"]] = user
+    for stored in index.sessions.values():
+        index.by_user.setdefault(stored.user_id, []).append(stored)
+    for sessions in index.by_user.values():
+        sessions.sort(key=lambda s: (s.start, s.id))
+    manifest = root / "manifest.csv"
+    if manifest.is_file():
+        with manifest.open(newline="", encoding="utf-8") as fh:
+            index.manifest = list(csv.DictReader(fh))
+    return index
