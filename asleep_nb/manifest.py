@@ -1,0 +1,242 @@
+"""Cohort manifests: which sessions of which users, in which group.
+
+A manifest is a CSV file or a :class:`pandas.DataFrame`, one row per
+request, with the columns
+
+========== ======== ==========================================================
+column     required meaning
+========== ======== ==========================================================
+user_id    yes      the session owner (``G-...``)
+group      yes      study group label (any non-empty text)
+session_id no       one session; leave empty to take every session of the user
+date_gte   no       ``YYYY-MM-DD``: first local start date (only without session_id)
+date_lte   no       ``YYYY-MM-DD``: last local start date, inclusive (idem)
+timezone   no       IANA zone the user's sessions are fetched in (default UTC)
+========== ======== ==========================================================
+
+Empty cells mean "not given". Any other column is an error (a misspelt
+``sesion_id`` must not silently mean "all sessions").
+
+Examples
+--------
+>>> import pandas as pd
+>>> from asleep_nb.manifest import read_manifest
+>>> table = read_manifest(pd.DataFrame({"user_id": ["G-1"], "group": ["control"]}))
+>>> table.loc[0, "session_id"], table.loc[0, "timezone"]
+('', '')
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from .errors import AsleepError, InvalidTimezone
+from .timezones import validate_timezone
+
+__all__ = ["ManifestError", "SessionRequest", "MANIFEST_COLUMNS", "read_manifest", "expand_manifest"]
+
+#: Every column a manifest may have; the first two are required.
+MANIFEST_COLUMNS: tuple[str, ...] = ("user_id", "group", "session_id", "date_gte", "date_lte", "timezone")
+_REQUIRED = ("user_id", "group")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ManifestError(AsleepError, ValueError):
+    """A cohort manifest with a missing, unknown or malformed column or value."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRequest:
+    """One session to fetch for a cohort.
+
+    Parameters
+    ----------
+    session_id, user_id
+        The session and its owner.
+    timezone
+        IANA zone to ask the server for.
+    group
+        The study group of the session.
+    """
+
+    session_id: str
+    user_id: str
+    timezone: str
+    group: str
+
+
+def read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFrame:
+    """Read and validate a manifest; return it with every column, as text.
+
+    Parameters
+    ----------
+    manifest
+        A CSV path or a DataFrame (see the module docstring for columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`MANIFEST_COLUMNS` in that order, all ``str``, ``""``
+        for not given; a fresh 0..n-1 index.
+
+    Raises
+    ------
+    ManifestError
+        Naming the row (1-based, as in a spreadsheet without header) and the
+        column of the first problem: missing required column, unknown column,
+        empty ``user_id``/``group``, a malformed date, ``date_gte`` after
+        ``date_lte``, dates together with a ``session_id``, an unknown time
+        zone, or the same session twice.
+
+    Examples
+    --------
+    >>> read_manifest(pd.DataFrame({"user_id": ["G-1"]}))
+    Traceback (most recent call last):
+    ...
+    asleep_nb.manifest.ManifestError: manifest is missing the required column 'group'
+    """
+    if isinstance(manifest, pd.DataFrame):
+        frame = manifest.copy()
+    elif isinstance(manifest, (str, os.PathLike)):
+        try:
+            frame = pd.read_csv(manifest, dtype=str, keep_default_na=False, skipinitialspace=True)
+        except FileNotFoundError:
+            raise ManifestError(f"manifest file not found: {os.fspath(manifest)!r}") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise ManifestError(f"cannot read manifest {os.fspath(manifest)!r} as CSV: {exc}") from None
+    else:
+        raise TypeError(f"manifest must be a CSV path or a pandas DataFrame, got {type(manifest).__name__}")
+
+    frame.columns = [str(c).strip() for c in frame.columns]
+    unknown = [c for c in frame.columns if c not in MANIFEST_COLUMNS]
+    if unknown:
+        hints = []
+        for col in unknown:
+            close = difflib.get_close_matches(col, MANIFEST_COLUMNS, n=1)
+            hints.append(f"{col!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ManifestError(
+            f"manifest has unknown column(s) {', '.join(hints)}; allowed: {', '.join(MANIFEST_COLUMNS)}"
+        )
+    for col in _REQUIRED:
+        if col not in frame.columns:
+            raise ManifestError(f"manifest is missing the required column {col!r}")
+    if len(frame) == 0:
+        raise ManifestError("manifest has no rows")
+
+    table = pd.DataFrame(
+        {col: _text_column(frame[col]) if col in frame else [""] * len(frame) for col in MANIFEST_COLUMNS}
+    )
+    seen: dict[tuple[str, str], int] = {}
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        _check_row(i, row._asdict())
+        if row.session_id:
+            key = (row.user_id, row.session_id)
+            if key in seen:
+                raise ManifestError(
+                    f"row {i}: session {row.session_id!r} is already listed in row {seen[key]}"
+                )
+            seen[key] = i
+    return table
+
+
+def _text_column(values: Iterable[Any]) -> list[str]:
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT:
+            out.append("")
+        elif isinstance(v, (date, pd.Timestamp)):
+            out.append(v.strftime("%Y-%m-%d"))
+        else:
+            out.append(str(v).strip())
+    return out
+
+
+def _check_row(i: int, row: dict[str, str]) -> None:
+    for col in _REQUIRED:
+        if not row[col]:
+            raise ManifestError(f"row {i}: {col} is empty")
+    dates = {}
+    for col in ("date_gte", "date_lte"):
+        text = row[col]
+        if not text:
+            continue
+        if row["session_id"]:
+            raise ManifestError(
+                f"row {i}: give either a session_id or a date range, not both "
+                f"(session_id={row['session_id']!r}, {col}={text!r})"
+            )
+        try:
+            if not _DATE.match(text):
+                raise ValueError
+            dates[col] = date.fromisoformat(text)
+        except ValueError:
+            raise ManifestError(f"row {i}: {col} {text!r} is not a date YYYY-MM-DD") from None
+    if len(dates) == 2 and dates["date_gte"] > dates["date_lte"]:
+        raise ManifestError(f"row {i}: date_gte {row['date_gte']!r} is after date_lte {row['date_lte']!r}")
+    if row["timezone"]:
+        try:
+            validate_timezone(row["timezone"])
+        except InvalidTimezone:
+            raise ManifestError(f"row {i}: timezone {row['timezone']!r} is not an IANA zone name") from None
+
+
+def expand_manifest(client: Any, table: pd.DataFrame, *, timezone: str | None = None) -> list[SessionRequest]:
+    """Turn a validated manifest into one :class:`SessionRequest` per session.
+
+    Rows without ``session_id`` are expanded with ``client.list_sessions``
+    (every session of the user whose local start date is in
+    ``[date_gte, date_lte]``, oldest first).
+
+    Parameters
+    ----------
+    client
+        An :class:`asleep_nb.Client` (anything with ``list_sessions``).
+    table
+        The output of :func:`read_manifest`.
+    timezone
+        One IANA zone for every request; ``None`` takes each row's
+        ``timezone`` column, and ``"UTC"`` where that is empty.
+
+    Raises
+    ------
+    ManifestError
+        When two rows yield the same session (e.g. overlapping date ranges).
+
+    Examples
+    --------
+    >>> requests = expand_manifest(client, read_manifest("cohort.csv"))  # doctest: +SKIP
+    """
+    if timezone is not None:
+        validate_timezone(timezone)
+    requests: list[SessionRequest] = []
+    first_row: dict[str, int] = {}
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        zone = timezone or row.timezone or "UTC"
+        if row.session_id:
+            ids = [row.session_id]
+        else:
+            summaries = client.list_sessions(
+                row.user_id,
+                date_gte=row.date_gte or None,
+                date_lte=row.date_lte or None,
+                order_by="ASC",
+                timezone=zone,
+            )
+            ids = [s.session_id for s in summaries]
+        for session_id in ids:
+            if session_id in first_row:
+                raise ManifestError(
+                    f"row {i}: session {session_id!r} of user {row.user_id!r} is also "
+                    f"selected by row {first_row[session_id]}"
+                )
+            first_row[session_id] = i
+            requests.append(SessionRequest(session_id, row.user_id, zone, row.group))
+    return requests
