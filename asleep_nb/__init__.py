@@ -22,6 +22,11 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     "Client": "asleep_nb.client",
+    "SessionResult": "asleep_nb.records",
+    "SessionSummary": "asleep_nb.records",
+    "SessionState": "asleep_nb.records",
+    "Peculiarity": "asleep_nb.records",
+    "ManifestError": "asleep_nb.manifest",
     "connect": "asleep_nb.connect",
     "to_dataset": "asleep_nb.dataset",
     "load_session": "asleep_nb.dataset",
@@ -33,16 +38,18 @@ _EXPORTS: dict[str, str] = {
     "SessionExplorer": "asleep_nb.widgets",
     "CohortExplorer": "asleep_nb.widgets",
 }
-_SUBMODULES = ("errors", "records", "schema", "stats", "plot", "standin", "timezones")
+_SUBMODULES = ("errors", "records", "schema", "stats", "plot", "standin", "timezones", "manifest", "report")
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import errors, plot, records, schema, standin, stats, timezones  # noqa: F401
+    from . import errors, manifest, plot, records, report, schema, standin, stats, timezones  # noqa: F401
     from .client import Client  # noqa: F401
     from .cohort import load_cohort, stats_table, to_cohort  # noqa: F401
     from .connect import connect  # noqa: F401
     from .dataset import load_session, to_dataset  # noqa: F401
+    from .manifest import ManifestError  # noqa: F401
+    from .records import Peculiarity, SessionResult, SessionState, SessionSummary  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
