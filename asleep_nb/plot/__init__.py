@@ -1,0 +1,40 @@
+"""Figures of nights and cohorts, ready for a paper.
+
+Every function takes ``ax=None`` (or ``fig=None`` for multi-panel figures),
+returns what it drew on, applies its style inside ``plt.rc_context`` and
+never changes global matplotlib state. Stages have one colour-blind-safe
+colour (Okabe-Ito) in every figure; see :mod:`asleep_nb.plot._style`.
+
+- :func:`hypnogram`: one night against local clock time (DST-correct);
+- :func:`nights`: many nights of one user stacked by date (sleep diary);
+- :func:`stage_distribution`, :func:`metric`, :func:`hypnodensity`,
+  :func:`transition_matrix`: cohort comparisons grouped by any per-session
+  coordinate (default ``"group"``);
+- :func:`compare_groups`: the numbers behind :func:`metric` (bootstrap CIs).
+
+Examples
+--------
+>>> import asleep_nb.plot as ap
+>>> ax = ap.hypnogram(ds)  # doctest: +SKIP
+>>> ap.compare_groups(asleep_nb.stats_table(cohort), "time_in_sleep")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from ._style import STAGE_COLORS, STAGE_LABELS
+from .cohort import hypnodensity, metric, stage_distribution, transition_matrix
+from .compare import compare_groups
+from .hypnogram import hypnogram
+from .nights import nights
+
+__all__ = [
+    "STAGE_COLORS",
+    "STAGE_LABELS",
+    "compare_groups",
+    "hypnodensity",
+    "hypnogram",
+    "metric",
+    "nights",
+    "stage_distribution",
+    "transition_matrix",
+]

@@ -1,0 +1,173 @@
+"""The numbers behind :func:`asleep_nb.plot.metric`: group means with bootstrap CIs.
+
+Nights are aggregated within users first (each user's mean over their
+nights), so a user with many nights weighs no more than one with few. The
+group mean is the mean of user means; its 95 % confidence interval is a
+percentile bootstrap that resamples *users* with replacement within each
+group. The difference between two groups is bootstrapped from the two
+independent resamples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..schema import STAT_FIELDS
+from ._data import stats_frame
+
+__all__ = ["compare_groups", "user_means", "metric_values"]
+
+
+def metric_values(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The ``value`` column as ``float``: seconds, ratios, counts, or local clock hours.
+
+    Stat times (``sleep_time``, ``wake_time``) become local clock hours
+    anchored at noon (12 to 36), so bedtimes either side of midnight average
+    correctly: 23:30 is 23.5 and 00:30 is 24.5.
+    """
+    field = STAT_FIELDS.get(name)
+    kind = field.kind if field is not None else None
+    values = frame["value"]
+    if kind in ("text", "time_list"):
+        raise TypeError(f"{name!r} is a {kind} field and cannot be averaged")
+    if kind == "time" or pd.api.types.is_datetime64_any_dtype(values.dtype) or values.dtype == object:
+        zones = frame["timezone"] if "timezone" in frame else pd.Series("UTC", index=frame.index)
+        local = [_local(v, z) for v, z in zip(values, zones, strict=True)]
+        hours = np.array(
+            [np.nan if pd.isna(t) else t.hour + t.minute / 60 + t.second / 3600 for t in local],
+            dtype=float,
+        )
+        return pd.Series(np.where(hours < 12, hours + 24, hours), index=frame.index)
+    return pd.Series(pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan), index=frame.index)
+
+
+def _local(value: object, zone: str) -> pd.Timestamp:
+    """A stat time in its local zone (UTC-naive values are taken as UTC)."""
+    if pd.isna(value):
+        return pd.NaT
+    t = pd.Timestamp(value)
+    return t.tz_localize("UTC").tz_convert(zone) if t.tzinfo is None else t
+
+
+def user_means(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Mean and night count of each user within each group (rows with missing values dropped)."""
+    clean = frame.dropna(subset=["value"])
+    return (
+        clean.groupby([by, "user_id"], sort=True, observed=True)["value"].agg(["mean", "count"]).reset_index()
+    )
+
+
+def _boot_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    idx = rng.integers(0, values.size, size=(n_boot, values.size))
+    return values[idx].mean(axis=1)
+
+
+def compare_groups(
+    stats: object,
+    name: str,
+    by: str = "group",
+    groups: Sequence[str] | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """Group means of a stat with bootstrap confidence intervals, users as the unit.
+
+    Parameters
+    ----------
+    stats
+        A :func:`asleep_nb.stats_table` DataFrame (columns ``user_id``, ``by``
+        and ``name``) or a cohort Dataset holding ``name`` along ``session``.
+    name
+        The stat to compare, e.g. ``"time_in_sleep"``. Durations stay in
+        seconds, ratios in [0, 1]; stat times become local clock hours
+        anchored at noon (23:30 is 23.5, 00:30 is 24.5).
+    by
+        Per-session column / coordinate defining the groups.
+    groups
+        Groups to keep, in this order; default: all, sorted.
+    n_boot
+        Bootstrap resamples (at least 100).
+    seed
+        Seed of the resampling, for reproducible intervals.
+    ci
+        Confidence level of the percentile intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group, columns ``n_users``, ``n_nights``, ``mean`` (mean
+        of user means), ``ci_low``, ``ci_high``. With exactly two groups a
+        last row ``"<second> - <first>"`` holds the difference of means and
+        its interval (``n_users``/``n_nights`` are the totals). A group with
+        a single user gets a ``NaN`` interval. ``attrs`` record ``name``,
+        ``units``, ``ci``, ``n_boot`` and ``seed``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"user_id": ["a", "a", "b", "c", "d"],
+    ...                       "group": ["x", "x", "x", "y", "y"],
+    ...                       "time_in_sleep": [25200.0, 27000, 24000, 21600, 22000]})
+    >>> out = compare_groups(table, "time_in_sleep")
+    >>> int(out.loc["x", "n_users"]), int(out.loc["x", "n_nights"]), float(out.loc["x", "mean"])
+    (2, 3, 25050.0)
+    >>> out.index.tolist()
+    ['x', 'y', 'y - x']
+    """
+    if n_boot < 100:
+        raise ValueError(f"n_boot must be at least 100, got {n_boot}")
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must lie strictly between 0 and 1, got {ci}")
+    frame = stats_frame(stats, name, by)
+    if isinstance(stats, pd.DataFrame) and "timezone" in stats.columns:
+        frame["timezone"] = stats["timezone"].to_numpy()
+    elif hasattr(stats, "variables") and "timezone" in stats.variables:
+        frame["timezone"] = np.asarray(stats["timezone"].values)
+    frame["value"] = metric_values(frame, name)
+    per_user = user_means(frame, by)
+    present = sorted(per_user[by].unique().tolist(), key=str)
+    if groups is None:
+        groups = present
+    missing = [g for g in groups if g not in present]
+    if missing:
+        raise KeyError(f"no non-missing {name!r} for group(s) {missing}; groups with data: {present}")
+    rng = np.random.default_rng(seed)
+    alpha = (1 - ci) / 2
+    rows, boots = {}, {}
+    for g in groups:  # a handful of groups; users are vectorised
+        sub = per_user[per_user[by] == g]
+        values = sub["mean"].to_numpy(dtype=float)
+        boot = _boot_means(values, n_boot, rng)
+        boots[g] = boot
+        low, high = (np.nan, np.nan) if values.size < 2 else np.quantile(boot, [alpha, 1 - alpha])
+        rows[g] = {
+            "n_users": int(values.size),
+            "n_nights": int(sub["count"].sum()),
+            "mean": float(values.mean()),
+            "ci_low": float(low),
+            "ci_high": float(high),
+        }
+    if len(groups) == 2:
+        a, b = groups
+        diff = boots[b] - boots[a]
+        ok = rows[a]["n_users"] > 1 and rows[b]["n_users"] > 1
+        low, high = np.quantile(diff, [alpha, 1 - alpha]) if ok else (np.nan, np.nan)
+        rows[f"{b} - {a}"] = {
+            "n_users": rows[a]["n_users"] + rows[b]["n_users"],
+            "n_nights": rows[a]["n_nights"] + rows[b]["n_nights"],
+            "mean": rows[b]["mean"] - rows[a]["mean"],
+            "ci_low": float(low),
+            "ci_high": float(high),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = by
+    field = STAT_FIELDS.get(name)
+    units = (
+        "h (local clock)" if field is not None and field.kind == "time" else (field.units if field else "")
+    )
+    out.attrs.update({"name": name, "units": units, "ci": ci, "n_boot": n_boot, "seed": seed})
+    return out

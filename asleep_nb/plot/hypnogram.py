@@ -1,0 +1,251 @@
+"""The hypnogram of one night."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from ..schema import EPOCH_SECONDS
+from ..timezones import validate_timezone
+from ._data import check_night, onset_final
+from ._style import (
+    ERROR_COLOR,
+    HYPNOGRAM_ORDER,
+    SNORING_COLOR,
+    STAGE_COLORS,
+    STAGE_LABELS,
+    TWO_STAGE_LABELS,
+    TWO_STAGE_ORDER,
+    get_axes,
+    style,
+)
+from ._time import LocalTimeFormatter, LocalTimeLocator, to_num
+
+__all__ = ["hypnogram", "runs"]
+
+_EPOCH_DAYS = EPOCH_SECONDS / 86400.0
+
+
+def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start indices and lengths of the runs of ``True`` in a 1-d boolean array.
+
+    Examples
+    --------
+    >>> runs(np.array([0, 1, 1, 0, 1], dtype=bool))
+    (array([1, 4]), array([2, 1]))
+    """
+    padded = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    starts, stops = edges[::2], edges[1::2]
+    return starts, stops - starts
+
+
+def _bars(ax: Axes, x0: np.ndarray, mask: np.ndarray, y: tuple[float, float], **kw) -> None:
+    starts, lengths = runs(mask)
+    if starts.size:
+        ax.broken_barh(list(zip(x0[starts], lengths * _EPOCH_DAYS, strict=True)), y, **kw)
+
+
+def _scalar_time(ds: xr.Dataset, name: str) -> float | None:
+    if name not in ds or ds[name].ndim != 0:
+        return None
+    value = np.asarray(ds[name].values, dtype="datetime64[ns]")
+    return None if np.isnat(value) else float(to_num(value)[0])
+
+
+def hypnogram(
+    ds: xr.Dataset,
+    ax: Axes | None = None,
+    *,
+    snoring: bool = True,
+    cycles: bool = True,
+    error_shading: bool = True,
+    markers: bool = True,
+    timezone: str | None = None,
+    title: str | None = None,
+    legend: bool = True,
+) -> Axes:
+    """Draw the hypnogram of one night against local clock time.
+
+    Stages run top to bottom Wake, REM, Light, Deep (two-stage nights: Wake,
+    Sleep). The night is a thin step line; each stage is overdrawn as a bar in
+    its colour, REM as a thick bar so it stands out. Error epochs (code -1)
+    break the line and are shaded grey and hatched over the full height.
+
+    The x data are real instants, so the axis is linear in elapsed time even
+    on a night that crosses a daylight-saving change; tick labels are the
+    local wall-clock times of those instants (they jump ``01:00, 03:00`` in
+    spring).
+
+    Parameters
+    ----------
+    ds
+        One night, as returned by :func:`asleep_nb.to_dataset`.
+    ax
+        Axes to draw on; a new figure (8 x 3 in) is created when ``None``.
+    snoring
+        Add a thin snoring track under the stages (when ``snoring_stage`` is
+        present). It is an inset axes (``ax.child_axes``) placed under ``ax``
+        with label ``"snoring"``; ``ax`` keeps the stages and loses its x
+        tick labels.
+    cycles
+        Draw sleep-cycle boundaries (``sleep_cycle_time`` after onset) as thin
+        dotted vertical lines.
+    error_shading
+        Shade error epochs.
+    markers
+        Mark sleep onset (``sleep_time``) and final awakening (``wake_time``)
+        with triangles above the Wake row; when the stat is absent they are
+        found from the stages.
+    timezone
+        IANA zone for the clock axis; default: the dataset's ``timezone`` attr.
+    title
+        Axes title; default: none.
+    legend
+        Draw a legend above the axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes with the stages.
+
+    Examples
+    --------
+    >>> import asleep_nb, asleep_nb.plot as ap
+    >>> ds = asleep_nb.to_dataset(result)  # doctest: +SKIP
+    >>> ax = ap.hypnogram(ds, timezone="Europe/Paris")  # doctest: +SKIP
+    >>> ax.figure.savefig("night.png", dpi=200)  # doctest: +SKIP
+    """
+    ds = check_night(ds)
+    zone = timezone if timezone is not None else str(ds.attrs.get("timezone", "UTC"))
+    validate_timezone(zone)
+    stages = np.asarray(ds["sleep_stage"].values, dtype=np.int8)
+    if stages.size == 0:
+        raise ValueError("the night has no epoch to draw")
+    x0 = to_num(ds["time"].values)
+    x_end = x0[-1] + _EPOCH_DAYS
+    two_stage = bool(int(ds.attrs.get("two_stage", 0)))
+    order = TWO_STAGE_ORDER if two_stage else HYPNOGRAM_ORDER
+    labels = TWO_STAGE_LABELS if two_stage else STAGE_LABELS
+    level = {code: len(order) - 1 - i for i, code in enumerate(order)}
+    top = len(order) - 1
+
+    with style():
+        ax = get_axes(ax, (8, 3))
+        # step line, broken at error epochs
+        y = np.array([level.get(int(s), np.nan) for s in range(-1, 4)])[np.clip(stages + 1, 0, 4)]
+        y = np.where(np.isin(stages, list(order)), y, np.nan)
+        ax.step(np.append(x0, x_end), np.append(y, y[-1]), where="post", color="#333333", lw=0.7, zorder=2)
+        handles: list = []
+        for code in order:
+            thick = code == 3
+            half = 0.22 if thick else 0.09
+            _bars(
+                ax,
+                x0,
+                stages == code,
+                (level[code] - half, 2 * half),
+                facecolors=STAGE_COLORS[code],
+                edgecolors="none",
+                zorder=3,
+                gid=f"stage_{labels[code].lower()}",
+            )
+        if error_shading and (stages == -1).any():
+            _bars(
+                ax,
+                x0,
+                stages == -1,
+                (0, 1),
+                transform=ax.get_xaxis_transform(),
+                facecolors="#EEEEEE",
+                edgecolors=ERROR_COLOR,
+                hatch="////",
+                linewidth=0,
+                zorder=1,
+                gid="error",
+            )
+            handles.append(Patch(facecolor="#EEEEEE", edgecolor=ERROR_COLOR, hatch="////", label="No signal"))
+        if cycles and "sleep_cycle_time" in ds:
+            times = to_num(np.asarray(ds["sleep_cycle_time"].values).ravel())
+            times = np.sort(times[np.isfinite(times)])[1:]  # the first entry is sleep onset
+            for t in times:
+                ax.axvline(t, color="#666666", lw=0.6, ls=(0, (2, 2)), zorder=1, gid="cycle")
+            if times.size:
+                handles.append(Line2D([], [], color="#666666", lw=0.6, ls=(0, (2, 2)), label="Cycle end"))
+        if markers:
+            first, last = onset_final(stages)
+            onset = _scalar_time(ds, "sleep_time")
+            wake = _scalar_time(ds, "wake_time")
+            if onset is None and first[0] >= 0:
+                onset = float(x0[first[0]])
+            if wake is None and last[0] >= 0:
+                wake = float(x0[last[0] - 1] + _EPOCH_DAYS)
+            ymark = top + 0.55
+            if onset is not None:
+                ax.plot(
+                    [onset],
+                    [ymark],
+                    marker="v",
+                    ms=7,
+                    color="#000000",
+                    ls="none",
+                    zorder=4,
+                    gid="onset",
+                    clip_on=False,
+                )
+                handles.append(Line2D([], [], marker="v", color="#000000", ls="none", label="Sleep onset"))
+            if wake is not None:
+                ax.plot([wake], [ymark], marker="v", ms=7, mfc="white", mec="#000000", ls="none",
+                        zorder=4, clip_on=False, gid="awakening")  # fmt: skip
+                handles.append(
+                    Line2D([], [], marker="v", mfc="white", mec="#000000", ls="none", label="Final awakening")
+                )
+        ax.set_yticks([level[c] for c in order], [labels[c] for c in order])
+        for tick, code in zip(ax.get_yticklabels(), order, strict=True):
+            tick.set_color("#000000")
+            tick.set_gid(f"ytick_{code}")
+        ax.set_ylim(-0.6, top + 0.9)
+        ax.set_xlim(x0[0], x_end)
+        ax.xaxis.set_major_locator(LocalTimeLocator(zone))
+        ax.xaxis.set_major_formatter(LocalTimeFormatter(zone))
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.grid(axis="y", color="#E5E5E5", lw=0.6, zorder=0)
+        ax.set_axisbelow(True)
+        xlabel = f"Local time ({zone})"
+        bottom = ax
+        if snoring and "snoring_stage" in ds:
+            bottom = _snoring_track(ax, x0, np.asarray(ds["snoring_stage"].values, dtype=np.int8))
+            ax.tick_params(axis="x", labelbottom=False)
+        bottom.set_xlabel(xlabel)
+        if legend and handles:
+            ax.legend(
+                handles=handles,
+                loc="lower right",
+                bbox_to_anchor=(1.0, 1.0),
+                ncol=len(handles),
+                borderaxespad=0.2,
+                handlelength=1.4,
+                columnspacing=1.0,
+            )
+        if title:
+            ax.set_title(title, pad=14 if legend and handles else 6)
+    return ax
+
+
+def _snoring_track(ax: Axes, x0: np.ndarray, snore: np.ndarray) -> Axes:
+    sax = ax.inset_axes((0.0, -0.16, 1.0, 0.09), sharex=ax)
+    sax.set_label("snoring")
+    _bars(sax, x0, snore == 1, (0, 1), facecolors=SNORING_COLOR, edgecolors="none", gid="snoring")
+    _bars(sax, x0, snore == -1, (0, 1), facecolors="#EEEEEE", edgecolors=ERROR_COLOR, hatch="////",
+          linewidth=0, gid="snoring_error")  # fmt: skip
+    sax.set_ylim(0, 1)
+    sax.set_yticks([0.5], ["Snoring"])
+    sax.tick_params(axis="y", length=0)
+    for side in ("left", "right", "top"):
+        sax.spines[side].set_visible(False)
+    sax.set_facecolor("#F7F7F7")
+    return sax

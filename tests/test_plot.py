@@ -1,0 +1,467 @@
+"""Tests of asleep_nb.plot: structure of every figure and image comparison.
+
+Baseline images live in tests/baseline/. Regenerate them (after checking the
+new PNGs by eye) with::
+
+    MPLBACKEND=Agg PYTHONPATH=. python tests/test_plot.py --regenerate
+
+or by running pytest with ``ASLEEP_NB_REGENERATE_BASELINES=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from matplotlib.testing.compare import compare_images
+
+from asleep_nb import plot as ap
+from asleep_nb.schema import PAD, STAT_FIELDS
+
+BASELINE = Path(__file__).parent / "baseline"
+REGENERATE = os.environ.get("ASLEEP_NB_REGENERATE_BASELINES") == "1"
+TOLERANCE = 3.0  # RMS, out of 255
+#: Pinned style for image comparison (independent of the user's matplotlibrc).
+PINNED_RC = {
+    "font.family": "DejaVu Sans",
+    "font.sans-serif": ["DejaVu Sans"],
+    "figure.dpi": 80,
+    "savefig.dpi": 80,
+    "text.hinting": "none",
+    "text.antialiased": True,
+    "lines.antialiased": True,
+    "patch.antialiased": True,
+    "axes.unicode_minus": True,
+    "svg.hashsalt": "asleep_nb",
+}
+EPOCH = np.timedelta64(30, "s")
+
+
+# ---------------------------------------------------------------- synthetic data (contract-exact)
+def synthetic_stages(rng: np.random.Generator, n_epochs: int = 900, *, errors: bool = True) -> np.ndarray:
+    """A plausible night: latency, ~90-min cycles (deep early, REM late), brief wakes, final wake."""
+    out: list[int] = [0] * int(rng.integers(10, 50))
+    cycle = 0
+    while len(out) < n_epochs - 20:
+        deep = max(0, int(rng.normal(50 - 14 * cycle, 8)))
+        rem = max(6, int(rng.normal(12 + 10 * cycle, 5)))
+        light1, light2 = int(rng.integers(15, 40)), int(rng.integers(10, 30))
+        block = [1] * light1 + [2] * deep + [1] * light2 + [3] * rem
+        if rng.random() < 0.6:
+            block += [0] * int(rng.integers(1, 8))
+        out += block
+        cycle += 1
+    out = out[: n_epochs - int(rng.integers(8, 30))]
+    out += [0] * (n_epochs - len(out))
+    stages = np.array(out, dtype=np.int8)
+    if errors:
+        start = int(rng.integers(n_epochs // 3, n_epochs // 2))
+        stages[start : start + int(rng.integers(6, 25))] = -1
+    return stages
+
+
+def make_night(
+    stages: np.ndarray,
+    start: str = "2025-01-14T22:30:00",
+    timezone: str = "UTC",
+    *,
+    snoring: np.ndarray | None = None,
+    two_stage: bool = False,
+    session_id: str = "s0",
+    user_id: str = "u0",
+    cycle_times: list[str] | None = None,
+    stats: bool = True,
+) -> xr.Dataset:
+    """A one-night dataset exactly as docs/architecture.md describes (start is UTC-naive)."""
+    stages = np.asarray(stages, dtype=np.int8)
+    n = stages.size
+    time = np.datetime64(start, "ns") + np.arange(n) * EPOCH
+    local = pd.DatetimeIndex(time).tz_localize("UTC").tz_convert(timezone).tz_localize(None).to_numpy()
+    ds = xr.Dataset(
+        {"sleep_stage": ("time", stages)},
+        coords={
+            "time": time,
+            "epoch": ("time", np.arange(n, dtype=np.int32)),
+            "elapsed": ("time", (time - time[0]).astype("timedelta64[ns]")),
+            "local_time": ("time", local),
+        },
+        attrs={
+            "session_id": session_id,
+            "user_id": user_id,
+            "timezone": timezone,
+            "two_stage": int(two_stage),
+            "peculiarities": [],
+        },
+    )
+    if snoring is not None:
+        ds["snoring_stage"] = ("time", np.asarray(snoring, dtype=np.int8))
+    if stats:
+        sleep = np.flatnonzero(np.isin(stages, (1, 2, 3)))
+        if sleep.size:
+            ds["sleep_time"] = ((), time[sleep[0]])
+            ds["wake_time"] = ((), time[sleep[-1]] + EPOCH)
+            ds["time_in_sleep"] = ((), float(sleep.size * 30))
+            ds["sleep_latency"] = ((), float(sleep[0] * 30))
+        if cycle_times is not None:
+            ds["sleep_cycle_time"] = ("cycle", np.array(cycle_times, dtype="datetime64[ns]"))
+    return ds
+
+
+def make_cohort(nights: list[xr.Dataset], groups: list[str] | None = None) -> xr.Dataset:
+    """A start-aligned cohort (dims session, epoch) exactly as docs/architecture.md describes."""
+    n = np.array([d.sizes["time"] for d in nights], dtype=np.int32)
+    width = int(n.max())
+    stages = np.full((len(nights), width), PAD, dtype=np.int8)
+    for i, d in enumerate(nights):
+        stages[i, : n[i]] = d["sleep_stage"].values
+    start = np.array([d["time"].values[0] for d in nights], dtype="datetime64[ns]")
+    zones = [d.attrs["timezone"] for d in nights]
+    local_start = pd.Series(
+        [
+            pd.Timestamp(s).tz_localize("UTC").tz_convert(z).tz_localize(None)
+            for s, z in zip(start, zones, strict=False)
+        ]
+    )
+    coords = {
+        "session_id": ("session", [d.attrs["session_id"] for d in nights]),
+        "user_id": ("session", [d.attrs["user_id"] for d in nights]),
+        "group": ("session", groups if groups is not None else ["all"] * len(nights)),
+        "night": ("session", (local_start - pd.Timedelta(hours=12)).dt.floor("D").to_numpy()),
+        "start_time": ("session", start),
+        "end_time": ("session", start + n * EPOCH),
+        "timezone": ("session", zones),
+        "two_stage": ("session", np.array([bool(d.attrs["two_stage"]) for d in nights])),
+        "n_epochs": ("session", n),
+        "offset": ("session", np.zeros(len(nights), dtype=np.int32)),
+        "epoch": ("epoch", np.arange(width)),
+    }
+    ds = xr.Dataset({"sleep_stage": (("session", "epoch"), stages)}, coords=coords)
+    ds["epoch"].attrs["alignment"] = "start"
+    for name in ("time_in_sleep", "sleep_latency"):
+        ds[name] = ("session", np.array([float(d[name]) if name in d else np.nan for d in nights]))
+        ds[name].attrs["units"] = STAT_FIELDS[name].units
+    return ds
+
+
+def demo_cohort(n_users: int = 12, nights_per_user: int = 5, seed: int = 1) -> xr.Dataset:
+    rng = np.random.default_rng(seed)
+    nights, groups = [], []
+    for u in range(n_users):
+        group = "control" if u % 2 == 0 else "insomnia"
+        for k in range(nights_per_user):
+            stages = synthetic_stages(rng, int(rng.integers(800, 1000)), errors=k == 0)
+            if group == "insomnia":
+                wake = rng.random(stages.size) < 0.05
+                stages[wake & (stages > 0)] = 0
+            start = f"2025-01-{10 + k:02d}T{int(rng.integers(21, 24)):02d}:{int(rng.integers(0, 60)):02d}"
+            nights.append(make_night(stages, start, "Europe/Paris", session_id=f"u{u}n{k}", user_id=f"u{u}"))
+            groups.append(group)
+    return make_cohort(nights, groups)
+
+
+@pytest.fixture(scope="module")
+def night() -> xr.Dataset:
+    rng = np.random.default_rng(0)
+    stages = synthetic_stages(rng, 900)
+    snore = np.where(rng.random(900) < 0.15, 1, 0).astype(np.int8)
+    snore[stages == -1] = -1
+    return make_night(
+        stages, "2025-01-14T22:30:00", "Europe/Paris", snoring=snore,
+        cycle_times=["2025-01-14T22:50:00", "2025-01-15T00:20:00", "2025-01-15T02:00:00"],
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cohort() -> xr.Dataset:
+    return demo_cohort()
+
+
+# ---------------------------------------------------------------- helpers
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def check_image(fig: plt.Figure, name: str, tmp_path: Path) -> None:
+    """Compare ``fig`` with tests/baseline/<name>.png (written instead when regenerating)."""
+    target = BASELINE / f"{name}.png"
+    out = tmp_path / f"{name}.png"
+    with mpl.rc_context(PINNED_RC):
+        fig.savefig(out if not REGENERATE else target, dpi=80)
+    if REGENERATE:
+        return
+    assert target.exists(), f"missing baseline {target}; see the module docstring to regenerate"
+    result = compare_images(str(target), str(out), tol=TOLERANCE)
+    assert result is None, result
+
+
+def pinned(fn, *args, figsize=(8, 3), **kw):
+    with mpl.rc_context(PINNED_RC):
+        _fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fn(*args, ax=ax, **kw)
+
+
+# ---------------------------------------------------------------- conventions
+ALL_FIGURES = [
+    ("hypnogram", lambda n, c: ap.hypnogram(n)),
+    ("nights", lambda n, c: ap.nights(c, user_id="u1")),
+    ("stage_distribution", lambda n, c: ap.stage_distribution(c)),
+    ("metric", lambda n, c: ap.metric(c, "time_in_sleep", n_boot=200)),
+    ("transition_matrix", lambda n, c: ap.transition_matrix(c)),
+]
+
+
+@pytest.mark.parametrize(("name", "draw"), ALL_FIGURES, ids=[f[0] for f in ALL_FIGURES])
+def test_global_state_untouched(name, draw, night, cohort):
+    before = dict(mpl.rcParams)
+    ax = draw(night, cohort)
+    assert dict(mpl.rcParams) == before
+    assert isinstance(ax, mpl.axes.Axes)
+    _fig, ax2 = plt.subplots()
+    n_figs = len(plt.get_fignums())
+    kw = {"ax": ax2}
+    if name == "hypnogram":
+        ap.hypnogram(night, **kw)
+    elif name == "nights":
+        ap.nights(cohort, user_id="u1", **kw)
+    elif name == "stage_distribution":
+        ap.stage_distribution(cohort, **kw)
+    elif name == "metric":
+        ap.metric(cohort, "time_in_sleep", n_boot=200, **kw)
+    else:
+        ap.transition_matrix(cohort, **kw)
+    assert len(plt.get_fignums()) == n_figs
+
+
+def test_hypnodensity_uses_given_figure(cohort):
+    fig = plt.figure()
+    n_figs = len(plt.get_fignums())
+    before = dict(mpl.rcParams)
+    out = ap.hypnodensity(cohort, fig=fig)
+    assert out is fig and len(plt.get_fignums()) == n_figs
+    assert dict(mpl.rcParams) == before
+    assert [a.get_label() for a in fig.axes] == ["control", "insomnia"]
+    assert fig.axes[-1].get_xlabel() == "Time since sleep onset (h)"
+
+
+# ---------------------------------------------------------------- hypnogram structure
+def test_hypnogram_structure(night):
+    ax = ap.hypnogram(night)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Wake", "REM", "Light", "Deep"]
+    ticks = ax.get_yticks()
+    assert list(ticks) == sorted(ticks, reverse=True)  # Wake on top
+    snoring = [a for a in ax.child_axes if a.get_label() == "snoring"]
+    assert len(snoring) == 1
+    assert snoring[0].get_xlabel() == "Local time (Europe/Paris)"
+    gids = {a.get_gid() for a in ax.get_children()}
+    assert {"error", "onset", "awakening", "stage_rem", "cycle"} <= gids
+    (err,) = [a for a in ax.collections if a.get_gid() == "error"]
+    n_err_runs = len(err.get_paths())
+    assert n_err_runs == 1  # one run of error epochs, one shaded patch
+    onset = next(a for a in ax.lines if a.get_gid() == "onset")
+    assert onset.get_xdata()[0] == pytest.approx(ap._time.to_num(night["sleep_time"].values)[0])
+
+
+def test_hypnogram_options_off(night):
+    ax = ap.hypnogram(night, snoring=False, cycles=False, error_shading=False, markers=False, legend=False)
+    assert not ax.child_axes and ax.get_legend() is None
+    assert ax.get_xlabel() == "Local time (Europe/Paris)"
+    assert not {"error", "onset", "cycle"} & {a.get_gid() for a in ax.get_children()}
+
+
+def test_hypnogram_timezone_override(night):
+    ax = ap.hypnogram(night, snoring=False, timezone="Asia/Seoul")
+    ax.figure.canvas.draw()
+    assert ax.get_xlabel() == "Local time (Asia/Seoul)"
+    assert ax.get_xticklabels()[0].get_text() == "08:00"  # 22:30 UTC = 07:30 KST; first round hour
+
+
+def test_hypnogram_dst_night_is_linear_with_local_labels():
+    stages = np.r_[np.zeros(20), np.ones(760), np.zeros(20)].astype(np.int8)
+    ds = make_night(stages, "2025-03-29T22:00:00", "Europe/Paris")  # 23:00 CET -> 05:40 CEST
+    ax = ap.hypnogram(ds)
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    ticks = ax.get_xticks()
+    assert "02:00" not in labels and "01:00" in labels and "03:00" in labels
+    i = labels.index("01:00")
+    assert labels[i + 1] == "03:00"
+    assert (ticks[i + 1] - ticks[i]) * 24 == pytest.approx(1.0)  # one real hour apart
+    assert np.allclose(np.diff(ticks) * 24, 1.0)
+
+
+def test_hypnogram_two_stage():
+    stages = np.r_[np.zeros(10), np.ones(100), np.zeros(10)].astype(np.int8)
+    ax = ap.hypnogram(make_night(stages, two_stage=True))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Wake", "Sleep"]
+
+
+def test_hypnogram_from_to_dataset():
+    to_dataset = pytest.importorskip("asleep_nb.dataset").to_dataset
+    import json
+
+    body = json.loads((Path(__file__).parents[1] / "data" / "published_example.json").read_text())
+    ds = to_dataset(body)
+    ax = ap.hypnogram(ds)
+    assert ax.get_xlabel().startswith("Local time (UTC)") or ax.child_axes
+
+
+def test_hypnogram_bad_input(cohort):
+    with pytest.raises(ValueError, match="one-night"):
+        ap.hypnogram(cohort)
+    with pytest.raises(TypeError):
+        ap.hypnogram(np.zeros(10))
+    with pytest.raises(ValueError, match="Unknown IANA"):
+        ap.hypnogram(make_night(np.zeros(4, np.int8)), timezone="Mars/Base")
+
+
+# ---------------------------------------------------------------- other figures
+def test_nights_structure(cohort):
+    ax = ap.nights(cohort, user_id="u1")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "Fri 10 Jan" and len(labels) == 5
+    assert ax.get_xlabel() == "Local time (Europe/Paris)"
+    assert sum(p.get_gid() == "weekend" for p in ax.patches) == 2  # Fri 10 and Sat 11 Jan
+    with pytest.raises(ValueError, match="user_id"):
+        ap.nights(cohort)
+    with pytest.raises(ValueError, match="HH:MM"):
+        ap.nights(cohort, user_id="u1", clock_start="25:00")
+
+
+def test_nights_accepts_list_of_nights(night):
+    ax = ap.nights([night, night])
+    assert len(ax.get_yticklabels()) == 1
+
+
+def test_stage_distribution_values(cohort):
+    ax = ap.stage_distribution(cohort, within="night")
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == ["control", "insomnia"]
+    tops = np.zeros(2)
+    for container in ax.containers:
+        tops += [r.get_height() for r in container]
+    assert np.allclose(tops, 100)
+    assert ax.get_ylabel() == "Share of recording (%)"
+
+
+def test_stage_distribution_two_stage_sessions_warn(cohort):
+    mixed = cohort.assign_coords(two_stage=("session", np.arange(cohort.sizes["session"]) == 0))
+    with pytest.warns(UserWarning, match="two-stage"):
+        ap.stage_distribution(mixed)
+
+
+def test_metric_structure_and_units(cohort):
+    ax = ap.metric(cohort, "time_in_sleep", n_boot=200)
+    assert ax.get_ylabel() == "Time in sleep (h)"
+    ax = ap.metric(cohort, "sleep_latency", n_boot=200)
+    assert ax.get_ylabel() == "Sleep latency (min)"
+    users = next(c for c in ax.collections if c.get_gid() == "users")
+    assert len(users.get_offsets()) == 12  # one point per user, not per night
+
+
+def test_compare_groups_numbers(cohort):
+    out = ap.compare_groups(cohort, "time_in_sleep", n_boot=500, seed=1)
+    assert out.index.tolist() == ["control", "insomnia", "insomnia - control"]
+    assert out.loc["control", "n_users"] == 6 and out.loc["control", "n_nights"] == 30
+    tis = cohort["time_in_sleep"].to_pandas().groupby(cohort["user_id"].values).mean()
+    control = tis[[f"u{i}" for i in range(0, 12, 2)]].mean()
+    assert out.loc["control", "mean"] == pytest.approx(control)
+    for g in out.index:
+        assert out.loc[g, "ci_low"] <= out.loc[g, "mean"] <= out.loc[g, "ci_high"]
+    again = ap.compare_groups(cohort, "time_in_sleep", n_boot=500, seed=1)
+    pd.testing.assert_frame_equal(out, again)
+    with pytest.raises(KeyError, match="nope"):
+        ap.compare_groups(cohort, "time_in_sleep", groups=["nope"])
+    with pytest.raises(ValueError, match="n_boot"):
+        ap.compare_groups(cohort, "time_in_sleep", n_boot=10)
+
+
+def test_compare_groups_stats_table_with_clock_times():
+    table = pd.DataFrame({
+        "user_id": ["a", "b", "c", "d"], "group": ["x", "x", "y", "y"],
+        "timezone": ["Europe/Paris"] * 4,
+        "sleep_time": pd.to_datetime(["2025-01-01T22:30", "2025-01-01T23:00", "2025-01-01T23:30",
+                                      "2025-01-02T00:30"]).tz_localize("UTC").tz_convert("Europe/Paris"),
+    })  # fmt: skip
+    out = ap.compare_groups(table, "sleep_time", n_boot=200)
+    assert out.loc["x", "mean"] == pytest.approx(23.75)  # 23:30 and 00:00 CET
+    assert out.loc["y", "mean"] == pytest.approx(25.0)  # 00:30 and 01:30 CET
+    ax = ap.metric(table, "sleep_time", n_boot=200)
+    assert "local clock" in ax.get_ylabel()
+
+
+def test_transition_matrix(cohort):
+    ax = ap.transition_matrix(cohort)
+    image = ax.images[0].get_array()
+    assert np.allclose(np.nansum(image, axis=1), 100)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Wake", "Light", "Deep", "REM"]
+    with pytest.raises(ValueError, match="4 x 4"):
+        ap.transition_matrix(np.eye(3))
+
+
+def test_hypnodensity_clock_and_errors(cohort):
+    fig = ap.hypnodensity(cohort, relative_to="clock", by="user_id")
+    assert len(fig.axes) == 12
+    assert fig.axes[-1].get_xlabel() == "Local time (Europe/Paris)"
+    with pytest.raises(ValueError, match="relative_to"):
+        ap.hypnodensity(cohort, relative_to="bedtime")
+    with pytest.raises(KeyError, match="sex"):
+        ap.hypnodensity(cohort, by="sex")
+
+
+def test_hypnodensity_shares_match_a_loop(cohort):
+    """The vectorised shares equal a per-session loop at onset + 1 h."""
+    fig = ap.hypnodensity(cohort, bin_minutes=5, before_onset=0.5)
+    stages = cohort["sleep_stage"].values
+    groups = cohort["group"].values
+    k = (30 + 60) * 2  # epoch index of onset + 1 h in the aligned matrix
+    got = []
+    for i in range(stages.shape[0]):
+        row = stages[i]
+        onset = np.flatnonzero(np.isin(row, (1, 2, 3)))[0]
+        got.append((groups[i], row[onset - 60 + k : onset - 60 + k + 10]))
+    control = np.concatenate([r for g, r in got if g == "control"])
+    control = control[control != PAD]
+    deep_share = (control == 2).mean() * 100
+    ax = fig.axes[0]
+    deep = next(p for p in ax.patches if p.get_gid() == "stage_deep")
+    bin_index = k // 10
+    assert deep._values[bin_index] - deep._baseline[bin_index] == pytest.approx(deep_share)
+
+
+# ---------------------------------------------------------------- image comparison
+IMAGES = {
+    "hypnogram": lambda n, c: pinned(ap.hypnogram, n, title="Synthetic night").figure,
+    "nights": lambda n, c: pinned(ap.nights, c, user_id="u1", figsize=(6, 2.5)).figure,
+    "stage_distribution": lambda n, c: pinned(ap.stage_distribution, c, figsize=(4, 3)).figure,
+    "metric": lambda n, c: pinned(ap.metric, c, "time_in_sleep", figsize=(3.5, 3), n_boot=200).figure,
+    "transition_matrix": lambda n, c: pinned(ap.transition_matrix, c, figsize=(3.6, 3)).figure,
+    "hypnodensity": lambda n, c: _pinned_fig(ap.hypnodensity, c),
+}
+
+
+def _pinned_fig(fn, *args, **kw):
+    with mpl.rc_context(PINNED_RC):
+        return fn(*args, fig=plt.figure(figsize=(6, 3.5), layout="constrained"), **kw)
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_image(name, night, cohort, tmp_path):
+    fig = IMAGES[name](night, cohort)
+    check_image(fig, name, tmp_path)
+
+
+if __name__ == "__main__" and "--regenerate" in sys.argv:
+    os.environ["ASLEEP_NB_REGENERATE_BASELINES"] = "1"
+    sys.exit(pytest.main([__file__, "-q", "-k", "test_image", "-p", "no:cacheprovider"]))
