@@ -1,0 +1,106 @@
+"""Statistics of nights: the vendor-exact ``stat`` object and research metrics.
+
+- :func:`compute_stat`, :func:`compute_stats`: the API's ``stat`` object
+  recomputed from the stage arrays (one night / a whole cohort, vectorised);
+- :func:`verify`: the server's ``stat`` against the recomputation;
+- :func:`derive_peculiarities`, :func:`peculiarity_flags`,
+  :func:`error_epoch_share`: peculiarities that follow from the stages;
+- research metrics beyond the API (:mod:`asleep_nb.stats.night`,
+  :mod:`asleep_nb.stats.regularity`), imported on first use.
+
+Examples
+--------
+>>> from datetime import datetime, timezone
+>>> from asleep_nb.stats import compute_stat
+>>> start = datetime(2025, 1, 15, 2, 50, 29, tzinfo=timezone.utc)
+>>> end = datetime(2025, 1, 15, 3, 50, 29, tzinfo=timezone.utc)
+>>> compute_stat([0] * 30 + [1] * 18 + [0] * 6 + [1] * 18 + [0] * 48, start, end)["time_in_sleep"]
+1080
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._core import FIELD_COLUMNS, UNKNOWABLE_FIELDS, StatArrays, stat_arrays
+from .peculiarities import (
+    TOO_LONG_SECONDS,
+    TOO_SHORT_SECONDS,
+    derive_peculiarities,
+    error_epoch_share,
+    peculiarity_flags,
+)
+from .vendor import compute_stat, compute_stats
+from .verify import stat_from_pysleep, verify
+
+# research metrics, imported lazily: name -> module
+_LAZY: dict[str, str] = {
+    **{
+        name: "asleep_nb.stats.night"
+        for name in (
+            "persistent_sleep_latency",
+            "sleep_fragmentation_index",
+            "transition_counts",
+            "transition_probabilities",
+            "stage_bouts",
+            "rem_latency_from_onset",
+        )
+    },
+    **{
+        name: "asleep_nb.stats.regularity"
+        for name in (
+            "sleep_regularity_index",
+            "mid_sleep_time",
+            "social_jet_lag",
+            "circular_mean_time",
+            "circular_std_time",
+        )
+    },
+}
+
+__all__ = [
+    "FIELD_COLUMNS",
+    "TOO_LONG_SECONDS",
+    "TOO_SHORT_SECONDS",
+    "UNKNOWABLE_FIELDS",
+    "StatArrays",
+    "compute_stat",
+    "compute_stats",
+    "derive_peculiarities",
+    "error_epoch_share",
+    "peculiarity_flags",
+    "stat_arrays",
+    "stat_from_pysleep",
+    "verify",
+    *_LAZY,
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .night import (  # noqa: F401
+        persistent_sleep_latency,
+        rem_latency_from_onset,
+        sleep_fragmentation_index,
+        stage_bouts,
+        transition_counts,
+        transition_probabilities,
+    )
+    from .regularity import (  # noqa: F401
+        circular_mean_time,
+        circular_std_time,
+        mid_sleep_time,
+        sleep_regularity_index,
+        social_jet_lag,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'asleep_nb.stats' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(globals()))
