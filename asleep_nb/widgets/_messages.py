@@ -1,0 +1,118 @@
+"""Turn exceptions and states into short messages shown inside the explorers.
+
+An explorer never shows a traceback: every failure becomes one status line,
+an HTML ``<div>`` with the class ``asleep-status`` and one of
+``asleep-error``, ``asleep-warning``, ``asleep-info`` or ``asleep-ok``.
+Messages are built from the exception's type, status code and ``detail``
+only, never from request headers, so the API key cannot appear.
+
+Examples
+--------
+>>> from asleep_nb.errors import SessionNotFound
+>>> describe_error(SessionNotFound(404, "Unable to find the sleep session of id x"))
+'Session not found: Unable to find the sleep session of id x'
+>>> status_html("ok <now>", "ok")
+'<div class="asleep-status asleep-ok" style="color:#1b6e20">ok &lt;now&gt;</div>'
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Literal
+
+from .. import errors
+
+__all__ = ["Level", "describe_error", "status_html", "redact", "client_secrets"]
+
+Level = Literal["error", "warning", "info", "ok"]
+
+# most specific first: the first isinstance match wins
+_PREFIXES: tuple[tuple[type[BaseException], str], ...] = (
+    (errors.InvalidTimezone, "Invalid time zone"),
+    (errors.InvalidUserId, "Invalid user id"),
+    (errors.InvalidSessionId, "Invalid session id"),
+    (errors.InvalidIdentifier, "Invalid identifier"),
+    (errors.SessionNotFound, "Session not found"),
+    (errors.UserNotFound, "User not found"),
+    (errors.Unauthorized, "Not authorised (check the API key)"),
+    (errors.RateLimited, "Rate limit reached, try again in a moment"),
+    (errors.QuotaExceeded, "API quota exceeded"),
+    (errors.PlanExpired, "API plan expired"),
+    (errors.TransportError, "Network failure, the server could not be reached"),
+    (errors.ServerError, "Server error"),
+    (errors.PayloadError, "Unexpected data from the server"),
+    (errors.AsleepAPIError, "API error"),
+    (errors.AsleepError, "Error"),
+)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line saying what went wrong, for a status line.
+
+    Known errors get a plain-language prefix and the server's ``detail``;
+    anything else (a bug) is named by its type so it can be reported.
+
+    Examples
+    --------
+    >>> from asleep_nb.errors import TransportError
+    >>> describe_error(TransportError(None, "connection refused"))
+    'Network failure, the server could not be reached: connection refused'
+    >>> describe_error(KeyError("x"))
+    "Unexpected error (KeyError): 'x'"
+    """
+    for cls, prefix in _PREFIXES:
+        if isinstance(exc, cls):
+            detail = getattr(exc, "detail", None) or str(exc)
+            return f"{prefix}: {detail}" if detail else prefix
+    return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Replace every occurrence of each (non-empty) secret in ``text`` by ``***``.
+
+    Examples
+    --------
+    >>> redact("key=abc123", ("abc123",))
+    'key=***'
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+_STYLES: dict[str, str] = {
+    "error": "color:#b00020;font-weight:bold",
+    "warning": "color:#a05a00",
+    "info": "color:#555",
+    "ok": "color:#1b6e20",
+}
+
+
+def client_secrets(client: object) -> tuple[str, ...]:
+    """Strings that must never be shown: ``$ASLEEP_API_KEY`` and any key the client holds.
+
+    Examples
+    --------
+    >>> class C: _api_key = "k-123"
+    >>> "k-123" in client_secrets(C())
+    True
+    """
+    found = [os.environ.get("ASLEEP_API_KEY", "")]
+    for name in ("api_key", "_api_key", "_key"):
+        value = getattr(client, name, None)
+        if isinstance(value, str):
+            found.append(value)
+    return tuple(s for s in found if s)
+
+
+def status_html(text: str, level: Level = "info") -> str:
+    """The status line as escaped HTML with the classes ``asleep-status asleep-<level>``.
+
+    Examples
+    --------
+    >>> status_html("Session not found", "error")[:48]
+    '<div class="asleep-status asleep-error" style="c'
+    """
+    return f'<div class="asleep-status asleep-{level}" style="{_STYLES[level]}">{html.escape(text)}</div>'
