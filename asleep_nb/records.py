@@ -735,14 +735,19 @@ class SessionResult:
         Returns
         -------
         SessionResult
-            With ``user_id`` ``None`` (Get Session does not return it).
+            With ``user_id`` ``None`` (Get Session does not return it), unless
+            the object carries one: a webhook's ``data`` object, or a file of
+            the stand-in's data folder, is a result plus ``user_id``.
 
         Raises
         ------
         PayloadError
             See the table in :mod:`asleep_nb.records`.
         """
-        return _parse_result(result, "", user_id=None)
+        user_id = result.get("user_id") if isinstance(result, Mapping) else None
+        if user_id is not None:
+            user_id = _string(user_id, "user_id")
+        return _parse_result(result, "", user_id=user_id)
 
     @classmethod
     def from_webhook(cls, body: Mapping[str, Any]) -> SessionResult:

@@ -528,3 +528,12 @@ def test_average_stats_record() -> None:
         AverageStats.from_payload({"slept_sessions": {}})
     with pytest.raises(PayloadError, match=r"^average_stats: expected an object or null"):
         AverageStats.from_payload({"average_stats": [1]})
+
+
+def test_a_webhook_data_object_keeps_its_user_id(example_webhook):
+    from asleep_nb.records import SessionResult
+
+    data = example_webhook["data"]
+    result = SessionResult.from_payload(data)
+    assert result.user_id == data["user_id"]
+    assert result == SessionResult.from_webhook(example_webhook)
