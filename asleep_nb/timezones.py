@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from datetime import datetime, timezone
+from datetime import datetime
 
 from .errors import InvalidTimezone
 
@@ -92,5 +92,3 @@ def parse_iso(text: str) -> datetime:
         raise ValueError(f"timestamp {text!r} has no UTC offset")
     return dt
 
-
-UTC = timezone.utc

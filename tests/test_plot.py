@@ -259,19 +259,50 @@ def test_hypnodensity_uses_given_figure(cohort):
 # ---------------------------------------------------------------- hypnogram structure
 def test_hypnogram_structure(night):
     ax = ap.hypnogram(night)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["Wake", "REM", "Light", "Deep"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Wake", "REM", "Light", "Deep", "Snoring"]
     ticks = ax.get_yticks()
-    assert list(ticks) == sorted(ticks, reverse=True)  # Wake on top
-    snoring = [a for a in ax.child_axes if a.get_label() == "snoring"]
-    assert len(snoring) == 1
-    assert snoring[0].get_xlabel() == "Local time (Europe/Paris)"
+    assert list(ticks) == sorted(ticks, reverse=True)  # Wake on top, snoring row under Deep
+    assert not ax.child_axes  # the snoring row lives inside the axes
+    assert ax.get_xlabel() == "Local time (Europe/Paris)"
     gids = {a.get_gid() for a in ax.get_children()}
-    assert {"error", "onset", "awakening", "stage_rem", "cycle"} <= gids
+    assert {"error", "onset", "awakening", "stage_rem", "cycle", "snoring", "snoring_separator"} <= gids
     (err,) = [a for a in ax.collections if a.get_gid() == "error"]
     n_err_runs = len(err.get_paths())
     assert n_err_runs == 1  # one run of error epochs, one shaded patch
     onset = next(a for a in ax.lines if a.get_gid() == "onset")
     assert onset.get_xdata()[0] == pytest.approx(ap._time.to_num(night["sleep_time"].values)[0])
+
+
+def _inside_figure(ax: mpl.axes.Axes) -> None:
+    """Every label, tick label, title and legend of ``ax`` is drawn and lies inside its figure."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    texts = [ax.xaxis.label, ax.yaxis.label, ax.title]
+    texts += [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_visible()]
+    legend = ax.get_legend()
+    for item in [t for t in texts if t.get_text()] + ([legend] if legend else []):
+        ext = item.get_window_extent(renderer)
+        assert box.x0 - 0.5 <= ext.x0 and ext.x1 <= box.x1 + 0.5, (item, ext, box)
+        assert box.y0 - 0.5 <= ext.y0 and ext.y1 <= box.y1 + 0.5, (item, ext, box)
+
+
+@pytest.mark.parametrize("height", [3.5, 4.5])
+def test_hypnogram_complete_in_plain_figure(height, night):
+    """No constrained layout, no bbox_inches: time labels, snoring row and legend still show."""
+    rng = np.random.default_rng(3)
+    stages = synthetic_stages(rng, 800)
+    snore = (rng.random(800) < 0.2).astype(np.int8)
+    dst = make_night(stages, "2025-03-29T22:00:00", "Europe/Paris", snoring=snore)
+    for ds in (night, dst):
+        _fig, ax = plt.subplots(figsize=(9, height))
+        ap.hypnogram(ds, ax=ax, title="A night")
+        _inside_figure(ax)
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert len(labels) >= 4 and all(labels)
+        assert "Snoring" in [t.get_text() for t in ax.get_yticklabels()]
+        assert ax.get_xlabel() == "Local time (Europe/Paris)"
 
 
 def test_hypnogram_options_off(night):
@@ -340,6 +371,32 @@ def test_nights_structure(cohort):
         ap.nights(cohort, user_id="u1", clock_start="25:00")
 
 
+def test_nights_axis_covers_every_epoch():
+    """A Seoul user's nights stored in UTC start at ~13:00; clock_start 18:00 must not crop them."""
+    nights_ = [make_night(np.ones(960, np.int8), f"2025-01-{10 + k:02d}T13:00:00", "UTC",
+                          session_id=f"s{k}", user_id="u") for k in range(3)]  # fmt: skip
+    last_epoch_end = 13 + 960 * 30 / 3600  # local hours after midnight: 21:00
+    for clock_start in ("18:00", "auto", "12:00"):
+        ax = ap.nights(nights_, clock_start=clock_start)
+        origin = 7.0 if clock_start == "auto" else float(clock_start[:2])
+        _lo, hi = ax.get_xlim()
+        assert origin + hi >= last_epoch_end + (24 if origin > 13 else 0) - 1e-9, clock_start
+        mesh = ax.collections[0]
+        assert np.ma.count(mesh.get_array()) == 3 * 960  # every epoch drawn
+    ax = ap.nights(nights_, clock_start="18:00")
+    assert ax.get_xlim()[1] == pytest.approx(27.0)  # 21:00 the next day, past 24 h after 18:00
+    assert ax.get_xticklabels()[-1].get_text() == "21:00"
+
+
+def test_nights_auto_clock_start_is_six_hours_before_mean_bedtime():
+    from asleep_nb.plot.nights import _auto_clock
+
+    starts = np.array(["2025-01-01T23:40", "2025-01-02T00:50", "2025-01-03T23:10"], dtype="datetime64[ns]")
+    assert _auto_clock(starts, np.array(["UTC"] * 3, dtype=object)) == pd.Timedelta(hours=17)
+    # the same instants seen from Seoul (UTC+9): bedtimes ~08:40 -> 02:00
+    assert _auto_clock(starts, np.array(["Asia/Seoul"] * 3, dtype=object)) == pd.Timedelta(hours=2)
+
+
 def test_nights_accepts_list_of_nights(night):
     ax = ap.nights([night, night])
     assert len(ax.get_yticklabels()) == 1
@@ -359,6 +416,38 @@ def test_stage_distribution_two_stage_sessions_warn(cohort):
     mixed = cohort.assign_coords(two_stage=("session", np.arange(cohort.sizes["session"]) == 0))
     with pytest.warns(UserWarning, match="two-stage"):
         ap.stage_distribution(mixed)
+
+
+def test_cohort_figures_complete_in_plain_figure(cohort):
+    """Legends sit above the axes, inside the figure; labels are not clipped."""
+    for draw, size in (
+        (lambda ax: ap.stage_distribution(cohort, ax=ax, title="Stages"), (8, 4)),
+        (lambda ax: ap.stage_distribution(cohort, ax=ax), (5, 4)),
+        (lambda ax: ap.metric(cohort, "time_in_sleep", ax=ax, n_boot=200), (5, 4)),
+        (lambda ax: ap.nights(cohort, user_id="u1", ax=ax), (9, 5)),
+        (lambda ax: ap.transition_matrix(cohort, ax=ax), (5, 4)),
+    ):
+        _fig, ax = plt.subplots(figsize=size)
+        draw(ax)
+        _inside_figure(ax)
+        legend = ax.get_legend()
+        if legend is not None:  # above the axes, not over the data
+            renderer = ax.figure.canvas.get_renderer()
+            assert legend.get_window_extent(renderer).y0 >= ax.get_window_extent(renderer).y1 - 0.5
+        plt.close("all")
+
+
+def test_grouping_by_user_id(cohort):
+    out = ap.compare_groups(cohort, "time_in_sleep", by="user_id", n_boot=200)
+    assert len(out) == 12 and out.index.name == "user_id"
+    assert (out["n_nights"] == 5).all()
+    ax = ap.metric(cohort, "time_in_sleep", by="user_id", n_boot=200)
+    assert len(ax.get_xticklabels()) == 12
+    table = pd.DataFrame({"user_id": ["a", "a", "b"], "time_in_sleep": [1.0, 3.0, 5.0]})
+    means = ap.compare_groups(table, "time_in_sleep", by="user_id", n_boot=200)["mean"]
+    assert means.tolist() == [2.0, 5.0, 3.0]  # a, b and the difference b - a
+    ax = ap.stage_distribution(cohort, by="user_id")
+    assert len(ax.get_xticklabels()) == 12
 
 
 def test_metric_structure_and_units(cohort):
@@ -401,6 +490,42 @@ def test_compare_groups_stats_table_with_clock_times():
     assert "local clock" in ax.get_ylabel()
 
 
+def _two_zone_tables() -> list[pd.DataFrame]:
+    """One table of bedtimes 22:30/23:30 (x) and 00:30/01:30 (y), local clock, in three encodings."""
+    local = [("2025-01-01 22:30", "Europe/Paris"), ("2025-01-01 23:30", "Asia/Seoul"),
+             ("2025-01-02 00:30", "Europe/Paris"), ("2025-01-02 01:30", "Asia/Seoul")]  # fmt: skip
+    aware = [pd.Timestamp(t, tz=z) for t, z in local]
+    base = {"user_id": list("abcd"), "group": list("xxyy"), "timezone": [z for _, z in local]}
+    utc = pd.DatetimeIndex([t.tz_convert("UTC") for t in aware])
+    return [
+        pd.DataFrame({**base, "sleep_time": pd.Series(aware, dtype=object)}),  # as stats_table (mixed zones)
+        pd.DataFrame({**base, "sleep_time": utc.tz_localize(None)}),  # UTC-naive + timezone column
+        pd.DataFrame({**base, "sleep_time": utc}),  # UTC-aware + timezone column
+    ]
+
+
+@pytest.mark.parametrize("encoding", [0, 1, 2])
+def test_clock_times_use_each_sessions_zone(encoding):
+    table = _two_zone_tables()[encoding]
+    out = ap.compare_groups(table, "sleep_time", n_boot=200)
+    assert out.loc["x", "mean"] == pytest.approx(23.0)
+    assert out.loc["y", "mean"] == pytest.approx(25.0)
+    ax = ap.metric(table, "sleep_time", n_boot=200)
+    users = next(c for c in ax.collections if c.get_gid() == "users")
+    assert sorted(users.get_offsets()[:, 1]) == pytest.approx([22.5, 23.5, 24.5, 25.5])
+    # a stats table indexed by session works the same
+    indexed = ap.compare_groups(table.set_index("user_id"), "sleep_time", n_boot=200)
+    pd.testing.assert_frame_equal(indexed, out)
+
+
+def test_local_clock_hours_own_zone_without_zone_column():
+    from asleep_nb.plot._data import local_clock_hours
+
+    values = pd.Series([pd.Timestamp("2025-06-01 23:45", tz="America/New_York"), pd.NaT], dtype=object)
+    assert local_clock_hours(values.to_numpy())[0] == pytest.approx(23.75)
+    assert np.isnan(local_clock_hours(values.to_numpy())[1])
+
+
 def test_transition_matrix(cohort):
     ax = ap.transition_matrix(cohort)
     image = ax.images[0].get_array()
@@ -418,6 +543,13 @@ def test_hypnodensity_clock_and_errors(cohort):
         ap.hypnodensity(cohort, relative_to="bedtime")
     with pytest.raises(KeyError, match="sex"):
         ap.hypnodensity(cohort, by="sex")
+
+
+def test_hypnodensity_clock_label_with_several_zones(cohort):
+    zones = np.where(np.arange(cohort.sizes["session"]) % 2 == 0, "Europe/Paris", "Asia/Seoul")
+    mixed = cohort.assign_coords(timezone=("session", zones))
+    fig = ap.hypnodensity(mixed, relative_to="clock")
+    assert fig.axes[-1].get_xlabel() == "Local time (each session's zone)"
 
 
 def test_hypnodensity_shares_match_a_loop(cohort):

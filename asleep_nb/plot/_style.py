@@ -34,7 +34,10 @@ __all__ = [
     "SNORING_COLOR",
     "ERROR_COLOR",
     "RC_PARAMS",
+    "LEGEND_ABOVE",
+    "TITLE_PAD_OVER_LEGEND",
     "style",
+    "style_axes",
     "get_axes",
 ]
 
@@ -74,7 +77,14 @@ RC_PARAMS: dict[str, Any] = {
     "axes.labelsize": 9,
     "xtick.labelsize": 8,
     "ytick.labelsize": 8,
-    "legend.fontsize": 8,
+    # compact ticks and label pads: the labels fit matplotlib's default
+    # figure margins, so plain (not constrained-layout) figures stay complete
+    "xtick.major.size": 2.5,
+    "ytick.major.size": 2.5,
+    "xtick.major.pad": 2.5,
+    "ytick.major.pad": 2.5,
+    "axes.labelpad": 2.5,
+    "legend.fontsize": 8.5,
     "legend.frameon": False,
     "font.size": 9,
     "hatch.color": "#888888",
@@ -82,6 +92,20 @@ RC_PARAMS: dict[str, Any] = {
     "svg.fonttype": "none",
     "pdf.fonttype": 42,
 }
+
+#: Where every single-axes figure puts its legend: one row just above the
+#: axes, left-aligned, inside the figure's default top margin, so it is never
+#: clipped by a plain (not constrained-layout) figure nor hides data.
+LEGEND_ABOVE: dict[str, Any] = {
+    "loc": "lower left",
+    "bbox_to_anchor": (0.0, 1.0),
+    "borderaxespad": 0.2,
+    "handlelength": 1.2,
+    "handletextpad": 0.4,
+    "columnspacing": 1.0,
+}
+#: Title pad (points) that lifts an axes title over a :data:`LEGEND_ABOVE` legend.
+TITLE_PAD_OVER_LEGEND: float = 18.0
 
 
 @contextlib.contextmanager
@@ -104,14 +128,45 @@ def style(extra: Mapping[str, Any] | None = None) -> Iterator[None]:
         yield
 
 
+def style_axes(ax: Axes) -> Axes:
+    """Apply the axes-level part of :data:`RC_PARAMS` to an existing axes.
+
+    ``rc_context`` only reaches artists created inside it, while a user's
+    axes already has its spines and axis labels, and its tick labels are
+    created at draw time (outside the context). This sets them explicitly,
+    so a figure looks (and fits) the same on a caller's plain axes.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> ax = style_axes(plt.figure().add_subplot())
+    >>> ax.spines["top"].get_visible(), ax.yaxis.label.get_fontsize()
+    (False, 9.0)
+    """
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(RC_PARAMS[f"axes.spines.{side}"])
+    for name in ("x", "y"):
+        ax.tick_params(
+            axis=name,
+            which="major",
+            labelsize=RC_PARAMS[f"{name}tick.labelsize"],
+            length=RC_PARAMS[f"{name}tick.major.size"],
+            pad=RC_PARAMS[f"{name}tick.major.pad"],
+        )
+        label = getattr(ax, f"{name}axis").label
+        label.set_fontsize(RC_PARAMS["axes.labelsize"])
+        getattr(ax, f"{name}axis").labelpad = RC_PARAMS["axes.labelpad"]
+    return ax
+
+
 def get_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    """Return ``ax``, or a new axes on a new pyplot figure of ``figsize`` inches."""
+    """Return ``ax`` (styled with :func:`style_axes`), or a new axes on a new pyplot figure."""
     if ax is not None:
         if not isinstance(ax, Axes):
             raise TypeError(f"ax must be a matplotlib Axes, not {type(ax).__name__}")
-        return ax
+        return style_axes(ax)
     _, new = plt.subplots(figsize=figsize, layout="constrained")
-    return new
+    return style_axes(new)
 
 
 def get_figure(fig: FigureBase | None, figsize: tuple[float, float]) -> FigureBase:

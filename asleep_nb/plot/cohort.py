@@ -17,11 +17,31 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, FigureBase
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from ..schema import EPOCH_SECONDS, PAD, STAT_FIELDS
-from ._data import check_cohort, four_stage_only, is_two_stage, onset_final, session_labels, start_aligned
-from ._style import STACK_ORDER, STAGE_COLORS, STAGE_LABELS, TWO_STAGE_LABELS, get_axes, get_figure, style
+from ._data import (
+    GROUP,
+    check_cohort,
+    four_stage_only,
+    is_two_stage,
+    onset_final,
+    session_labels,
+    start_aligned,
+    stats_frame,
+)
+from ._style import (
+    LEGEND_ABOVE,
+    STACK_ORDER,
+    STAGE_COLORS,
+    STAGE_LABELS,
+    TITLE_PAD_OVER_LEGEND,
+    TWO_STAGE_LABELS,
+    get_axes,
+    get_figure,
+    style,
+    style_axes,
+)
 from .compare import compare_groups, metric_values, user_means
 from .nights import _parse_clock
 
@@ -41,6 +61,19 @@ def _group_order(labels: np.ndarray) -> list:
 def _stack_legend(target: Axes | Figure, codes: Sequence[int], names: dict[int, str], **kw) -> None:
     handles = [Patch(color=STAGE_COLORS[c], label=names[c]) for c in reversed(codes)]
     target.legend(handles=handles, **kw)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _group_ticks(ax: Axes, order: Sequence, counts: Sequence[str], many: int = 6) -> None:
+    """Group names with their counts underneath; beyond ``many`` groups, names only, slanted."""
+    if len(order) <= many:
+        ax.set_xticks(np.arange(len(order)), [f"{g}\n({c})" for g, c in zip(order, counts, strict=True)])
+    else:
+        ax.set_xticks(np.arange(len(order)), [str(g) for g in order], rotation=35, ha="right",
+                      rotation_mode="anchor")  # fmt: skip
 
 
 # ---------------------------------------------------------------- stage distribution
@@ -98,15 +131,15 @@ def stage_distribution(
     codes, names = _stack_codes(two)
     total = keep.sum(axis=1)
     shares = {c: ((stages == c) & keep).sum(axis=1) / np.where(total > 0, total, np.nan) for c in codes}
-    frame = pd.DataFrame({by: labels, **{str(c): v for c, v in shares.items()}})
+    frame = pd.DataFrame({GROUP: labels, **{str(c): v for c, v in shares.items()}})
     frame["user_id"] = (
         session_labels(cohort, "user_id") if "user_id" in cohort.variables else np.arange(len(frame))
     )
     frame = frame[total > 0]
-    per_user = frame.groupby([by, "user_id"], sort=False).mean()
+    per_user = frame.groupby([GROUP, "user_id"], sort=False).mean()
     per_group = per_user.groupby(level=0).mean()
     n_users = per_user.groupby(level=0).size()
-    n_nights = frame.groupby(by).size()
+    n_nights = frame.groupby(GROUP).size()
     order = [g for g in _group_order(labels) if g in per_group.index]
     per_group = per_group.loc[order] * 100
 
@@ -123,15 +156,16 @@ def stage_distribution(
                     ink = "white" if c in (2, 3) else "black"
                     ax.text(xi, b + h / 2, f"{h:.0f}%", ha="center", va="center", fontsize=7, color=ink)
             bottom += height
-        ax.set_xticks(x, [f"{g}\n({n_users[g]} users, {n_nights[g]} nights)" for g in order])
+        counts = [f"{_count(n_users[g], 'user')}, {_count(n_nights[g], 'night')}" for g in order]
+        _group_ticks(ax, order, counts)
         ax.set_ylim(0, 100)
         ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         period = "sleep period" if within == "sleep_period" else "recording"
         ax.set_ylabel(f"Share of {period} (%)")
-        ax.set_xlabel(by.replace("_", " ").capitalize())
-        _stack_legend(ax, codes, names, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        # no x label: the tick labels name the groups (and a label would not fit plain figures)
+        _stack_legend(ax, codes, names, **LEGEND_ABOVE, ncol=len(codes))
         if title:
-            ax.set_title(title)
+            ax.set_title(title, pad=TITLE_PAD_OVER_LEGEND)
     return ax
 
 
@@ -207,23 +241,17 @@ def metric(
     >>> ax = ap.metric(asleep_nb.stats_table(cohort), "sleep_efficiency")  # doctest: +SKIP
     """
     table = compare_groups(stats, name, by=by, groups=groups, n_boot=n_boot, seed=seed)
-    from ._data import stats_frame  # the same frame compare_groups used
-
-    frame = stats_frame(stats, name, by)
-    if isinstance(stats, pd.DataFrame) and "timezone" in stats.columns:
-        frame["timezone"] = stats["timezone"].to_numpy()
-    elif isinstance(stats, xr.Dataset) and "timezone" in stats.variables:
-        frame["timezone"] = np.asarray(stats["timezone"].values)
+    frame = stats_frame(stats, name, by)  # the same frame compare_groups used
     frame["value"] = metric_values(frame, name)
-    per_user = user_means(frame, by)
-    order = [g for g in table.index if g in set(per_user[by])]
+    per_user = user_means(frame)
+    order = [g for g in table.index if g in set(per_user[GROUP])]
     scale, ylabel, formatter = _display(name, per_user["mean"].to_numpy(dtype=float))
     rng = np.random.default_rng(seed)
 
     with style():
         ax = get_axes(ax, (max(2.8, 1.0 * len(order) + 1.6), 3.4))
         pos = {g: i for i, g in enumerate(order)}
-        xs = per_user[by].map(pos).to_numpy(dtype=float) + rng.uniform(-0.16, 0.16, len(per_user))
+        xs = per_user[GROUP].map(pos).to_numpy(dtype=float) + rng.uniform(-0.16, 0.16, len(per_user))
         ax.scatter(xs, per_user["mean"].to_numpy() * scale, s=14, color="#777777", alpha=0.75,
                    linewidths=0, zorder=2, label="User mean", gid="users")  # fmt: skip
         rows = table.loc[order]
@@ -233,15 +261,16 @@ def metric(
         )
         ax.errorbar(np.arange(len(order)) + 0.3, means, yerr=np.nan_to_num(err), fmt="o", color="black",
                     ms=5, capsize=3, lw=1.2, zorder=3, label="Group mean, 95% CI", gid="groups")  # fmt: skip
-        ax.set_xticks(np.arange(len(order)), [f"{g}\n({rows.loc[g, 'n_users']} users)" for g in order])
+        _group_ticks(ax, order, [_count(rows.loc[g, "n_users"], "user") for g in order])
         ax.set_xlim(-0.5, len(order) - 0.3)
-        ax.set_xlabel(by.replace("_", " ").capitalize())
+        # no x label: the tick labels name the groups (and a label would not fit plain figures)
         ax.set_ylabel(ylabel)
-        if formatter is not None:
+        if formatter is not None:  # clock hours: ticks on whole hours, half or quarter hours
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 3, 6, 10]))
             ax.yaxis.set_major_formatter(formatter)
         ax.grid(axis="y", color="#E5E5E5", lw=0.6)
         ax.set_axisbelow(True)
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, borderaxespad=0.2, handletextpad=0.3)
+        ax.legend(**LEGEND_ABOVE, ncol=2)
         if len(table) == 3 and len(order) == 2:
             diff = table.iloc[2]
             unit = ylabel[ylabel.rfind("(") + 1 : -1] if formatter is None else "h"
@@ -370,6 +399,8 @@ def hypnodensity(
     with style():
         fig = get_figure(fig, (7, 1.2 + 1.6 * len(order)))
         axes = fig.subplots(len(order), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
+        for ax in axes:
+            style_axes(ax)
         for ax, g in zip(axes, order, strict=True):
             bottom = np.zeros(shares[g].shape[1])
             for row, c in zip(shares[g], codes, strict=True):
@@ -393,13 +424,14 @@ def hypnodensity(
         else:
             origin = _parse_clock(clock_start)
             zones = sorted(set(np.asarray(cohort["timezone"].values).tolist()))
-            where = zones[0] if len(zones) == 1 else "each night's zone"
+            where = zones[0] if len(zones) == 1 else "each session's zone"
             axes[-1].set_xlabel(f"Local time ({where})")
             step = 2 if hi - lo > 8 else 1
             ticks = np.arange(np.ceil(lo / step) * step, hi + 1e-9, step)
             clock = [(origin + pd.Timedelta(hours=float(t))).components for t in ticks]
             axes[-1].set_xticks(ticks, [f"{c.hours:02d}:{c.minutes:02d}" for c in clock])
-        _stack_legend(fig, codes, names, loc="outside right center")
+        _stack_legend(axes[0], codes, names, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(codes),
+                      borderaxespad=0.2, handlelength=1.2, columnspacing=1.0)  # fmt: skip
     return fig
 
 

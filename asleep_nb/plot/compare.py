@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import STAT_FIELDS
-from ._data import stats_frame
+from ._data import GROUP, local_clock_hours, stats_frame
 
 __all__ = ["compare_groups", "user_means", "metric_values"]
 
@@ -24,9 +24,17 @@ __all__ = ["compare_groups", "user_means", "metric_values"]
 def metric_values(frame: pd.DataFrame, name: str) -> pd.Series:
     """The ``value`` column as ``float``: seconds, ratios, counts, or local clock hours.
 
-    Stat times (``sleep_time``, ``wake_time``) become local clock hours
+    Stat times (``sleep_time``, ``wake_time``) become each session's local
+    wall-clock hours (see :func:`~asleep_nb.plot._data.local_clock_hours`)
     anchored at noon (12 to 36), so bedtimes either side of midnight average
     correctly: 23:30 is 23.5 and 00:30 is 24.5.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"value": [pd.Timestamp("2025-01-01 23:30", tz="Europe/Paris"),
+    ...                                 pd.Timestamp("2025-01-02 00:30", tz="Asia/Seoul")]})
+    >>> metric_values(frame, "sleep_time").tolist()
+    [23.5, 24.5]
     """
     field = STAT_FIELDS.get(name)
     kind = field.kind if field is not None else None
@@ -34,30 +42,27 @@ def metric_values(frame: pd.DataFrame, name: str) -> pd.Series:
     if kind in ("text", "time_list"):
         raise TypeError(f"{name!r} is a {kind} field and cannot be averaged")
     if kind == "time" or pd.api.types.is_datetime64_any_dtype(values.dtype) or values.dtype == object:
-        zones = frame["timezone"] if "timezone" in frame else pd.Series("UTC", index=frame.index)
-        local = [_local(v, z) for v, z in zip(values, zones, strict=True)]
-        hours = np.array(
-            [np.nan if pd.isna(t) else t.hour + t.minute / 60 + t.second / 3600 for t in local],
-            dtype=float,
-        )
+        zones = frame["timezone"].to_numpy() if "timezone" in frame else None
+        hours = local_clock_hours(values.to_numpy(), zones)
         return pd.Series(np.where(hours < 12, hours + 24, hours), index=frame.index)
     return pd.Series(pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan), index=frame.index)
 
 
-def _local(value: object, zone: str) -> pd.Timestamp:
-    """A stat time in its local zone (UTC-naive values are taken as UTC)."""
-    if pd.isna(value):
-        return pd.NaT
-    t = pd.Timestamp(value)
-    return t.tz_localize("UTC").tz_convert(zone) if t.tzinfo is None else t
+def user_means(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean and night count of each user within each group (rows with missing values dropped).
 
+    ``frame`` is a :func:`~asleep_nb.plot._data.stats_frame`; the result has
+    columns :data:`~asleep_nb.plot._data.GROUP`, ``user_id``, ``mean``, ``count``.
 
-def user_means(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Mean and night count of each user within each group (rows with missing values dropped)."""
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"user_id": ["a", "a", "b"], GROUP: ["x", "x", "x"], "value": [1.0, 3.0, 5.0]})
+    >>> user_means(frame)["mean"].tolist()
+    [2.0, 5.0]
+    """
     clean = frame.dropna(subset=["value"])
-    return (
-        clean.groupby([by, "user_id"], sort=True, observed=True)["value"].agg(["mean", "count"]).reset_index()
-    )
+    grouped = clean.groupby([GROUP, "user_id"], sort=True, observed=True)["value"]
+    return grouped.agg(["mean", "count"]).reset_index()
 
 
 def _boot_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -123,13 +128,9 @@ def compare_groups(
     if not 0 < ci < 1:
         raise ValueError(f"ci must lie strictly between 0 and 1, got {ci}")
     frame = stats_frame(stats, name, by)
-    if isinstance(stats, pd.DataFrame) and "timezone" in stats.columns:
-        frame["timezone"] = stats["timezone"].to_numpy()
-    elif hasattr(stats, "variables") and "timezone" in stats.variables:
-        frame["timezone"] = np.asarray(stats["timezone"].values)
     frame["value"] = metric_values(frame, name)
-    per_user = user_means(frame, by)
-    present = sorted(per_user[by].unique().tolist(), key=str)
+    per_user = user_means(frame)
+    present = sorted(per_user[GROUP].unique().tolist(), key=str)
     if groups is None:
         groups = present
     missing = [g for g in groups if g not in present]
@@ -139,7 +140,7 @@ def compare_groups(
     alpha = (1 - ci) / 2
     rows, boots = {}, {}
     for g in groups:  # a handful of groups; users are vectorised
-        sub = per_user[per_user[by] == g]
+        sub = per_user[per_user[GROUP] == g]
         values = sub["mean"].to_numpy(dtype=float)
         boot = _boot_means(values, n_boot, rng)
         boots[g] = boot

@@ -14,9 +14,11 @@ from ._data import check_night, onset_final
 from ._style import (
     ERROR_COLOR,
     HYPNOGRAM_ORDER,
+    LEGEND_ABOVE,
     SNORING_COLOR,
     STAGE_COLORS,
     STAGE_LABELS,
+    TITLE_PAD_OVER_LEGEND,
     TWO_STAGE_LABELS,
     TWO_STAGE_ORDER,
     get_axes,
@@ -27,6 +29,9 @@ from ._time import LocalTimeFormatter, LocalTimeLocator, to_num
 __all__ = ["hypnogram", "runs"]
 
 _EPOCH_DAYS = EPOCH_SECONDS / 86400.0
+#: y of the snoring row (Deep is 0) and of the line separating it from the stages.
+_SNORING_LEVEL = -1.05
+_SEPARATOR = -0.55
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,10 +92,10 @@ def hypnogram(
     ax
         Axes to draw on; a new figure (8 x 3 in) is created when ``None``.
     snoring
-        Add a thin snoring track under the stages (when ``snoring_stage`` is
-        present). It is an inset axes (``ax.child_axes``) placed under ``ax``
-        with label ``"snoring"``; ``ax`` keeps the stages and loses its x
-        tick labels.
+        Add a snoring row under Deep (when ``snoring_stage`` is present),
+        inside ``ax`` and separated from the stages by a thin line, with the
+        y tick label ``"Snoring"``. Being inside the axes, it can never be
+        clipped by the figure, and the x tick labels stay on ``ax``.
     cycles
         Draw sleep-cycle boundaries (``sleep_cycle_time`` after onset) as thin
         dotted vertical lines.
@@ -105,7 +110,7 @@ def hypnogram(
     title
         Axes title; default: none.
     legend
-        Draw a legend above the axes.
+        Draw a legend in one row above the axes (under the title).
 
     Returns
     -------
@@ -132,6 +137,8 @@ def hypnogram(
     labels = TWO_STAGE_LABELS if two_stage else STAGE_LABELS
     level = {code: len(order) - 1 - i for i, code in enumerate(order)}
     top = len(order) - 1
+    with_snoring = snoring and "snoring_stage" in ds
+    y_low = -1.6 if with_snoring else -0.6  # bottom of the axes (data units)
 
     with style():
         ax = get_axes(ax, (8, 3))
@@ -158,8 +165,7 @@ def hypnogram(
                 ax,
                 x0,
                 stages == -1,
-                (0, 1),
-                transform=ax.get_xaxis_transform(),
+                (_SEPARATOR, top + 0.9 - _SEPARATOR),
                 facecolors="#EEEEEE",
                 edgecolors=ERROR_COLOR,
                 hatch="////",
@@ -203,11 +209,15 @@ def hypnogram(
                 handles.append(
                     Line2D([], [], marker="v", mfc="white", mec="#000000", ls="none", label="Final awakening")
                 )
-        ax.set_yticks([level[c] for c in order], [labels[c] for c in order])
-        for tick, code in zip(ax.get_yticklabels(), order, strict=True):
+        rows = [(level[c], labels[c], f"ytick_{c}") for c in order]
+        if with_snoring:
+            _snoring_row(ax, x0, np.asarray(ds["snoring_stage"].values, dtype=np.int8))
+            rows.append((_SNORING_LEVEL, "Snoring", "ytick_snoring"))
+        ax.set_yticks([r[0] for r in rows], [r[1] for r in rows])
+        for tick, (_, _, gid) in zip(ax.get_yticklabels(), rows, strict=True):
             tick.set_color("#000000")
-            tick.set_gid(f"ytick_{code}")
-        ax.set_ylim(-0.6, top + 0.9)
+            tick.set_gid(gid)
+        ax.set_ylim(y_low, top + 0.9)
         ax.set_xlim(x0[0], x_end)
         ax.xaxis.set_major_locator(LocalTimeLocator(zone))
         ax.xaxis.set_major_formatter(LocalTimeFormatter(zone))
@@ -215,37 +225,20 @@ def hypnogram(
         ax.spines["left"].set_visible(False)
         ax.grid(axis="y", color="#E5E5E5", lw=0.6, zorder=0)
         ax.set_axisbelow(True)
-        xlabel = f"Local time ({zone})"
-        bottom = ax
-        if snoring and "snoring_stage" in ds:
-            bottom = _snoring_track(ax, x0, np.asarray(ds["snoring_stage"].values, dtype=np.int8))
-            ax.tick_params(axis="x", labelbottom=False)
-        bottom.set_xlabel(xlabel)
-        if legend and handles:
-            ax.legend(
-                handles=handles,
-                loc="lower right",
-                bbox_to_anchor=(1.0, 1.0),
-                ncol=len(handles),
-                borderaxespad=0.2,
-                handlelength=1.4,
-                columnspacing=1.0,
-            )
+        ax.set_xlabel(f"Local time ({zone})")
+        if legend and handles:  # own row above the axes; the title goes above it
+            ax.legend(handles=handles, **LEGEND_ABOVE, ncol=len(handles))
         if title:
-            ax.set_title(title, pad=14 if legend and handles else 6)
+            ax.set_title(title, pad=TITLE_PAD_OVER_LEGEND if legend and handles else 6)
     return ax
 
 
-def _snoring_track(ax: Axes, x0: np.ndarray, snore: np.ndarray) -> Axes:
-    sax = ax.inset_axes((0.0, -0.16, 1.0, 0.09), sharex=ax)
-    sax.set_label("snoring")
-    _bars(sax, x0, snore == 1, (0, 1), facecolors=SNORING_COLOR, edgecolors="none", gid="snoring")
-    _bars(sax, x0, snore == -1, (0, 1), facecolors="#EEEEEE", edgecolors=ERROR_COLOR, hatch="////",
-          linewidth=0, gid="snoring_error")  # fmt: skip
-    sax.set_ylim(0, 1)
-    sax.set_yticks([0.5], ["Snoring"])
-    sax.tick_params(axis="y", length=0)
-    for side in ("left", "right", "top"):
-        sax.spines[side].set_visible(False)
-    sax.set_facecolor("#F7F7F7")
-    return sax
+def _snoring_row(ax: Axes, x0: np.ndarray, snore: np.ndarray) -> None:
+    """Snoring epochs as a green row at :data:`_SNORING_LEVEL`, under a thin separator line."""
+    lo, hi = _SNORING_LEVEL - 0.5, _SEPARATOR
+    ax.axhspan(lo - 0.1, hi, color="#F7F7F7", lw=0, zorder=0, gid="snoring_band")
+    ax.axhline(hi, color="#888888", lw=0.6, zorder=2, gid="snoring_separator")
+    _bars(ax, x0, snore == 1, (_SNORING_LEVEL - 0.22, 0.44), facecolors=SNORING_COLOR, edgecolors="none",
+          zorder=3, gid="snoring")  # fmt: skip
+    _bars(ax, x0, snore == -1, (lo, hi - lo), facecolors="#EEEEEE", edgecolors=ERROR_COLOR, hatch="////",
+          linewidth=0, zorder=1, gid="snoring_error")  # fmt: skip

@@ -13,13 +13,32 @@ from matplotlib.patches import Patch
 
 from ..schema import EPOCH_SECONDS, PAD
 from ._data import check_cohort, check_night, start_aligned
-from ._style import STAGE_COLORS, STAGE_LABELS, get_axes, style
+from ._style import LEGEND_ABOVE, STAGE_COLORS, STAGE_LABELS, TITLE_PAD_OVER_LEGEND, get_axes, style
 
 __all__ = ["nights"]
 
 _CODES = (-1, 0, 1, 2, 3)
 _COLS = 24 * 3600 // EPOCH_SECONDS
 _WEEKEND_COLOR = "#EFEFEF"
+
+
+def _auto_clock(start: np.ndarray, zones: np.ndarray) -> pd.Timedelta:
+    """Six hours before the circular-mean local bedtime (session start), floored to the hour.
+
+    Examples
+    --------
+    >>> starts = np.array(["2025-01-01T22:30", "2025-01-02T23:30", "2025-01-04T01:30"], "datetime64[ns]")
+    >>> _auto_clock(starts, np.array(["UTC"] * 3, dtype=object))
+    Timedelta('0 days 17:00:00')
+    """
+    hours = np.empty(start.size)
+    for zone in set(zones.tolist()):
+        idx = np.flatnonzero(zones == zone)
+        local = pd.DatetimeIndex(start[idx]).tz_localize("UTC").tz_convert(zone)
+        hours[idx] = local.hour + local.minute / 60
+    angle = hours / 24 * 2 * np.pi
+    mean = np.arctan2(np.sin(angle).mean(), np.cos(angle).mean()) / (2 * np.pi) * 24
+    return pd.Timedelta(hours=int(np.floor(mean - 6)) % 24)
 
 
 def _parse_clock(text: str) -> pd.Timedelta:
@@ -73,7 +92,7 @@ def nights(
     ax: Axes | None = None,
     *,
     user_id: str | None = None,
-    clock_start: str = "18:00",
+    clock_start: str = "auto",
     weekends: bool = True,
     title: str | None = None,
 ) -> Axes:
@@ -98,7 +117,11 @@ def nights(
         The user to draw; required when the cohort holds several users.
     clock_start
         Local clock time ``"HH:MM"`` where a row (a night) begins; a night is
-        filed under the date on which its row begins.
+        filed under the date on which its row begins. ``"auto"`` (default):
+        six hours before the circular-mean bedtime (local start time) of the
+        nights shown, floored to the hour. The x axis always covers every
+        epoch: a night running past the next ``clock_start`` extends the
+        axis beyond 24 h rather than being cropped.
     weekends
         Shade Friday and Saturday nights.
     title
@@ -113,8 +136,8 @@ def nights(
     >>> import asleep_nb.plot as ap
     >>> ax = ap.nights(cohort, user_id="u1")  # doctest: +SKIP
     """
-    origin = _parse_clock(clock_start)
     stages, start, zones = _sessions(ds_or_cohort, user_id)
+    origin = _auto_clock(start, zones) if clock_start == "auto" else _parse_clock(clock_start)
     n_sess, width = stages.shape
     offsets = np.arange(width) * np.timedelta64(EPOCH_SECONDS, "s")
     row_day = np.empty(n_sess, dtype="datetime64[ns]")
@@ -131,21 +154,25 @@ def nights(
     first_day = row_day.min()
     n_days = int((row_day.max() - first_day) // np.timedelta64(1, "D")) + 1
     row = ((row_day - first_day) // np.timedelta64(1, "D")).astype(np.int64)
-    valid = (stages != PAD) & (col >= 0) & (col < _COLS)
-    grid = np.full((n_days, _COLS), PAD, dtype=np.int8)
-    grid[np.broadcast_to(row[:, None], col.shape)[valid], col[valid]] = stages[valid]
+    valid = stages != PAD
+    # every epoch gets a column: a row runs past 24 h (or before its start, in an
+    # autumn DST hour) rather than cropping data
+    c_lo = min(0, int(col[valid].min())) if valid.any() else 0
+    c_hi = max(_COLS, int(col[valid].max()) + 1) if valid.any() else _COLS
+    grid = np.full((n_days, c_hi - c_lo), PAD, dtype=np.int8)
+    grid[np.broadcast_to(row[:, None], col.shape)[valid], col[valid] - c_lo] = stages[valid]
 
     # bands with gaps: interleave masked rows (pcolormesh with uneven y edges)
     half = 0.36
-    data = np.full((2 * n_days - 1, _COLS), PAD, dtype=np.int8)
+    data = np.full((2 * n_days - 1, grid.shape[1]), PAD, dtype=np.int8)
     data[::2] = grid
     y_edges = np.empty(2 * n_days)
     y_edges[0::2] = np.arange(n_days) - half
     y_edges[1::2] = np.arange(n_days) + half
-    x_edges = np.arange(_COLS + 1) * EPOCH_SECONDS / 3600.0
+    x_edges = (c_lo + np.arange(grid.shape[1] + 1)) * EPOCH_SECONDS / 3600.0
     used = np.flatnonzero((grid != PAD).any(axis=0))
-    lo = np.floor(used[0] * EPOCH_SECONDS / 3600.0) if used.size else 0.0
-    hi = np.ceil((used[-1] + 1) * EPOCH_SECONDS / 3600.0) if used.size else 24.0
+    lo = np.floor(x_edges[used[0]]) if used.size else 0.0
+    hi = np.ceil(x_edges[used[-1] + 1]) if used.size else 24.0
     days = pd.DatetimeIndex(first_day + np.arange(n_days) * np.timedelta64(1, "D"))
     zone_names = sorted(set(zones.tolist()))
 
@@ -163,7 +190,7 @@ def nights(
         ticks = np.arange(0, n_days, step)
         ax.set_yticks(ticks, [d.strftime("%a %d %b") for d in days[ticks]])
         ax.set_ylabel("Night (date the row starts)")
-        hours = np.arange(lo, hi + 1e-9, 2 if hi - lo > 8 else 1)
+        hours = np.arange(lo, hi + 1e-9, 1 if hi - lo <= 8 else (2 if hi - lo <= 16 else 3))
         clock = [((origin + pd.Timedelta(hours=float(h))).components) for h in hours]
         ax.set_xticks(hours, [f"{c.hours:02d}:{c.minutes:02d}" for c in clock])
         ax.set_xlim(lo, hi)
@@ -176,8 +203,7 @@ def nights(
         handles = [Patch(color=STAGE_COLORS[c], label=STAGE_LABELS[c]) for c in (0, 3, 1, 2, -1)]
         if weekends:
             handles.append(Patch(color=_WEEKEND_COLOR, label="Fri/Sat night"))
-        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
-                  borderaxespad=0.2, handlelength=1.2, columnspacing=1.0)  # fmt: skip
+        ax.legend(handles=handles, **LEGEND_ABOVE, ncol=len(handles))
         if title:
-            ax.set_title(title, pad=18)
+            ax.set_title(title, pad=TITLE_PAD_OVER_LEGEND)
     return ax
