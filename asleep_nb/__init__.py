@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "load_cohort": "asleep_nb.cohort",
     "stats_table": "asleep_nb.cohort",
     "open_archive": "asleep_nb.archive",
+    "fetch_sessions": "asleep_nb.fetch",
     "open_cohort": "asleep_nb.store",
     "SessionExplorer": "asleep_nb.widgets",
     "CohortExplorer": "asleep_nb.widgets",
@@ -48,8 +49,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .cohort import load_cohort, stats_table, to_cohort  # noqa: F401
     from .connect import connect  # noqa: F401
     from .dataset import load_session, to_dataset  # noqa: F401
+    from .archive import open_archive  # noqa: F401
+    from .fetch import fetch_sessions  # noqa: F401
     from .manifest import ManifestError  # noqa: F401
+    from .store import open_cohort  # noqa: F401
     from .records import Peculiarity, SessionResult, SessionState, SessionSummary  # noqa: F401
+    from .widgets import CohortExplorer, SessionExplorer  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -140,6 +140,12 @@ class AsleepAccessor:
 
         return compute_stats(self._obj, **kwargs)
 
+    def to_zarr(self, path: Any, **kwargs: Any) -> None:
+        """Write a cohort to a zarr store chunked along ``session``: see :func:`asleep_nb.store.to_zarr`."""
+        from .store import to_zarr
+
+        to_zarr(self._obj, path, **kwargs)
+
     # ------------------------------------------------------------------ figures
     def hypnogram(self, **kwargs: Any) -> Any:
         """Hypnogram of one night: forwards to :func:`asleep_nb.plot.hypnogram`."""

@@ -83,6 +83,7 @@ from urllib3.util import Retry
 
 from . import errors
 from ._ids import check_path_id
+from .archive import Archive, as_archive
 from .records import AverageStats, SessionResult, SessionSummary, User
 from .timezones import validate_timezone
 
@@ -124,6 +125,10 @@ class Client:
         Seconds; the wait before the n-th retry is ``backoff_factor * 2 **
         (n - 1)`` (first retry immediate) plus up to ``backoff_factor`` of
         jitter.
+    archive
+        A folder path or :class:`~asleep_nb.archive.Archive` that
+        :meth:`get_session` consults and fills (see :mod:`asleep_nb.archive`);
+        default none.
 
     Raises
     ------
@@ -151,6 +156,7 @@ class Client:
         timeout: float = 30.0,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
+        archive: str | os.PathLike[str] | Archive | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("ASLEEP_API_KEY")
         if not key:
@@ -179,6 +185,7 @@ class Client:
         )
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        self.archive: Archive | None = as_archive(archive)
 
     # -- lifecycle --------------------------------------------------------------------------
     @property
@@ -256,6 +263,8 @@ class Client:
         >>> result.session.start_time.isoformat(), result.user_id  # doctest: +SKIP
         ('2025-01-15T02:50:29+00:00', 'G-20250115025029-vLErWBfQNtnfvgDccFOQ')
         """
+        if self.archive is not None:  # COMPLETE sessions from the archive, others fetched and archived
+            return self.archive.fetch(self, session_id, user_id=user_id, timezone=timezone)
         path, headers = self._session_request(session_id, user_id, timezone)
         result = self._get(path, headers=headers, not_found=errors.SessionNotFound)
         record = _parsed(SessionResult.from_payload, result, path)

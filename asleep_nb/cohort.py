@@ -406,7 +406,13 @@ def load_cohort(
         ``timezone`` column, or ``"UTC"`` where it is empty or absent. The
         sessions are fetched in that zone and it becomes their local view.
     **fetch_options
-        Passed to the fetching step (reserved for concurrent fetching).
+        ``workers``, ``archive``, ``progress``, ... passed to
+        :func:`asleep_nb.fetch.fetch_sessions` (a thread pool; default 4
+        workers, a progress bar, no archive unless the client has one).
+        Sessions that fail are left out with a
+        :class:`~asleep_nb.fetch.FetchWarning`, and listed as JSON in
+        ``attrs["failed_sessions"]`` (absent when none failed); when all
+        fail, the first error is raised.
 
     Raises
     ------
@@ -423,17 +429,27 @@ def load_cohort(
     requests = expand_manifest(client, table, timezone=timezone)
     if not requests:
         raise ManifestError("the manifest selects no session (no sessions in the given date ranges)")
-    results = _fetch_results(client, requests, **fetch_options)
-    return to_cohort(
-        results, groups=[r.group for r in requests], align=align, clock_start=clock_start, timezone=None
+    fetched = _fetch_results(client, requests, **fetch_options)
+    cohort = to_cohort(
+        fetched.results,
+        groups=[r.group for r in fetched.requests],
+        align=align,
+        clock_start=clock_start,
+        timezone=None,
     )
+    return fetched.attach(cohort)
 
 
-def _fetch_results(client: Any, requests: list[SessionRequest], **options: Any) -> list[SessionResult]:
-    """Fetch every requested session, in order (sequential; a hook for concurrent fetching)."""
-    if options:
-        raise TypeError(f"load_cohort got unexpected option(s): {', '.join(sorted(options))}")
-    return [client.get_session(r.session_id, user_id=r.user_id, timezone=r.timezone) for r in requests]
+def _fetch_results(client: Any, requests: list[SessionRequest], **options: Any) -> Any:
+    """Fetch every requested session with :func:`asleep_nb.fetch.fetch_sessions` (a ``FetchResult``)."""
+    from .fetch import FETCH_OPTIONS, fetch_sessions
+
+    unknown = set(options) - FETCH_OPTIONS
+    if unknown:
+        raise TypeError(f"load_cohort got unexpected option(s): {', '.join(sorted(unknown))}")
+    fetched = fetch_sessions(client, requests, **options)
+    fetched.raise_if_empty()
+    return fetched
 
 
 # --------------------------------------------------------------------------- tables

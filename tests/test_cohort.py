@@ -378,4 +378,4 @@ def test_load_cohort_single_zone_and_empty_selection(standin, standin_ids):
     with pytest.raises(ManifestError, match="selects no session"):
         load_cohort(client, empty)
     with pytest.raises(TypeError, match="unexpected option"):
-        load_cohort(client, pd.DataFrame({"user_id": [ids.seoul_user], "group": ["kr"]}), workers=3)
+        load_cohort(client, pd.DataFrame({"user_id": [ids.seoul_user], "group": ["kr"]}), bogus=3)

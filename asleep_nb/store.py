@@ -1,0 +1,194 @@
+"""Cohorts larger than memory: zarr stores chunked along ``session``, opened dask-backed.
+
+:func:`to_zarr` (also ``cohort.asleep.to_zarr``) writes a cohort from
+:func:`asleep_nb.to_cohort` to a zarr store, every variable chunked along
+``session`` (and whole along ``epoch`` and ``cycle``, which is what the
+stats engine needs). With ``append=True`` further cohorts with the same
+``epoch`` axis are appended along ``session``, so a store can be built
+chunk by chunk without ever holding the whole cohort in memory.
+
+:func:`open_cohort` opens a store lazily: the stage arrays are dask arrays,
+and :func:`asleep_nb.stats.compute_stats` on the result is lazy too (one
+task per ``session`` chunk, ``xr.apply_ufunc(..., dask="parallelized")``),
+computed on whatever dask scheduler is active (the threaded one by
+default, or a ``dask.distributed`` client).
+
+A store round-trips exactly: ``open_cohort(path).compute().identical(cohort)``.
+
+Examples
+--------
+>>> cohort.asleep.to_zarr("study.zarr", chunks=1000)  # doctest: +SKIP
+>>> lazy = asleep_nb.open_cohort("study.zarr", chunks={"session": 1000})  # doctest: +SKIP
+>>> stats = asleep_nb.stats.compute_stats(lazy)  # lazy  # doctest: +SKIP
+>>> stats.compute()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["to_zarr", "open_cohort", "DEFAULT_SESSION_CHUNK"]
+
+#: Sessions per chunk when none is given (about 1 MB of ``sleep_stage`` for 960-epoch nights).
+DEFAULT_SESSION_CHUNK = 1000
+
+
+def _session_chunk(chunks: int | Mapping[str, int] | None) -> int:
+    if chunks is None:
+        return DEFAULT_SESSION_CHUNK
+    value = chunks.get("session", DEFAULT_SESSION_CHUNK) if isinstance(chunks, Mapping) else chunks
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"the session chunk size must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def to_zarr(
+    cohort: xr.Dataset,
+    path: str | os.PathLike[str],
+    *,
+    chunks: int | Mapping[str, int] | None = None,
+    mode: str = "w-",
+    append: bool = False,
+) -> None:
+    """Write a cohort to a zarr store chunked along ``session``.
+
+    Parameters
+    ----------
+    cohort
+        A cohort (dimension ``session``), in memory or dask-backed.
+    path
+        The store (a folder).
+    chunks
+        Sessions per chunk: an int or ``{"session": n}``; default
+        :data:`DEFAULT_SESSION_CHUNK`. Other dimensions are one chunk.
+    mode
+        ``"w-"`` (default: fail if the store exists) or ``"w"`` (overwrite).
+        Ignored with ``append=True``.
+    append
+        Append ``cohort`` along ``session`` to an existing store written by
+        this function (same ``epoch`` axis and variables). The chunk size is
+        the store's.
+
+    Raises
+    ------
+    ValueError
+        When ``cohort`` has no ``session`` dimension, on a bad ``chunks`` or
+        ``mode``, or when appending a cohort whose ``epoch`` axis differs.
+    FileExistsError
+        When the store exists and ``mode="w-"``.
+
+    Examples
+    --------
+    >>> to_zarr(cohort, "study.zarr", chunks={"session": 500})  # doctest: +SKIP
+    >>> to_zarr(more_nights, "study.zarr", append=True)  # doctest: +SKIP
+    """
+    if not isinstance(cohort, xr.Dataset) or "session" not in cohort.dims:
+        raise ValueError("to_zarr needs a cohort: a Dataset with a 'session' dimension")
+    if mode not in ("w", "w-"):
+        raise ValueError(f"mode must be 'w' or 'w-', got {mode!r}")
+    if append:
+        existing = xr.open_zarr(path, chunks=None, consolidated=False)
+        if "epoch" in cohort.dims and not np.array_equal(existing["epoch"].values, cohort["epoch"].values):
+            raise ValueError(
+                "cannot append: the cohort's epoch axis differs from the store's "
+                f"({cohort.sizes['epoch']} vs {existing.sizes['epoch']} slots)"
+            )
+        for name in ("cycle",):
+            if name in cohort.dims and cohort.sizes[name] != existing.sizes.get(name):
+                raise ValueError(f"cannot append: dimension {name!r} differs from the store's")
+        ds = _prepared(cohort.drop_vars([v for v in cohort.variables if "session" not in cohort[v].dims]))
+        ds.to_zarr(path, append_dim="session", consolidated=False)
+        return
+    n = _session_chunk(chunks)
+    ds = cohort
+    if any(var.chunks is not None for var in ds.variables.values()):  # dask chunks = zarr chunks
+        ds = ds.chunk({"session": n, **{d: -1 for d in ds.dims if d != "session"}})
+    ds = _prepared(ds)
+    encoding: dict[str, dict[str, Any]] = {}
+    for name, var in ds.variables.items():
+        if "session" in var.dims:
+            encoding[name] = {"chunks": tuple(n if d == "session" else ds.sizes[d] for d in var.dims)}
+    if mode == "w-" and os.path.exists(path):
+        raise FileExistsError(f"{os.fspath(path)!r} exists; pass mode='w' to overwrite it")
+    ds.to_zarr(path, mode=mode, encoding=encoding, consolidated=False)
+
+
+def _prepared(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with encodings that zarr accepts for chunked and appended data.
+
+    Times are stored as ``int64`` counts in their CF units (seconds since
+    the epoch for instants, as the API gives whole seconds) so chunked and
+    appended writes agree on the encoding; ``NaT`` round-trips. Stale
+    encodings from an opened store (``chunks``, ``preferred_chunks``,
+    compressors) are dropped. Lazy text variables (one string per session)
+    are loaded: zarr needs their values to choose a string type.
+    """
+    ds = ds.copy()
+    for var in ds.variables.values():
+        if var.dtype == object and var.chunks is not None:
+            var.load()
+        kind = var.dtype.kind
+        keep = {k: v for k, v in var.encoding.items() if k in ("units", "calendar", "dtype", "_FillValue")}
+        if kind in "mM":
+            keep.setdefault("units", "seconds since 1970-01-01" if kind == "M" else "seconds")
+            if kind == "M":
+                keep.setdefault("calendar", "proleptic_gregorian")
+            keep["dtype"] = np.dtype("int64")
+        var.encoding = keep
+    return ds
+
+
+def open_cohort(
+    path: str | os.PathLike[str],
+    *,
+    chunks: Mapping[str, int] | int | None = None,
+) -> xr.Dataset:
+    """Open a cohort zarr store lazily (dask-backed).
+
+    Parameters
+    ----------
+    path
+        A store written by :func:`to_zarr`.
+    chunks
+        ``{"session": n}`` (other dimensions stay whole), an int (same), or
+        ``None`` (default) for the store's own chunks.
+
+    Returns
+    -------
+    xarray.Dataset
+        The cohort, identical to the one written once computed; every
+        variable is a dask array.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no store at ``path``.
+
+    Examples
+    --------
+    >>> lazy = open_cohort("study.zarr", chunks={"session": 2000})  # doctest: +SKIP
+    >>> lazy.sleep_stage.chunks  # doctest: +SKIP
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no zarr store at {os.fspath(path)!r}")
+    session_chunk = None if chunks is None else _session_chunk(chunks)
+    ds = xr.open_zarr(path, chunks={}, consolidated=False)  # the store's own chunks
+    if session_chunk is not None:  # rechunk after opening: no warning when sizes differ from the store's
+        ds = ds.chunk({"session": session_chunk, **{d: -1 for d in ds.dims if d != "session"}})
+    return _object_strings(ds)
+
+
+def _object_strings(ds: xr.Dataset) -> xr.Dataset:
+    """Text variables back as ``object`` arrays of ``str`` (zarr gives numpy ``StringDType``), as built."""
+    text = [name for name, var in ds.variables.items() if var.dtype.kind == "T"]
+    if not text:
+        return ds
+    converted = {name: ds[name].astype(object) for name in text}
+    coords = {k: v for k, v in converted.items() if k in ds.coords}
+    data = {k: v for k, v in converted.items() if k not in ds.coords}
+    return ds.assign_coords(coords).assign(data)
