@@ -45,15 +45,15 @@ __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import errors, manifest, plot, records, report, schema, standin, stats, timezones  # noqa: F401
+    from .archive import open_archive  # noqa: F401
     from .client import Client  # noqa: F401
     from .cohort import load_cohort, stats_table, to_cohort  # noqa: F401
     from .connect import connect  # noqa: F401
     from .dataset import load_session, to_dataset  # noqa: F401
-    from .archive import open_archive  # noqa: F401
     from .fetch import fetch_sessions  # noqa: F401
     from .manifest import ManifestError  # noqa: F401
-    from .store import open_cohort  # noqa: F401
     from .records import Peculiarity, SessionResult, SessionState, SessionSummary  # noqa: F401
+    from .store import open_cohort  # noqa: F401
     from .widgets import CohortExplorer, SessionExplorer  # noqa: F401
 
 

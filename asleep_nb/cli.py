@@ -115,9 +115,54 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- report --------------------------------------------------------------------------------------
+def _configure_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--manifest",
+        default=None,
+        help="cohort CSV (user_id, group[, session_id, date_gte, date_lte, timezone]); "
+        "default: the demo cohort, healthy vs apnea",
+    )
+    parser.add_argument(
+        "--timezone", default=None, help="IANA zone for every session (default: each row's own zone)"
+    )
+    parser.add_argument("--out", default="report.html", help="HTML file to write (default report.html)")
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from .errors import InvalidTimezone
+    from .report import build_report
+
+    print("asleep-nb report: running the report notebook ...", file=sys.stderr, flush=True)
+    try:
+        out = build_report(args.out, manifest=args.manifest, timezone=args.timezone)
+    except (InvalidTimezone, FileNotFoundError) as exc:
+        print(f"asleep-nb report: {exc}", file=sys.stderr)
+        return 2
+    print(f"asleep-nb report: wrote {out}", flush=True)
+    return 0
+
+
+# -- fetch (options and run live in asleep_nb.fetch) ---------------------------------------------
+def _configure_fetch(parser: argparse.ArgumentParser) -> None:
+    from .fetch import add_fetch_arguments
+
+    add_fetch_arguments(parser)
+
+
+def _run_fetch(args: argparse.Namespace) -> int:
+    from .fetch import fetch_command
+
+    return fetch_command(args)
+
+
 #: The subcommands, by name. Add one by defining its ``configure`` and ``run`` and an entry here.
 SUBCOMMANDS: dict[str, Subcommand] = {
     "serve": Subcommand("serve a local stand-in of the Asleep API", _configure_serve, _run_serve),
+    "report": Subcommand(
+        "write a reproducible HTML report of a cohort (default: the demo)", _configure_report, _run_report
+    ),
+    "fetch": Subcommand("fill a local archive with a manifest's sessions", _configure_fetch, _run_fetch),
 }
 
 

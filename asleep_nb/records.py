@@ -72,6 +72,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from types import MappingProxyType
 from typing import Any, Self
 
@@ -298,6 +299,18 @@ def _zone_name(value: object, path: str, *, nullable: bool = False, strict: bool
     return name
 
 
+# A session's creation zone may be null, and an unknown name is kept with a
+# warning. A partial adds no frame, so the warning's stacklevel still points
+# where it does for a direct ``_zone_name`` call.
+_created_timezone = partial(_zone_name, nullable=True, strict=False)
+
+
+def _not_before(moment: datetime | None, start: datetime, path: str, start_name: str) -> None:
+    """Raise :class:`PayloadError` at ``path`` when ``moment`` is before ``start``."""
+    if moment is not None and moment < start:
+        raise PayloadError(path, f"{moment.isoformat()} is before {start_name} {start.isoformat()}")
+
+
 def _label(cls: type[_OpenLabel], value: object, path: str) -> Any:
     text = _string(value, path)
     member = cls._value2member_map_.get(text)
@@ -439,6 +452,18 @@ def _arrays_equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 # --------------------------------------------------------------------------- Get Session
 
 
+class _KeepsPayload:
+    """Base of the records that keep the result object they were built from."""
+
+    __slots__ = ()
+    _payload: Mapping[str, Any]
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        """The original result object, read-only."""
+        return MappingProxyType(self._payload)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Session:
     """``result.session`` of Get Session.
@@ -503,10 +528,7 @@ class Session:
         end = _time(_required(obj, "end_time", path), f"{path}.end_time")
         unexpected_end = _time(_required(obj, "unexpected_end_time", path), f"{path}.unexpected_end_time")
         for name, moment in (("end_time", end), ("unexpected_end_time", unexpected_end)):
-            if moment is not None and moment < start:
-                raise PayloadError(
-                    f"{path}.{name}", f"{moment.isoformat()} is before start_time {start.isoformat()}"
-                )
+            _not_before(moment, start, f"{path}.{name}", "start_time")
         stages = {}
         for name, codes in _STAGE_CODES.items():
             where = f"{path}.{name}"
@@ -519,11 +541,8 @@ class Session:
             start_time=start,
             end_time=end,
             unexpected_end_time=unexpected_end,
-            created_timezone=_zone_name(
-                _required(obj, "created_timezone", path),
-                f"{path}.created_timezone",
-                nullable=True,
-                strict=False,
+            created_timezone=_created_timezone(
+                _required(obj, "created_timezone", path), f"{path}.created_timezone"
             ),
             **stages,
         )
@@ -683,7 +702,7 @@ class Stat:
 
 
 @dataclass(frozen=True, slots=True)
-class SessionResult:
+class SessionResult(_KeepsPayload):
     """The ``result`` of Get Session (or the ``data`` of a ``SESSION_COMPLETE`` webhook).
 
     Attributes
@@ -774,11 +793,6 @@ class SessionResult:
         user_id = _string(_required(data, "user_id", "data"), "data.user_id")
         result = {key: value for key, value in data.items() if key != "user_id"}
         return _parse_result(result, "data", user_id=user_id)
-
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        """The original result object, read-only."""
-        return MappingProxyType(self._payload)
 
     @property
     def state(self) -> SessionState:
@@ -884,21 +898,14 @@ class SessionSummary:
         obj = _object(item, path)
         start = _required_time(_required(obj, "session_start_time", path), f"{path}.session_start_time")
         end = _time(_required(obj, "session_end_time", path), f"{path}.session_end_time")
-        if end is not None and end < start:
-            raise PayloadError(
-                f"{path}.session_end_time",
-                f"{end.isoformat()} is before session_start_time {start.isoformat()}",
-            )
+        _not_before(end, start, f"{path}.session_end_time", "session_start_time")
         return cls(
             session_id=_string(_required(obj, "session_id", path), f"{path}.session_id"),
             state=_label(SessionState, _required(obj, "state", path), f"{path}.state"),
             session_start_time=start,
             session_end_time=end,
-            created_timezone=_zone_name(
-                _required(obj, "created_timezone", path),
-                f"{path}.created_timezone",
-                nullable=True,
-                strict=False,
+            created_timezone=_created_timezone(
+                _required(obj, "created_timezone", path), f"{path}.created_timezone"
             ),
             unexpected_end_time=_time(
                 _required(obj, "unexpected_end_time", path), f"{path}.unexpected_end_time"
@@ -983,7 +990,7 @@ class UserMetadata:
 
 
 @dataclass(frozen=True, slots=True)
-class User:
+class User(_KeepsPayload):
     """The ``result`` of Get User.
 
     Attributes
@@ -1034,17 +1041,12 @@ class User:
             _payload=obj,
         )
 
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        """The original result object, read-only."""
-        return MappingProxyType(self._payload)
-
 
 # --------------------------------------------------------------------------- Average Stats
 
 
 @dataclass(frozen=True, slots=True)
-class AverageStats:
+class AverageStats(_KeepsPayload):
     """The ``result`` of the average-stats endpoint.
 
     The vendor documents this object loosely, so its parts are kept as the
@@ -1109,8 +1111,3 @@ class AverageStats:
             _payload=obj,
             **lists,
         )
-
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        """The original result object, read-only."""
-        return MappingProxyType(self._payload)

@@ -23,15 +23,7 @@ DEMO = REPO / "data" / "demo"
 PUBLISHED = REPO / "data" / "published_example.json"
 SESSION_ID = re.compile(r"(\d{14})_[a-z0-9]{5}")
 USER_ID = re.compile(r"G-(\d{14})-[A-Za-z]{20}")
-BREATHING_FIELDS = (
-    "time_in_stable_breath",
-    "time_in_unstable_breath",
-    "stable_breath_ratio",
-    "unstable_breath_ratio",
-    "breathing_pattern",
-    "breathing_index",
-    "unstable_breath_count",
-)
+BREATHING_FIELDS = tuple(name for name in STAT_FIELDS if "breath" in name)
 
 
 def _stats():

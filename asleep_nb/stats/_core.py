@@ -34,7 +34,8 @@ then ``m / 100`` (the double nearest to ``m / 100``, which is what Python's
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -57,6 +58,7 @@ __all__ = [
     "max_cycles",
     "round2_hundredths",
     "check_epoch_count",
+    "aware_datetime",
 ]
 
 #: Fields that depend on data other than the stage arrays (breathing) or on
@@ -159,6 +161,33 @@ def _round_half_even(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """Integer nearest to the exact ``num / den`` (ties to even), for ``den > 0``."""
     q, r = np.divmod(num, den)
     return q + ((2 * r > den) | ((2 * r == den) & (q % 2 == 1)))
+
+
+def aware_datetime(value: Any, name: str) -> datetime:
+    """``value`` itself when it is a timezone-aware ``datetime``.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a ``datetime``.
+    ValueError
+        ``value`` is naive.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> aware_datetime(datetime(2025, 1, 15, tzinfo=UTC), "start_time").isoformat()
+    '2025-01-15T00:00:00+00:00'
+    >>> aware_datetime(datetime(2025, 1, 15), "start_time")
+    Traceback (most recent call last):
+    ...
+    ValueError: start_time must be timezone-aware (naive datetimes are ambiguous)
+    """
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a timezone-aware datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (naive datetimes are ambiguous)")
+    return value
 
 
 def check_epoch_count(n_epochs: np.ndarray, time_in_bed: np.ndarray, what: str = "session") -> None:

@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 from ..schema import PAD
+from ._core import aware_datetime
 
 __all__ = [
     "TOO_SHORT_SECONDS",
@@ -42,14 +43,6 @@ __all__ = [
 TOO_SHORT_SECONDS: float = 300
 #: Sessions longer than this (seconds) are ``TOO_LONG_FOR_ANALYSIS``.
 TOO_LONG_SECONDS: float = 86400
-
-
-def _aware(value: datetime, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a timezone-aware datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
-    return value
 
 
 def derive_peculiarities(
@@ -82,8 +75,8 @@ def derive_peculiarities(
     >>> derive_peculiarities([0, 1, 1, 0], start, start + timedelta(hours=25))
     ['TOO_LONG_FOR_ANALYSIS']
     """
-    start = _aware(start_time, "start_time")
-    end = _aware(end_time, "end_time")
+    start = aware_datetime(start_time, "start_time")
+    end = aware_datetime(end_time, "end_time")
     stages = np.asarray(sleep_stages)
     tib = (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
     labels = []

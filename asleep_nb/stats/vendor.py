@@ -64,16 +64,7 @@ it is left out of every duration. Field by field:
 - snoring: see above (-1 sleep epochs are outside the snoring durations).
 
 A night without -1 is unaffected by these choices, the published example
-included.
-
-Examples
---------
->>> from datetime import datetime, timezone
->>> start = datetime(2025, 1, 15, 2, 50, 29, tzinfo=UTC)
->>> end = datetime(2025, 1, 15, 3, 50, 29, tzinfo=UTC)
->>> stat = compute_stat([0] * 30 + [1] * 18 + [0] * 6 + [1] * 18 + [0] * 48, start, end)
->>> stat["sleep_time"], stat["time_in_sleep"], stat["sleep_ratio"]
-('2025-01-15T03:05:29+00:00', 1080, 0.86)
+included. See :func:`compute_stat` for a worked night.
 """
 
 from __future__ import annotations
@@ -92,7 +83,14 @@ from ..schema import (
     STAT_FIELDS,
     stat_attrs,
 )
-from ._core import FIELD_COLUMNS, UNKNOWABLE_FIELDS, check_epoch_count, max_cycles, stat_arrays
+from ._core import (
+    FIELD_COLUMNS,
+    UNKNOWABLE_FIELDS,
+    aware_datetime,
+    check_epoch_count,
+    max_cycles,
+    stat_arrays,
+)
 
 __all__ = ["compute_stat", "compute_stats"]
 
@@ -127,14 +125,6 @@ def _as_codes(values: Any, name: str, allowed: frozenset[int]) -> np.ndarray:
         codes = ", ".join(str(c) for c in sorted(allowed))
         raise PayloadError(f"{name}[{bad}]", f"unknown code {int(arr[bad])}; expected one of {codes}")
     return arr.astype(np.int8)
-
-
-def _check_time(value: Any, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a timezone-aware datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (naive datetimes are ambiguous)")
-    return value
 
 
 def _iso(instant_utc: datetime, tz: Any) -> str:
@@ -190,13 +180,15 @@ def compute_stat(
     >>> start = datetime(2025, 1, 15, 2, 50, 29, tzinfo=UTC)
     >>> end = datetime(2025, 1, 15, 3, 50, 29, tzinfo=UTC)
     >>> stat = compute_stat([0] * 30 + [1] * 18 + [0] * 6 + [1] * 18 + [0] * 48, start, end)
+    >>> stat["sleep_time"], stat["time_in_sleep"], stat["sleep_ratio"]
+    ('2025-01-15T03:05:29+00:00', 1080, 0.86)
     >>> stat["wake_time"], stat["waso_count"], stat["sleep_efficiency"]
     ('2025-01-15T03:26:29+00:00', 1, 0.3)
     """
     # in UTC: Python subtracts two datetimes of the same ZoneInfo as wall
     # clocks, which is wrong across a daylight-saving change
-    start = _check_time(start_time, "start_time")
-    end = _check_time(end_time, "end_time")
+    start = aware_datetime(start_time, "start_time")
+    end = aware_datetime(end_time, "end_time")
     start_utc = start.astimezone(UTC)
     end_utc = end.astimezone(UTC)
     if end_utc <= start_utc:

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from ..schema import STAT_FIELDS
+from ._explorer import Explorer
 from ._format import numbers_html
-from ._messages import Level, client_secrets, describe_error, redact, status_html
+from ._messages import describe_error
 from ._render import Quiet, demo_manifest_path, figure_png, new_figure
 
 __all__ = ["CohortExplorer"]
@@ -68,7 +69,7 @@ def numeric_metrics(stats: Any) -> list[str]:
     ]
 
 
-class CohortExplorer:
+class CohortExplorer(Explorer):
     """Compare the nights of a cohort: metric, grouping and alignment pickers over figures and numbers.
 
     Parameters
@@ -188,14 +189,6 @@ class CohortExplorer:
         self._render(density=True)
 
     # ----------------------------------------------------------------- display
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
     def __repr__(self) -> str:
         return (
             f"CohortExplorer(sessions={self.cohort.sizes.get('session', 0)}, metric={self.metric.value!r}, "
@@ -279,8 +272,3 @@ class CohortExplorer:
             image.value = b""
             return [f"{what}: {describe_error(exc)}"]
         return []
-
-    def _set_status(self, text: str, level: Level) -> None:
-        text = redact(text, client_secrets(self.client))
-        self.message = text
-        self.status.value = status_html(text, level)

@@ -23,8 +23,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..timezones import available_timezones, validate_timezone
+from ._explorer import Explorer
 from ._format import MISSING, local_time, percent, rows_html, session_label, stat_table_html
-from ._messages import Level, client_secrets, describe_error, redact, status_html
+from ._messages import Level, describe_error
 from ._render import Quiet, figure_png, new_figure, read_users
 
 __all__ = ["SessionExplorer"]
@@ -37,7 +38,7 @@ def _text(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-class SessionExplorer:
+class SessionExplorer(Explorer):
     """Explore one user's nights: user, session and time-zone pickers over a hypnogram and a stat table.
 
     Parameters
@@ -158,14 +159,6 @@ class SessionExplorer:
             self._set_status("Type a user id to start.", "info")
 
     # ----------------------------------------------------------------- display
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
     def __repr__(self) -> str:
         return (
             f"SessionExplorer(user={self._user_id!r}, session={self.session.value!r}, "
@@ -343,8 +336,3 @@ class SessionExplorer:
         self._hide_image()
         self.table.value = ""
         self.details.value = ""
-
-    def _set_status(self, text: str, level: Level) -> None:
-        text = redact(text, client_secrets(self.client))
-        self.message = text
-        self.status.value = status_html(text, level)
