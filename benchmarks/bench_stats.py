@@ -44,6 +44,19 @@ def hypnogram(rng: np.random.Generator, n: int) -> np.ndarray:
     return night
 
 
+REPEATS = 3
+
+
+def best_of(repeats: int, run):
+    """Best wall time of ``repeats`` runs (the least disturbed by other load) and the last result."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
 def main(n_nights: int = 10_000, n_epochs: int = 960) -> None:
     rng = np.random.default_rng(20250115)
     stages = np.stack([hypnogram(rng, n_epochs) for _ in range(n_nights)])
@@ -55,9 +68,8 @@ def main(n_nights: int = 10_000, n_epochs: int = 960) -> None:
     )
     print(f"{n_nights} nights x {n_epochs} epochs")
 
-    t0 = time.perf_counter()
-    ours = compute_stats(cohort)
-    t_ours = time.perf_counter() - t0
+    compute_stats(cohort.isel(session=slice(0, 10)))  # warm-up: imports and first-call costs
+    t_ours, ours = best_of(REPEATS, lambda: compute_stats(cohort))
     tracemalloc.start()
     compute_stats(cohort)
     peak = tracemalloc.get_traced_memory()[1]
@@ -68,11 +80,13 @@ def main(n_nights: int = 10_000, n_epochs: int = 960) -> None:
     calc = SleepStageCalculator()
     starts = [datetime(2025, 1, 15, 22, tzinfo=UTC) + timedelta(days=i) for i in range(n_nights)]
     lists = stages.tolist()
-    t0 = time.perf_counter()
-    theirs = [
-        calc.calculate(s, t, t + timedelta(seconds=30 * n_epochs)) for s, t in zip(lists, starts, strict=True)
-    ]
-    t_theirs = time.perf_counter() - t0
+    t_theirs, theirs = best_of(
+        REPEATS,
+        lambda: [
+            calc.calculate(s, t, t + timedelta(seconds=30 * n_epochs))
+            for s, t in zip(lists, starts, strict=True)
+        ],
+    )
 
     # identical results on every comparable field
     converted = [stat_from_pysleep(r) for r in theirs]
@@ -97,8 +111,8 @@ def main(n_nights: int = 10_000, n_epochs: int = 960) -> None:
     never_slept = int(np.isnan(ours["sleep_latency"].values).sum())
     cycles = ours["sleep_cycle_count"].values
 
-    print(f"compute_stats : {t_ours:8.3f} s")
-    print(f"pysleep loop  : {t_theirs:8.3f} s")
+    print(f"compute_stats : {t_ours:8.3f} s  (best of {REPEATS})")
+    print(f"pysleep loop  : {t_theirs:8.3f} s  (best of {REPEATS})")
     print(f"speed ratio   : {t_theirs / t_ours:8.1f} x  (target >= 30 x)")
     print(f"peak memory of compute_stats (tracemalloc): {peak / 2**20:.0f} MiB;", end=" ")
     print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
