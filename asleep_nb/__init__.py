@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "SessionState": "asleep_nb.records",
     "Peculiarity": "asleep_nb.records",
     "ManifestError": "asleep_nb.manifest",
-    "connect": "asleep_nb.connect",
+    "connect": "asleep_nb.connection",
     "to_dataset": "asleep_nb.dataset",
     "load_session": "asleep_nb.dataset",
     "to_cohort": "asleep_nb.cohort",
@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .archive import open_archive  # noqa: F401
     from .client import Client  # noqa: F401
     from .cohort import load_cohort, stats_table, to_cohort  # noqa: F401
-    from .connect import connect  # noqa: F401
+    from .connection import connect  # noqa: F401
     from .dataset import load_session, to_dataset  # noqa: F401
     from .fetch import fetch_sessions  # noqa: F401
     from .manifest import ManifestError  # noqa: F401

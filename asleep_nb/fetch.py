@@ -461,7 +461,7 @@ def fetch_command(args: argparse.Namespace) -> int:
     0
     """
     from .archive import Archive
-    from .connect import connect
+    from .connection import connect
     from .manifest import ManifestError, expand_manifest, read_manifest
 
     try:

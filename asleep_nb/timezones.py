@@ -91,4 +91,3 @@ def parse_iso(text: str) -> datetime:
     if dt.tzinfo is None:
         raise ValueError(f"timestamp {text!r} has no UTC offset")
     return dt
-

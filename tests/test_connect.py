@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from asleep_nb.connect import close_demo_server, connect, demo_server
+from asleep_nb.connection import close_demo_server, connect, demo_server
 
 pytest.importorskip("asleep_nb.client")
 
@@ -49,7 +49,7 @@ def test_with_a_key_uses_the_given_api(demo_env, capsys, monkeypatch):
     monkeypatch.delenv("ASLEEP_BASE_URL")
     assert connect().base_url == "https://api.asleep.ai"
     assert capsys.readouterr().out == ""
-    import asleep_nb.connect as module
+    import asleep_nb.connection as module
 
     assert module._demo is None  # no stand-in was started
 

@@ -129,7 +129,7 @@ class CohortExplorer(Explorer):
         self._can_realign = cohort is None
         if cohort is None:
             if client is None:
-                from ..connect import connect
+                from ..connection import connect
 
                 client = connect()
             if manifest is None:

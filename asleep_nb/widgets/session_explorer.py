@@ -86,7 +86,7 @@ class SessionExplorer(Explorer):
         if timezone is not None:
             validate_timezone(timezone)
         if client is None:
-            from ..connect import connect
+            from ..connection import connect
 
             client = connect()
         self.client = client
