@@ -11,6 +11,7 @@ or by running pytest with ``ASLEEP_NB_REGENERATE_BASELINES=1``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -457,6 +458,22 @@ def test_metric_structure_and_units(cohort):
     assert ax.get_ylabel() == "Sleep latency (min)"
     users = next(c for c in ax.collections if c.get_gid() == "users")
     assert len(users.get_offsets()) == 12  # one point per user, not per night
+
+
+def test_metric_difference_label_names_the_unit_or_none(cohort):
+    def difference_text(ax):
+        return next(t.get_text() for t in ax.texts if "95% CI" in t.get_text())
+
+    assert " min [95% CI" in difference_text(ap.metric(cohort, "sleep_latency", n_boot=200))
+    table = pd.DataFrame(
+        {
+            "user_id": [f"u{i}" for i in range(8)],
+            "group": ["control", "insomnia"] * 4,
+            "waso_count": [10, 14, 12, 18, 9, 15, 11, 16],
+        }
+    )
+    count = difference_text(ap.metric(table, "waso_count", n_boot=200))
+    assert re.fullmatch(r"insomnia - control: [+-][\d.]+ \[95% CI [-\d.]+, [-\d.]+\]", count), count
 
 
 def test_compare_groups_numbers(cohort):

@@ -273,9 +273,14 @@ def metric(
         ax.legend(**LEGEND_ABOVE, ncol=2)
         if len(table) == 3 and len(order) == 2:
             diff = table.iloc[2]
-            unit = ylabel[ylabel.rfind("(") + 1 : -1] if formatter is None else "h"
+            if formatter is not None:
+                unit = "h"
+            elif ylabel.endswith(")") and "(" in ylabel:  # "Time in sleep (h)" -> "h"
+                unit = ylabel[ylabel.rfind("(") + 1 : -1]
+            else:  # a count has no unit
+                unit = ""
             dscale = scale if formatter is None else 1.0
-            text = (f"{table.index[2]}: {diff['mean'] * dscale:+.3g} {unit} "
+            text = (f"{table.index[2]}: {diff['mean'] * dscale:+.3g}{' ' + unit if unit else ''} "
                     f"[95% CI {diff['ci_low'] * dscale:.3g}, {diff['ci_high'] * dscale:.3g}]")  # fmt: skip
             ax.annotate(text, (0.0, 1.0), xycoords="axes fraction", xytext=(0, 16),
                         textcoords="offset points",
