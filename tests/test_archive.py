@@ -221,3 +221,13 @@ def test_bad_input_is_a_typed_error(tmp_path, example_result):
     entry = archive.write(example_result, user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")
     assert archive.read(entry.session_id).stat.time_in_sleep == example_result["stat"]["time_in_sleep"]
     assert not [n for n in os.listdir(tmp_path / "sessions" / entry.user_id) if n.endswith(".tmp")]
+
+
+def test_the_api_key_is_written_nowhere_in_an_archive(standin_fresh, standin_ids, tmp_path):
+    ids = standin_ids
+    client = Client(api_key=standin_fresh.api_key, base_url=standin_fresh.url, archive=tmp_path / "a")
+    client.get_session(ids.example_session, user_id=ids.example_user, timezone="Europe/Paris")
+    written = [p for p in (tmp_path / "a").rglob("*") if p.is_file()]
+    assert written, "the archive should hold the payload and its manifest"
+    key = standin_fresh.api_key.encode()
+    assert not [p for p in written if key in p.read_bytes()]
