@@ -280,8 +280,10 @@ def metric(
             else:  # a count has no unit
                 unit = ""
             dscale = scale if formatter is None else 1.0
-            text = (f"{table.index[2]}: {diff['mean'] * dscale:+.3g}{' ' + unit if unit else ''} "
-                    f"[95% CI {diff['ci_low'] * dscale:.3g}, {diff['ci_high'] * dscale:.3g}]")  # fmt: skip
+            mean, low, high = (diff[k] * dscale for k in ("mean", "ci_low", "ci_high"))
+            digits = _shared_decimals(mean, low, high)
+            text = (f"{table.index[2]}: {mean:+.{digits}f}{' ' + unit if unit else ''} "
+                    f"[95% CI {low:.{digits}f}, {high:.{digits}f}]")  # fmt: skip
             ax.annotate(text, (0.0, 1.0), xycoords="axes fraction", xytext=(0, 16),
                         textcoords="offset points",
                         ha="left", va="bottom", fontsize=7, color="#333333")  # fmt: skip
@@ -528,3 +530,20 @@ def transition_matrix(
         if title:
             ax.set_title(title)
     return ax
+
+
+def _shared_decimals(*values: float, significant: int = 3) -> int:
+    """Decimals that give the largest of ``values`` ``significant`` digits, for all of them.
+
+    A difference and its CI are then written with one precision (``-0.74 [-1.29, -0.14]``),
+    not each with its own.
+
+    Examples
+    --------
+    >>> _shared_decimals(-0.735, -1.29, -0.14), _shared_decimals(13.6, 8.06, 18.7), _shared_decimals(0.0)
+    (2, 1, 0)
+    """
+    finite = [abs(v) for v in values if np.isfinite(v) and v != 0]
+    if not finite:
+        return 0
+    return int(max(0, significant - 1 - np.floor(np.log10(max(finite)))))
