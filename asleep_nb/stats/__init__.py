@@ -55,6 +55,8 @@ _LAZY: dict[str, str] = {
             "social_jet_lag",
             "circular_mean_time",
             "circular_std_time",
+            "sleep_schedule",
+            "clock_time_summary",
         )
     },
 }
@@ -88,8 +90,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .regularity import (  # noqa: F401
         circular_mean_time,
         circular_std_time,
+        clock_time_summary,
         mid_sleep_time,
         sleep_regularity_index,
+        sleep_schedule,
         social_jet_lag,
     )
 
