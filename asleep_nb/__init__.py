@@ -1,8 +1,9 @@
 """asleep_nb: study nights recorded with the Asleep sleep-tracking API in Jupyter.
 
 The public face of the package. Names are imported lazily on first use so
-that ``import asleep_nb`` stays fast and light (no matplotlib, no widgets)
-until a figure or an explorer is asked for.
+that ``import asleep_nb`` stays light (no matplotlib, no widgets, no HTTP)
+until a figure, an explorer or a client is asked for; only xarray is imported,
+to register the ``Dataset.asleep`` accessor.
 
 Examples
 --------
@@ -17,44 +18,61 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from asleep_nb.version import __version__
 
-# public name -> module that defines it
+# public name -> module that defines it: the one list of the package's public face
 _EXPORTS: dict[str, str] = {
-    "Client": "asleep_nb.client",
-    "SessionResult": "asleep_nb.records",
-    "SessionSummary": "asleep_nb.records",
-    "SessionState": "asleep_nb.records",
-    "Peculiarity": "asleep_nb.records",
-    "ManifestError": "asleep_nb.manifest",
+    "Client": "asleep_nb.api.client",
+    "SessionResult": "asleep_nb.api.records",
+    "SessionSummary": "asleep_nb.api.records",
+    "SessionState": "asleep_nb.api.records",
+    "Peculiarity": "asleep_nb.api.records",
+    "AsleepError": "asleep_nb.errors",
+    "ManifestError": "asleep_nb.errors",
+    "to_dataset": "asleep_nb.data.night",
+    "to_cohort": "asleep_nb.data.cohort",
+    "stats_table": "asleep_nb.data.table",
+    "open_cohort": "asleep_nb.data.store",
+    "load_session": "asleep_nb.loading.load",
+    "load_cohort": "asleep_nb.loading.load",
+    "open_archive": "asleep_nb.loading.archive",
+    "fetch_sessions": "asleep_nb.loading.fetch",
     "connect": "asleep_nb.connection",
-    "to_dataset": "asleep_nb.dataset",
-    "load_session": "asleep_nb.dataset",
-    "to_cohort": "asleep_nb.cohort",
-    "load_cohort": "asleep_nb.cohort",
-    "stats_table": "asleep_nb.cohort",
-    "open_archive": "asleep_nb.archive",
-    "fetch_sessions": "asleep_nb.fetch",
-    "open_cohort": "asleep_nb.store",
     "SessionExplorer": "asleep_nb.widgets",
     "CohortExplorer": "asleep_nb.widgets",
 }
-_SUBMODULES = ("errors", "records", "schema", "stats", "plot", "standin", "timezones", "manifest", "report")
+_SUBMODULES = (
+    "api",
+    "data",
+    "definitions",
+    "errors",
+    "loading",
+    "plot",
+    "report",
+    "standin",
+    "stats",
+    "timezones",
+)
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import errors, manifest, plot, records, report, schema, standin, stats, timezones  # noqa: F401
-    from .archive import open_archive  # noqa: F401
-    from .client import Client  # noqa: F401
-    from .cohort import load_cohort, stats_table, to_cohort  # noqa: F401
-    from .connection import connect  # noqa: F401
-    from .dataset import load_session, to_dataset  # noqa: F401
-    from .fetch import fetch_sessions  # noqa: F401
-    from .manifest import ManifestError  # noqa: F401
-    from .records import Peculiarity, SessionResult, SessionState, SessionSummary  # noqa: F401
-    from .store import open_cohort  # noqa: F401
-    from .widgets import CohortExplorer, SessionExplorer  # noqa: F401
+    from asleep_nb import api, data, definitions, errors, loading, plot, report, standin, stats, timezones
+    from asleep_nb.api.client import Client
+    from asleep_nb.api.records import Peculiarity, SessionResult, SessionState, SessionSummary
+    from asleep_nb.connection import connect
+    from asleep_nb.data.cohort import to_cohort
+    from asleep_nb.data.night import to_dataset
+    from asleep_nb.data.store import open_cohort
+    from asleep_nb.data.table import stats_table
+    from asleep_nb.errors import AsleepError, ManifestError
+    from asleep_nb.loading.archive import open_archive
+    from asleep_nb.loading.fetch import fetch_sessions
+    from asleep_nb.loading.load import load_cohort, load_session
+    from asleep_nb.widgets import CohortExplorer, SessionExplorer
+
+# ``Dataset.asleep`` is registered from the top of the package, as xarray registers ``.plot``.
+from asleep_nb import accessor as _accessor  # noqa: E402
 
 
 def __getattr__(name: str) -> Any:

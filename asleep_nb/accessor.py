@@ -1,8 +1,9 @@
 """The ``Dataset.asleep`` accessor: time-zone views, tables, stats and figures.
 
-Registered on import of :mod:`asleep_nb.dataset` or :mod:`asleep_nb.cohort`
-(which import this module). Works on a single night (dimension ``time``) and
-on a cohort (dimensions ``session``, ``epoch``).
+Registered by ``import asleep_nb`` (the package imports this module, as xarray
+registers ``.plot`` from its plot package), so the data layer never imports
+figures. Works on a single night (dimension ``time``) and on a cohort
+(dimensions ``session``, ``epoch``).
 
 Examples
 --------
@@ -16,17 +17,50 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from .timezones import validate_timezone
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
+from asleep_nb.timezones import validate_timezone
 
 __all__ = ["AsleepAccessor"]
+
+
+class _Forward:
+    """An accessor method forwarding to a toolkit function, imported on first use.
+
+    The bound method carries the function's real signature (without its first,
+    dataset parameter) and docstring, so ``help()`` and completion show them.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.module, self.name = target.split(":")
+
+    def function(self) -> Callable[..., Any]:
+        """The toolkit function this method forwards to."""
+        func: Callable[..., Any] = getattr(importlib.import_module(self.module), self.name)
+        return func
+
+    def __get__(self, accessor: AsleepAccessor | None, owner: type | None = None) -> Callable[..., Any]:
+        func = self.function()
+        if accessor is None:
+            return func
+        ds = accessor._obj
+
+        @functools.wraps(func)
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return func(ds, *args, **kwargs)
+
+        signature = inspect.signature(func)
+        method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=list(signature.parameters.values())[1:]
+        )
+        return method
 
 
 @xr.register_dataset_accessor("asleep")
@@ -64,7 +98,7 @@ class AsleepAccessor:
         ds = self._obj
         if not self.is_cohort:
             return ds["local_time"]
-        from .dataset import EPOCH, local_naive
+        from asleep_nb.data.night import EPOCH, local_naive
 
         slot = np.arange(ds.sizes["epoch"], dtype=np.int64)[None, :]
         rel = slot - ds["offset"].values.astype(np.int64)[:, None]
@@ -114,7 +148,7 @@ class AsleepAccessor:
         >>> ds.asleep.to_timezone("Asia/Seoul").attrs["timezone"]  # doctest: +SKIP
         'Asia/Seoul'
         """
-        from .dataset import local_naive
+        from asleep_nb.data.night import local_naive
 
         validate_timezone(name)
         ds = self._obj
@@ -127,64 +161,16 @@ class AsleepAccessor:
         local = ds["local_start_time"].variable.copy(data=local_naive(ds["start_time"].values, name))
         return ds.assign_coords(timezone=zone, local_start_time=local)
 
-    # ------------------------------------------------------------------ tables and stats
-    def stats_table(self) -> pd.DataFrame:
-        """Tidy table, one row per session: see :func:`asleep_nb.cohort.stats_table`."""
-        from .cohort import stats_table
-
-        return stats_table(self._obj)
-
-    def compute_stats(self, **kwargs: Any) -> xr.Dataset:
-        """Recompute the vendor's stat object: forwards to :func:`asleep_nb.stats.compute_stats`."""
-        from .stats import compute_stats
-
-        return compute_stats(self._obj, **kwargs)
-
-    def to_zarr(self, path: Any, **kwargs: Any) -> None:
-        """Write a cohort to a zarr store chunked along ``session``: see :func:`asleep_nb.store.to_zarr`."""
-        from .store import to_zarr
-
-        to_zarr(self._obj, path, **kwargs)
-
-    # ------------------------------------------------------------------ figures
-    def hypnogram(self, **kwargs: Any) -> Any:
-        """Hypnogram of one night: forwards to :func:`asleep_nb.plot.hypnogram`."""
-        from .plot import hypnogram
-
-        return hypnogram(self._obj, **kwargs)
-
-    def nights(self, **kwargs: Any) -> Any:
-        """Stacked nights of a cohort: forwards to :func:`asleep_nb.plot.nights`."""
-        from .plot import nights
-
-        return nights(self._obj, **kwargs)
-
-    def hypnodensity(self, **kwargs: Any) -> Any:
-        """Stage shares per epoch slot by group: forwards to :func:`asleep_nb.plot.hypnodensity`."""
-        from .plot import hypnodensity
-
-        return hypnodensity(self._obj, **kwargs)
-
-    def stage_distribution(self, **kwargs: Any) -> Any:
-        """Time per stage by session: forwards to :func:`asleep_nb.plot.stage_distribution`."""
-        from .plot import stage_distribution
-
-        return stage_distribution(self._obj, **kwargs)
-
-    def transition_matrix(self, **kwargs: Any) -> Any:
-        """Stage transition matrix: forwards to :func:`asleep_nb.plot.transition_matrix`."""
-        from .plot import transition_matrix
-
-        return transition_matrix(self._obj, **kwargs)
-
-    def metric(self, name: str, **kwargs: Any) -> Any:
-        """One stat field by group: forwards to :func:`asleep_nb.plot.metric`."""
-        from .plot import metric
-
-        return metric(self._obj, name, **kwargs)
-
-    def compare_groups(self, name: str, **kwargs: Any) -> Any:
-        """Compare groups on one stat field: forwards to :func:`asleep_nb.plot.compare_groups`."""
-        from .plot import compare_groups
-
-        return compare_groups(self._obj, name, **kwargs)
+    # ------------------------------------------------------------------ tables, stats, stores, figures
+    # Each forwards to the toolkit function of the same name with the dataset as first argument;
+    # ``help(ds.asleep.hypnogram)`` shows that function's own signature and docstring.
+    stats_table = _Forward("asleep_nb.data.table:stats_table")
+    to_zarr = _Forward("asleep_nb.data.store:to_zarr")
+    compute_stats = _Forward("asleep_nb.stats:compute_stats")
+    compare_groups = _Forward("asleep_nb.stats.groups:compare_groups")
+    hypnogram = _Forward("asleep_nb.plot.hypnogram:hypnogram")
+    nights = _Forward("asleep_nb.plot.nights:nights")
+    hypnodensity = _Forward("asleep_nb.plot:hypnodensity")
+    stage_distribution = _Forward("asleep_nb.plot:stage_distribution")
+    transition_matrix = _Forward("asleep_nb.plot:transition_matrix")
+    metric = _Forward("asleep_nb.plot:metric")

@@ -15,8 +15,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
-    from .standin.server import StandinServer
+    from asleep_nb.api.client import Client
+    from asleep_nb.standin.server import StandinServer
 
 __all__ = ["connect", "demo_server", "close_demo_server"]
 
@@ -37,7 +37,7 @@ def demo_server() -> StandinServer:
     ------
     FileNotFoundError
         When the demo data folder is missing (see
-        :func:`asleep_nb.standin.demo_data_dir`).
+        :func:`asleep_nb.resources.demo_data_dir`).
 
     Examples
     --------
@@ -47,7 +47,7 @@ def demo_server() -> StandinServer:
     global _demo
     with _lock:
         if _demo is None or _demo.closed:
-            from .standin import serve
+            from asleep_nb.standin import serve
 
             _demo = serve()
             atexit.register(_demo.close)
@@ -70,7 +70,7 @@ def connect(
     verbose: bool = True,
     **client_kwargs: Any,
 ) -> Client:
-    """A :class:`~asleep_nb.client.Client` for the real API, or for the demo stand-in.
+    """A :class:`~asleep_nb.api.client.Client` for the real API, or for the demo stand-in.
 
     With an ``api_key`` (or ``$ASLEEP_API_KEY``) the client talks to
     ``base_url`` (or ``$ASLEEP_BASE_URL``, or the real API). Without one, the
@@ -90,7 +90,7 @@ def connect(
     verbose
         Print the one line that says the demo is used.
     **client_kwargs
-        Passed to :class:`~asleep_nb.client.Client` (``timeout``, ``max_retries``, ...).
+        Passed to :class:`~asleep_nb.api.client.Client` (``timeout``, ``max_retries``, ...).
 
     Returns
     -------
@@ -109,7 +109,7 @@ def connect(
     asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at http://127.0.0.1:40123 (...)
     >>> client = connect(api_key="...")  # the real API  # doctest: +SKIP
     """
-    from .client import Client
+    from asleep_nb.api.client import Client
 
     key = api_key or os.environ.get("ASLEEP_API_KEY") or None
     url = base_url or os.environ.get("ASLEEP_BASE_URL") or None

@@ -1,19 +1,34 @@
 """Exceptions raised by asleep_nb.
 
-Every error the toolkit raises on purpose is an :class:`AsleepError`. Errors
-that come from talking to the API (or from what it sent back) are
-:class:`AsleepAPIError` and carry the HTTP ``status_code`` (``None`` when no
-response was received) and the server's ``detail`` text.
+Every error the toolkit raises on purpose is an :class:`AsleepError`, in one
+of two branches:
+
+- :class:`AsleepAPIError`: the API (or the way to it) failed. Carries the
+  HTTP ``status_code`` (``None`` when no response was received), the
+  server's ``detail`` text and the ``"METHOD /path"`` of the request.
+- :class:`ValidationError`: local input broke a rule, found before or
+  without any request: a malformed payload (:class:`PayloadError`, naming the
+  field), an identifier (:class:`InvalidIdentifier`), a time zone
+  (:class:`InvalidTimezone`) or a manifest (:class:`ManifestError`, naming the
+  row). Also a ``ValueError``.
+
+When the *server* rejects an identifier or a zone, the error is in both
+branches (:class:`InvalidUserId`, :class:`InvalidSessionId`,
+:class:`TimezoneRejected`), so ``except InvalidTimezone`` catches a bad zone
+wherever it was found.
 
 The API key never appears in any message: exceptions are built from the
 status code, the ``detail`` text and the request's method and path only.
 
 Examples
 --------
->>> from asleep_nb.errors import SessionNotFound, AsleepAPIError
+>>> from asleep_nb.errors import SessionNotFound, AsleepAPIError, InvalidTimezone, ValidationError
 >>> err = SessionNotFound(404, "Unable to find the sleep session of id x")
 >>> isinstance(err, AsleepAPIError), err.status_code
 (True, 404)
+>>> local = InvalidTimezone("Unknown IANA time zone 'Mars/Olympus'")
+>>> isinstance(local, ValidationError), isinstance(local, AsleepAPIError), str(local)
+(True, False, "Unknown IANA time zone 'Mars/Olympus'")
 """
 
 from __future__ import annotations
@@ -21,6 +36,9 @@ from __future__ import annotations
 __all__ = [
     "AsleepError",
     "AsleepAPIError",
+    "ValidationError",
+    "ManifestError",
+    "TimezoneRejected",
     "InvalidTimezone",
     "InvalidUserId",
     "InvalidSessionId",
@@ -60,7 +78,7 @@ class AsleepAPIError(AsleepError):
         self.status_code = status_code
         self.detail = detail
         self.request = request
-        super().__init__(status_code, detail)
+        Exception.__init__(self, status_code, detail)
 
     def __str__(self) -> str:
         where = f" ({self.request})" if self.request else ""
@@ -78,20 +96,49 @@ def _rebuild(cls, status_code, detail, request):  # pragma: no cover - trivial
     return cls(status_code, detail, request=request)
 
 
-class InvalidTimezone(AsleepAPIError, ValueError):
-    """400 ``The invalid timezone is provided``, or a zone name rejected locally."""
+class ValidationError(AsleepError, ValueError):
+    """Local input that breaks a rule of the contract or of the toolkit.
+
+    Parameters
+    ----------
+    detail
+        What was wrong, naming the value (and the field or row where there is one).
+    """
+
+    #: Local errors never had a response; the attribute keeps handlers that read it simple.
+    status_code: int | None = None
+    request: str | None = None
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        Exception.__init__(self, detail)
+
+    def __str__(self) -> str:
+        return self.detail
 
 
-class InvalidUserId(AsleepAPIError, ValueError):
+class InvalidTimezone(ValidationError):
+    """A zone name that is not an IANA region zone (rejected before any request)."""
+
+
+class InvalidIdentifier(ValidationError):
+    """A user or session id that breaks the contract's format (rejected before any request)."""
+
+
+class ManifestError(ValidationError):
+    """A cohort manifest with a missing, unknown or malformed column or value."""
+
+
+class TimezoneRejected(AsleepAPIError, InvalidTimezone):
+    """400 ``The invalid timezone is provided``: the server rejected the zone."""
+
+
+class InvalidUserId(AsleepAPIError, InvalidIdentifier):
     """400 ``The format of x-user-id is invalid``."""
 
 
-class InvalidSessionId(AsleepAPIError, ValueError):
+class InvalidSessionId(AsleepAPIError, InvalidIdentifier):
     """400 ``The format of sleep session id {id} is not valid``."""
-
-
-class InvalidIdentifier(AsleepAPIError, ValueError):
-    """An id that is not safe to put into a URL path; raised before any request."""
 
 
 class Unauthorized(AsleepAPIError):
@@ -126,7 +173,7 @@ class TransportError(AsleepAPIError, ConnectionError):
     """No usable response: connection refused or reset, timeout, after the retries."""
 
 
-class PayloadError(AsleepAPIError, ValueError):
+class PayloadError(ValidationError):
     """A response or saved payload that does not match the contract.
 
     The message names the field (as a dotted path such as
@@ -154,8 +201,14 @@ class PayloadError(AsleepAPIError, ValueError):
             field, reason = "", field
         self.field = field
         self.reason = reason
-        detail = f"{field}: {reason}" if field else reason
-        super().__init__(status_code, detail, request=request)
+        self.status_code = status_code
+        self.request = request
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+    def __str__(self) -> str:
+        where = f" ({self.request})" if self.request else ""
+        status = f"HTTP {self.status_code}: " if self.status_code is not None else ""
+        return f"{status}{self.detail}{where}"
 
     def __reduce__(self):
         return (_rebuild_payload, (self.field, self.reason, self.status_code, self.request))

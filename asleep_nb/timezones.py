@@ -21,7 +21,7 @@ import functools
 import zoneinfo
 from datetime import datetime
 
-from .errors import InvalidTimezone
+from asleep_nb.errors import InvalidTimezone
 
 __all__ = ["validate_timezone", "available_timezones", "to_zone", "parse_iso"]
 
@@ -47,13 +47,13 @@ def validate_timezone(name: str) -> zoneinfo.ZoneInfo:
         When ``name`` is not a string or names no zone.
     """
     if not isinstance(name, str) or not name or name != name.strip() or "\x00" in name:
-        raise InvalidTimezone(None, f"Unknown IANA time zone {name!r}")
+        raise InvalidTimezone(f"Unknown IANA time zone {name!r}")
     if name.startswith(("/", ".")) or ".." in name:
-        raise InvalidTimezone(None, f"Unknown IANA time zone {name!r}")
+        raise InvalidTimezone(f"Unknown IANA time zone {name!r}")
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidTimezone(None, f"Unknown IANA time zone {name!r}") from None
+        raise InvalidTimezone(f"Unknown IANA time zone {name!r}") from None
 
 
 @functools.lru_cache(maxsize=1)

@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from asleep_nb.cohort import to_cohort
-from asleep_nb.schema import STAT_FIELDS
+from asleep_nb.data.cohort import to_cohort
+from asleep_nb.definitions import STAT_FIELDS
 
 N_EPOCHS = 960
 ZONES = ("UTC", "Europe/Paris", "America/New_York", "Asia/Seoul")

@@ -1,7 +1,7 @@
 """``compute_stats`` on 200,000 nights of 960 epochs through dask, with peak memory.
 
 1. A zarr cohort store of N synthetic nights is written chunk by chunk
-   (``asleep_nb.store.to_zarr`` then ``append=True``): the whole stage array
+   (``asleep_nb.data.store.to_zarr`` then ``append=True``): the whole stage array
    (N x 960 int8) is never in memory at once.
 2. ``compute_stats(open_cohort(store))`` is computed lazily on the threaded
    scheduler and streamed to another zarr store (never the whole result in
@@ -73,7 +73,7 @@ def peak_mib() -> float:
 
 
 def phase_write(store: str, n: int) -> dict:
-    from asleep_nb.store import to_zarr
+    from asleep_nb.data.store import to_zarr
 
     synthetic_cohort(0, 10, seed=0)  # warm up: imports and first allocations
     base = peak_mib()
@@ -90,8 +90,8 @@ def phase_write(store: str, n: int) -> dict:
 def phase_dask(store: str, out: str) -> dict:
     import dask
 
+    from asleep_nb.data.store import open_cohort, to_zarr
     from asleep_nb.stats import compute_stats
-    from asleep_nb.store import open_cohort, to_zarr
 
     start = time.perf_counter()
     with dask.config.set(scheduler="threads"):
@@ -105,8 +105,8 @@ def phase_dask(store: str, out: str) -> dict:
 def phase_subset(store: str, subset: int) -> dict:
     import dask
 
+    from asleep_nb.data.store import open_cohort
     from asleep_nb.stats import compute_stats
-    from asleep_nb.store import open_cohort
 
     eager = open_cohort(store).isel(session=slice(0, subset)).compute()
     start = time.perf_counter()

@@ -17,8 +17,8 @@ import sys
 import tempfile
 import time
 
-from asleep_nb.client import Client
-from asleep_nb.fetch import fetch_sessions
+from asleep_nb.api.client import Client
+from asleep_nb.loading.fetch import fetch_sessions
 from asleep_nb.standin import serve
 
 ZONES = ("UTC", "Asia/Seoul", "Europe/Paris", "America/New_York")

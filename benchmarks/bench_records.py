@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from asleep_nb.records import SessionResult
+from asleep_nb.api.records import SessionResult
 
 N_EPOCHS = 960
 

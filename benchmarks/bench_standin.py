@@ -19,7 +19,8 @@ from pathlib import Path
 
 import requests
 
-from asleep_nb.standin import demo_data_dir, serve, write_session
+from asleep_nb.resources import demo_data_dir
+from asleep_nb.standin import serve, write_session
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import xarray as xr
 
-from asleep_nb.schema import STAT_FIELDS
+from asleep_nb.definitions import STAT_FIELDS
 from asleep_nb.stats import UNKNOWABLE_FIELDS, compute_stats, stat_from_pysleep
 
 SNORING = {"time_in_snoring", "time_in_no_snoring", "snoring_ratio", "no_snoring_ratio", "snoring_count"}

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from asleep_nb.schema import STAT_FIELDS
+from asleep_nb.definitions import STAT_FIELDS
 from asleep_nb.standin import serve, write_session, write_user
 
 os.environ.pop("ASLEEP_API_KEY", None)

@@ -8,9 +8,16 @@ import os
 
 import pytest
 
-from asleep_nb.archive import MANIFEST_NAME, Archive, ArchiveCorrupt, as_archive, open_archive, zone_token
-from asleep_nb.client import Client
+from asleep_nb.api.client import Client
 from asleep_nb.errors import InvalidIdentifier, PayloadError
+from asleep_nb.loading.archive import (
+    MANIFEST_NAME,
+    Archive,
+    ArchiveCorrupt,
+    as_archive,
+    open_archive,
+    zone_token,
+)
 from asleep_nb.standin import serve
 
 
@@ -225,7 +232,7 @@ def test_bad_input_is_a_typed_error(tmp_path, example_result):
 
 def test_the_api_key_is_written_nowhere_in_an_archive(standin_fresh, standin_ids, tmp_path):
     ids = standin_ids
-    client = Client(api_key=standin_fresh.api_key, base_url=standin_fresh.url, archive=tmp_path / "a")
+    client = Archive(tmp_path / "a").wrap(Client(api_key=standin_fresh.api_key, base_url=standin_fresh.url))
     client.get_session(ids.example_session, user_id=ids.example_user, timezone="Europe/Paris")
     written = [p for p in (tmp_path / "a").rglob("*") if p.is_file()]
     assert written, "the archive should hold the payload and its manifest"

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from asleep_nb import errors
-from asleep_nb.client import Client, retry_policy
-from asleep_nb.records import SessionResult, SessionState
+from asleep_nb.api.client import Client, retry_policy
+from asleep_nb.api.records import SessionResult, SessionState
 
 MAX_RETRIES = 3
 
@@ -390,9 +390,9 @@ def test_the_key_never_shows(standin_fresh, standin_ids, caplog) -> None:
 
 
 def test_client_logs_method_path_and_status(client, standin_ids, caplog) -> None:
-    caplog.set_level(logging.DEBUG, logger="asleep_nb.client")
+    caplog.set_level(logging.DEBUG, logger="asleep_nb.api.client")
     client.get_user(standin_ids.example_user)
-    records = [r for r in caplog.records if r.name == "asleep_nb.client"]
+    records = [r for r in caplog.records if r.name == "asleep_nb.api.client"]
     assert [r.getMessage() for r in records] == [f"GET /ai/v1/users/{standin_ids.example_user} -> 200"]
 
 

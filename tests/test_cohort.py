@@ -11,11 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asleep_nb.cohort import CLOCK_SLOTS, load_cohort, stats_table, to_cohort
+from asleep_nb.api.records import SessionResult
+from asleep_nb.data.cohort import CLOCK_SLOTS, to_cohort
+from asleep_nb.data.manifest import ManifestError, read_manifest
+from asleep_nb.data.table import stats_table
+from asleep_nb.definitions import PAD, STAT_FIELDS
 from asleep_nb.errors import InvalidTimezone
-from asleep_nb.manifest import ManifestError, read_manifest
-from asleep_nb.records import SessionResult
-from asleep_nb.schema import PAD, STAT_FIELDS
+from asleep_nb.loading.load import load_cohort
 
 _spec = importlib.util.spec_from_file_location("_night_payloads", Path(__file__).with_name("test_dataset.py"))
 _payloads = importlib.util.module_from_spec(_spec)
@@ -285,7 +287,7 @@ def test_stats_table_mixed_zones(mixed):
 
 
 def test_stats_table_single_zone_and_single_night(example_webhook):
-    from asleep_nb.dataset import to_dataset
+    from asleep_nb.data.night import to_dataset
 
     ds = to_cohort([example_webhook], timezone="Asia/Seoul")
     table = stats_table(ds)
@@ -338,7 +340,7 @@ def test_manifest_csv(tmp_path):
 
 # --------------------------------------------------------------------------- through the stand-in
 def _client(standin):
-    from asleep_nb.client import Client
+    from asleep_nb.api.client import Client
 
     return Client(api_key=standin.api_key, base_url=standin.url)
 

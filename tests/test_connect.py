@@ -6,7 +6,7 @@ import pytest
 
 from asleep_nb.connection import close_demo_server, connect, demo_server
 
-pytest.importorskip("asleep_nb.client")
+pytest.importorskip("asleep_nb.api.client")
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from asleep_nb.dataset import load_session, to_dataset
+from asleep_nb.api.records import SessionResult
+from asleep_nb.data.night import to_dataset
+from asleep_nb.definitions import PAD, STAT_FIELDS
 from asleep_nb.errors import InvalidTimezone
-from asleep_nb.records import SessionResult
-from asleep_nb.schema import PAD, STAT_FIELDS
+from asleep_nb.loading.load import load_session
 
 UTC = ZoneInfo("UTC")
 USER = "G-20250101000000-AbcdefghijAbcdefghij"
@@ -263,7 +264,7 @@ def test_round_trip_identical(tmp_path, engine, which, example_webhook):
 
 # --------------------------------------------------------------------------- through the stand-in
 def test_load_session_from_standin(standin, standin_ids):
-    from asleep_nb.client import Client
+    from asleep_nb.api.client import Client
 
     client = Client(api_key=standin.api_key, base_url=standin.url)
     ds = load_session(

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from asleep_nb.schema import FOUR_STAGE_ONLY_FIELDS, NEVER_SLEPT_NULL_FIELDS, STAT_FIELDS
-from asleep_nb.standin import demo, store
+from asleep_nb.definitions import FOUR_STAGE_ONLY_FIELDS, NEVER_SLEPT_NULL_FIELDS, STAT_FIELDS
+from asleep_nb.standin import builder as demo
+from asleep_nb.standin import store
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo"

@@ -8,11 +8,11 @@ import threading
 import pandas as pd
 import pytest
 
-from asleep_nb.archive import Archive, open_archive
-from asleep_nb.client import Client
+from asleep_nb.api.client import Client
+from asleep_nb.data.manifest import SessionRequest
 from asleep_nb.errors import SessionNotFound, TransportError
-from asleep_nb.fetch import BackoffGate, FetchResult, Request, fetch_sessions
-from asleep_nb.manifest import SessionRequest
+from asleep_nb.loading.archive import Archive, open_archive
+from asleep_nb.loading.fetch import BackoffGate, FetchResult, Request, fetch_sessions
 
 SESSIONS = "/data/v3/sessions/"
 
@@ -159,7 +159,7 @@ def test_concurrency_is_bounded_and_used(standin_fresh, standin_ids):
 
 def test_client_archive_parameter_fills_and_consults_the_archive(standin_fresh, standin_ids, tmp_path):
     ids = standin_ids
-    client = _client(standin_fresh, archive=tmp_path)
+    client = Archive(tmp_path).wrap(_client(standin_fresh))
     first = client.get_session(ids.example_session, user_id=ids.example_user)
     second = client.get_session(ids.example_session, user_id=ids.example_user)
     assert standin_fresh.request_count == 1 and first.session == second.session
@@ -170,8 +170,8 @@ def test_client_archive_parameter_fills_and_consults_the_archive(standin_fresh, 
 
 
 def test_load_cohort_keeps_what_succeeded_and_reports_failures(standin_fresh, standin_ids, tmp_path):
-    from asleep_nb.cohort import load_cohort
-    from asleep_nb.fetch import FetchWarning
+    from asleep_nb.loading.fetch import FetchWarning
+    from asleep_nb.loading.load import load_cohort
 
     ids = standin_ids
     manifest = pd.DataFrame(

@@ -28,7 +28,8 @@ import xarray as xr
 from matplotlib.testing.compare import compare_images
 
 from asleep_nb import plot as ap
-from asleep_nb.schema import PAD, STAT_FIELDS
+from asleep_nb.definitions import PAD, STAT_FIELDS
+from asleep_nb.stats import compare_groups
 
 BASELINE = Path(__file__).parent / "baseline"
 REGENERATE = os.environ.get("ASLEEP_NB_REGENERATE_BASELINES") == "1"
@@ -341,7 +342,7 @@ def test_hypnogram_two_stage():
 
 
 def test_hypnogram_from_to_dataset():
-    to_dataset = pytest.importorskip("asleep_nb.dataset").to_dataset
+    to_dataset = pytest.importorskip("asleep_nb.data.night").to_dataset
     import json
 
     body = json.loads((Path(__file__).parents[1] / "data" / "published_example.json").read_text())
@@ -439,13 +440,13 @@ def test_cohort_figures_complete_in_plain_figure(cohort):
 
 
 def test_grouping_by_user_id(cohort):
-    out = ap.compare_groups(cohort, "time_in_sleep", by="user_id", n_boot=200)
+    out = compare_groups(cohort, "time_in_sleep", by="user_id", n_boot=200)
     assert len(out) == 12 and out.index.name == "user_id"
     assert (out["n_nights"] == 5).all()
     ax = ap.metric(cohort, "time_in_sleep", by="user_id", n_boot=200)
     assert len(ax.get_xticklabels()) == 12
     table = pd.DataFrame({"user_id": ["a", "a", "b"], "time_in_sleep": [1.0, 3.0, 5.0]})
-    means = ap.compare_groups(table, "time_in_sleep", by="user_id", n_boot=200)["mean"]
+    means = compare_groups(table, "time_in_sleep", by="user_id", n_boot=200)["mean"]
     assert means.tolist() == [2.0, 5.0, 3.0]  # a, b and the difference b - a
     ax = ap.stage_distribution(cohort, by="user_id")
     assert len(ax.get_xticklabels()) == 12
@@ -477,7 +478,7 @@ def test_metric_difference_label_names_the_unit_or_none(cohort):
 
 
 def test_compare_groups_numbers(cohort):
-    out = ap.compare_groups(cohort, "time_in_sleep", n_boot=500, seed=1)
+    out = compare_groups(cohort, "time_in_sleep", n_boot=500, seed=1)
     assert out.index.tolist() == ["control", "insomnia", "insomnia - control"]
     assert out.loc["control", "n_users"] == 6 and out.loc["control", "n_nights"] == 30
     tis = cohort["time_in_sleep"].to_pandas().groupby(cohort["user_id"].values).mean()
@@ -485,12 +486,12 @@ def test_compare_groups_numbers(cohort):
     assert out.loc["control", "mean"] == pytest.approx(control)
     for g in out.index:
         assert out.loc[g, "ci_low"] <= out.loc[g, "mean"] <= out.loc[g, "ci_high"]
-    again = ap.compare_groups(cohort, "time_in_sleep", n_boot=500, seed=1)
+    again = compare_groups(cohort, "time_in_sleep", n_boot=500, seed=1)
     pd.testing.assert_frame_equal(out, again)
     with pytest.raises(KeyError, match="nope"):
-        ap.compare_groups(cohort, "time_in_sleep", groups=["nope"])
+        compare_groups(cohort, "time_in_sleep", groups=["nope"])
     with pytest.raises(ValueError, match="n_boot"):
-        ap.compare_groups(cohort, "time_in_sleep", n_boot=10)
+        compare_groups(cohort, "time_in_sleep", n_boot=10)
 
 
 def test_compare_groups_stats_table_with_clock_times():
@@ -500,7 +501,7 @@ def test_compare_groups_stats_table_with_clock_times():
         "sleep_time": pd.to_datetime(["2025-01-01T22:30", "2025-01-01T23:00", "2025-01-01T23:30",
                                       "2025-01-02T00:30"]).tz_localize("UTC").tz_convert("Europe/Paris"),
     })  # fmt: skip
-    out = ap.compare_groups(table, "sleep_time", n_boot=200)
+    out = compare_groups(table, "sleep_time", n_boot=200)
     assert out.loc["x", "mean"] == pytest.approx(23.75)  # 23:30 and 00:00 CET
     assert out.loc["y", "mean"] == pytest.approx(25.0)  # 00:30 and 01:30 CET
     ax = ap.metric(table, "sleep_time", n_boot=200)
@@ -524,19 +525,19 @@ def _two_zone_tables() -> list[pd.DataFrame]:
 @pytest.mark.parametrize("encoding", [0, 1, 2])
 def test_clock_times_use_each_sessions_zone(encoding):
     table = _two_zone_tables()[encoding]
-    out = ap.compare_groups(table, "sleep_time", n_boot=200)
+    out = compare_groups(table, "sleep_time", n_boot=200)
     assert out.loc["x", "mean"] == pytest.approx(23.0)
     assert out.loc["y", "mean"] == pytest.approx(25.0)
     ax = ap.metric(table, "sleep_time", n_boot=200)
     users = next(c for c in ax.collections if c.get_gid() == "users")
     assert sorted(users.get_offsets()[:, 1]) == pytest.approx([22.5, 23.5, 24.5, 25.5])
     # a stats table indexed by session works the same
-    indexed = ap.compare_groups(table.set_index("user_id"), "sleep_time", n_boot=200)
+    indexed = compare_groups(table.set_index("user_id"), "sleep_time", n_boot=200)
     pd.testing.assert_frame_equal(indexed, out)
 
 
 def test_local_clock_hours_own_zone_without_zone_column():
-    from asleep_nb.plot._data import local_clock_hours
+    from asleep_nb.stats.groups import local_clock_hours
 
     values = pd.Series([pd.Timestamp("2025-06-01 23:45", tz="America/New_York"), pd.NaT], dtype=object)
     assert local_clock_hours(values.to_numpy())[0] == pytest.approx(23.75)

@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from asleep_nb import schema
-from asleep_nb.errors import PayloadError, PayloadWarning
-from asleep_nb.records import (
+from asleep_nb import definitions as schema
+from asleep_nb.api.records import (
     AverageStats,
     Peculiarity,
     Session,
@@ -26,6 +25,7 @@ from asleep_nb.records import (
     Stat,
     User,
 )
+from asleep_nb.errors import PayloadError, PayloadWarning
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "published_example.json"
 USER = "G-20250115025029-vLErWBfQNtnfvgDccFOQ"
@@ -531,7 +531,7 @@ def test_average_stats_record() -> None:
 
 
 def test_a_webhook_data_object_keeps_its_user_id(example_webhook):
-    from asleep_nb.records import SessionResult
+    from asleep_nb.api.records import SessionResult
 
     data = example_webhook["data"]
     result = SessionResult.from_payload(data)

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asleep_nb import schema
+from asleep_nb import definitions as schema
+from asleep_nb.api.records import SessionResult, SessionSummary, Stat
 from asleep_nb.errors import PayloadError, PayloadWarning
-from asleep_nb.records import SessionResult, SessionSummary, Stat
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

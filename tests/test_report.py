@@ -19,7 +19,7 @@ import xarray as xr
 from asleep_nb import cli
 from asleep_nb.errors import InvalidTimezone
 from asleep_nb.report import TEMPLATE, _inject_parameters, build_report, dataset_fingerprint, provenance
-from asleep_nb.standin import demo_data_dir
+from asleep_nb.resources import demo_data_dir
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,8 @@ import pytest
 import requests
 
 from asleep_nb.errors import PayloadError
-from asleep_nb.standin import demo_data_dir, load, serve, write_session, write_user
+from asleep_nb.resources import demo_data_dir
+from asleep_nb.standin import load, serve, write_session, write_user
 from asleep_nb.standin.server import circular_mean_clock
 
 EXAMPLE_PATH = "/data/v3/sessions/20250115025029_fvivn"
@@ -626,7 +627,7 @@ def test_client(asleep_client, asleep_standin):
 
 
 def test_pytest_plugin_fixtures(tmp_path, standin_data_dir):
-    pytest.importorskip("asleep_nb.client")
+    pytest.importorskip("asleep_nb.api.client")
     (tmp_path / "test_user.py").write_text(PLUGIN_USER_TEST)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "ASLEEP_NB_DEMO_DIR": str(standin_data_dir)}

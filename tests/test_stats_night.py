@@ -11,7 +11,7 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asleep_nb.schema import PAD
+from asleep_nb.definitions import PAD
 from asleep_nb.stats.night import (
     persistent_sleep_latency,
     rem_latency_from_onset,

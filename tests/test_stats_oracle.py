@@ -19,7 +19,7 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asleep_nb.schema import NEVER_SLEPT_NULL_FIELDS, PAD, STAT_FIELDS
+from asleep_nb.definitions import NEVER_SLEPT_NULL_FIELDS, PAD, STAT_FIELDS
 from asleep_nb.stats import UNKNOWABLE_FIELDS, compute_stat, compute_stats, stat_from_pysleep
 
 pysleep = pytest.importorskip("pysleep")

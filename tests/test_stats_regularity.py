@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from asleep_nb.definitions import PAD
 from asleep_nb.errors import InvalidTimezone
-from asleep_nb.schema import PAD
 from asleep_nb.stats.circular import (
     circular_stats_by,
     clock_difference,

@@ -14,8 +14,8 @@ import pytest
 import xarray as xr
 
 from asleep_nb import stats
+from asleep_nb.definitions import FOUR_STAGE_ONLY_FIELDS, NEVER_SLEPT_NULL_FIELDS, PAD, STAT_FIELDS
 from asleep_nb.errors import PayloadError
-from asleep_nb.schema import FOUR_STAGE_ONLY_FIELDS, NEVER_SLEPT_NULL_FIELDS, PAD, STAT_FIELDS
 from asleep_nb.stats import (
     FIELD_COLUMNS,
     TOO_SHORT_SECONDS,
@@ -107,7 +107,7 @@ def test_published_example_verifies_clean_and_tampering_is_reported():
 
 
 def test_verify_accepts_a_session_result():
-    records = pytest.importorskip("asleep_nb.records")
+    records = pytest.importorskip("asleep_nb.api.records")
     result = records.SessionResult.from_webhook(json.loads(EXAMPLE.read_text()))
     assert verify(result) == {}
 

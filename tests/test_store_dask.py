@@ -10,11 +10,13 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from asleep_nb.cohort import stats_table, to_cohort
-from asleep_nb.records import SessionResult
-from asleep_nb.standin import demo_data_dir, load
+from asleep_nb.api.records import SessionResult
+from asleep_nb.data.cohort import to_cohort
+from asleep_nb.data.store import open_cohort, to_zarr
+from asleep_nb.data.table import stats_table
+from asleep_nb.resources import demo_data_dir
+from asleep_nb.standin import load
 from asleep_nb.stats import compute_stats
-from asleep_nb.store import open_cohort, to_zarr
 
 
 @pytest.fixture(scope="module")

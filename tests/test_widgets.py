@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asleep_nb.client import Client
+from asleep_nb.api.client import Client
 from asleep_nb.standin import serve, write_session
 from asleep_nb.widgets import CohortExplorer, SessionExplorer
 from asleep_nb.widgets._format import duration_label, hmm, local_time, percent, session_label
@@ -321,7 +321,7 @@ def manifest(standin_ids):
 
 
 def test_cohort_explorer_from_a_cohort(client, manifest):
-    from asleep_nb.cohort import load_cohort
+    from asleep_nb.loading.load import load_cohort
 
     cohort = load_cohort(client, manifest)
     explorer = CohortExplorer(cohort)

@@ -10,27 +10,24 @@ colour (Okabe-Ito) in every figure; see :mod:`asleep_nb.plot._style`.
 - :func:`stage_distribution`, :func:`metric`, :func:`hypnodensity`,
   :func:`transition_matrix`: cohort comparisons grouped by any per-session
   coordinate (default ``"group"``);
-- :func:`compare_groups`: the numbers behind :func:`metric` (bootstrap CIs).
 
 Examples
 --------
 >>> import asleep_nb.plot as ap
 >>> ax = ap.hypnogram(ds)  # doctest: +SKIP
->>> ap.compare_groups(asleep_nb.stats_table(cohort), "time_in_sleep")  # doctest: +SKIP
+>>> ax = ap.metric(cohort, "time_in_sleep")  # numbers: asleep_nb.stats.compare_groups  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from ._style import STAGE_COLORS, STAGE_LABELS
-from .cohort import hypnodensity, metric, stage_distribution, transition_matrix
-from .compare import compare_groups
-from .hypnogram import hypnogram
-from .nights import nights
+from asleep_nb.plot._style import STAGE_COLORS, STAGE_LABELS
+from asleep_nb.plot.cohort import hypnodensity, metric, stage_distribution, transition_matrix
+from asleep_nb.plot.hypnogram import hypnogram
+from asleep_nb.plot.nights import nights
 
 __all__ = [
     "STAGE_COLORS",
     "STAGE_LABELS",
-    "compare_groups",
     "hypnodensity",
     "hypnogram",
     "metric",

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import Formatter, Locator
 
-from ..timezones import validate_timezone
+from asleep_nb.timezones import validate_timezone
 
 __all__ = ["LocalTimeFormatter", "LocalTimeLocator", "to_num"]
 

@@ -19,18 +19,10 @@ from matplotlib.figure import Figure, FigureBase
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from ..schema import EPOCH_SECONDS, PAD, STAT_FIELDS
-from ._data import (
-    GROUP,
-    check_cohort,
-    four_stage_only,
-    is_two_stage,
-    onset_final,
-    session_labels,
-    start_aligned,
-    stats_frame,
-)
-from ._style import (
+from asleep_nb.data.table import session_labels
+from asleep_nb.definitions import EPOCH_SECONDS, PAD, STAT_FIELDS
+from asleep_nb.plot._data import check_cohort, four_stage_only, is_two_stage, onset_final, start_aligned
+from asleep_nb.plot._style import (
     LEGEND_ABOVE,
     STACK_ORDER,
     STAGE_COLORS,
@@ -42,8 +34,8 @@ from ._style import (
     style,
     style_axes,
 )
-from .compare import compare_groups, metric_values, user_means
-from .nights import _parse_clock
+from asleep_nb.plot.nights import _parse_clock
+from asleep_nb.stats.groups import GROUP, compare_groups, metric_values, stats_frame, user_means
 
 __all__ = ["stage_distribution", "metric", "hypnodensity", "transition_matrix"]
 
@@ -444,7 +436,7 @@ def hypnodensity(
 
 # ---------------------------------------------------------------- transition matrix
 def _pooled_matrix(data: xr.Dataset, within: str) -> tuple[np.ndarray, bool]:
-    from ..stats.night import transition_counts  # lazy: plot does not need stats at import
+    from asleep_nb.stats.night import transition_counts  # lazy: plot does not need stats at import
 
     if "session" in data.dims:
         data = four_stage_only(check_cohort(data), "transition_matrix")

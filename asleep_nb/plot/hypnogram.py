@@ -8,10 +8,9 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..schema import EPOCH_SECONDS
-from ..timezones import validate_timezone
-from ._data import check_night, onset_final
-from ._style import (
+from asleep_nb.definitions import EPOCH_SECONDS
+from asleep_nb.plot._data import check_night, onset_final
+from asleep_nb.plot._style import (
     ERROR_COLOR,
     HYPNOGRAM_ORDER,
     LEGEND_ABOVE,
@@ -24,7 +23,8 @@ from ._style import (
     get_axes,
     style,
 )
-from ._time import LocalTimeFormatter, LocalTimeLocator, to_num
+from asleep_nb.plot._time import LocalTimeFormatter, LocalTimeLocator, to_num
+from asleep_nb.timezones import validate_timezone
 
 __all__ = ["hypnogram", "runs"]
 

@@ -11,9 +11,16 @@ from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.patches import Patch
 
-from ..schema import EPOCH_SECONDS, PAD
-from ._data import check_cohort, check_night, start_aligned
-from ._style import LEGEND_ABOVE, STAGE_COLORS, STAGE_LABELS, TITLE_PAD_OVER_LEGEND, get_axes, style
+from asleep_nb.definitions import EPOCH_SECONDS, PAD
+from asleep_nb.plot._data import check_cohort, check_night, start_aligned
+from asleep_nb.plot._style import (
+    LEGEND_ABOVE,
+    STAGE_COLORS,
+    STAGE_LABELS,
+    TITLE_PAD_OVER_LEGEND,
+    get_axes,
+    style,
+)
 
 __all__ = ["nights"]
 

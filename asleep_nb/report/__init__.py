@@ -158,7 +158,7 @@ def build_report(
     import nbformat
     from nbclient import NotebookClient
 
-    from ..timezones import validate_timezone
+    from asleep_nb.timezones import validate_timezone
 
     if timezone is not None:
         validate_timezone(timezone)

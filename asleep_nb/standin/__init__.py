@@ -17,8 +17,9 @@ Examples
 
 from __future__ import annotations
 
-from .server import StandinAPI, StandinServer, demo_data_dir, serve
-from .store import StandinStore, load, write_session, write_user
+from asleep_nb.resources import demo_data_dir
+from asleep_nb.standin.server import StandinAPI, StandinServer, serve
+from asleep_nb.standin.store import StandinStore, load, write_session, write_user
 
 __all__ = [
     "serve",

@@ -7,7 +7,7 @@ Installed with asleep-nb as the pytest plugin ``asleep_nb`` (entry point
     A session-scoped running :class:`~asleep_nb.standin.StandinServer` on the
     demo cohort (``$ASLEEP_NB_DEMO_DIR`` to serve another stand-in data folder).
 ``asleep_client``
-    A :class:`~asleep_nb.client.Client` bound to it.
+    A :class:`~asleep_nb.api.client.Client` bound to it.
 
 Examples
 --------
@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # pragma: no cover
-    from asleep_nb.client import Client
+    from asleep_nb.api.client import Client
     from asleep_nb.standin.server import StandinServer
 
 __all__ = ["asleep_standin", "asleep_client"]
@@ -61,7 +61,7 @@ def asleep_standin() -> Iterator[StandinServer]:
 
 @pytest.fixture
 def asleep_client(asleep_standin: StandinServer) -> Client:
-    """A :class:`~asleep_nb.client.Client` talking to the ``asleep_standin`` server."""
-    from asleep_nb.client import Client
+    """A :class:`~asleep_nb.api.client.Client` talking to the ``asleep_standin`` server."""
+    from asleep_nb.api.client import Client
 
     return Client(api_key=asleep_standin.api_key, base_url=asleep_standin.url)

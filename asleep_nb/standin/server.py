@@ -28,7 +28,6 @@ import errno
 import hmac
 import logging
 import math
-import os
 import re
 import secrets
 import socket
@@ -45,10 +44,11 @@ from typing import Any, Self
 from urllib.parse import parse_qs, unquote
 from zoneinfo import ZoneInfo
 
-from ..errors import InvalidTimezone
-from ..schema import STAT_FIELDS
-from ..timezones import validate_timezone
-from . import store as _store
+from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.errors import InvalidTimezone
+from asleep_nb.resources import demo_data_dir
+from asleep_nb.standin import store as _store
+from asleep_nb.timezones import validate_timezone
 
 __all__ = ["StandinAPI", "StandinServer", "Response", "serve", "demo_data_dir"]
 
@@ -72,41 +72,6 @@ PERIOD_TOO_LONG = "The period should be less than or equal to 100 days"
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INT_RE = re.compile(r"-?[0-9]{1,9}")
-
-
-def demo_data_dir() -> Path:
-    """The folder of the demo cohort.
-
-    ``$ASLEEP_NB_DEMO_DIR`` when set; otherwise ``data/demo`` next to the
-    package (a source checkout), then ``asleep_nb/demo_data`` (an installed
-    wheel).
-
-    Raises
-    ------
-    FileNotFoundError
-        When none of them exists, saying where it looked.
-
-    Examples
-    --------
-    >>> demo_data_dir().name  # doctest: +SKIP
-    'demo'
-    """
-    env = os.environ.get("ASLEEP_NB_DEMO_DIR")
-    if env:
-        path = Path(env)
-        if not path.is_dir():
-            raise FileNotFoundError(f"ASLEEP_NB_DEMO_DIR={env!r} is not a folder")
-        return path
-    package = Path(__file__).resolve().parents[1]
-    candidates = [package.parent / "data" / "demo", package / "demo_data"]
-    for path in candidates:
-        if (path / "sessions").is_dir():
-            return path
-    looked = ", ".join(str(p) for p in candidates)
-    raise FileNotFoundError(
-        f"demo data folder not found (looked in {looked}); build it with `asleep-nb build-demo` "
-        "or point ASLEEP_NB_DEMO_DIR at a stand-in data folder"
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..errors import PayloadError
-from ..schema import STAT_FIELDS
+from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.errors import PayloadError
 
 __all__ = [
     "SESSION_ID_PATTERN",

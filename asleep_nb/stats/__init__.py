@@ -23,16 +23,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._core import FIELD_COLUMNS, UNKNOWABLE_FIELDS, StatArrays, stat_arrays
-from .peculiarities import (
+from asleep_nb.stats._core import FIELD_COLUMNS, UNKNOWABLE_FIELDS, StatArrays, stat_arrays
+from asleep_nb.stats.peculiarities import (
     TOO_LONG_SECONDS,
     TOO_SHORT_SECONDS,
     derive_peculiarities,
     error_epoch_share,
     peculiarity_flags,
 )
-from .vendor import compute_stat, compute_stats
-from .verify import stat_from_pysleep, verify
+from asleep_nb.stats.vendor import compute_stat, compute_stats
+from asleep_nb.stats.verify import stat_from_pysleep, verify
 
 # research metrics, imported lazily: name -> module
 _LAZY: dict[str, str] = {
@@ -47,6 +47,7 @@ _LAZY: dict[str, str] = {
             "rem_latency_from_onset",
         )
     },
+    **{name: "asleep_nb.stats.groups" for name in ("compare_groups", "user_means", "metric_values")},
     **{
         name: "asleep_nb.stats.regularity"
         for name in (
@@ -79,7 +80,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .night import (  # noqa: F401
+    from asleep_nb.stats.groups import compare_groups, metric_values, user_means  # noqa: F401
+    from asleep_nb.stats.night import (  # noqa: F401
         persistent_sleep_latency,
         rem_latency_from_onset,
         sleep_fragmentation_index,
@@ -87,7 +89,7 @@ if TYPE_CHECKING:  # pragma: no cover
         transition_counts,
         transition_probabilities,
     )
-    from .regularity import (  # noqa: F401
+    from asleep_nb.stats.regularity import (  # noqa: F401
         circular_mean_time,
         circular_std_time,
         clock_time_summary,

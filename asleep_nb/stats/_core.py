@@ -2,7 +2,7 @@
 
 One function, :func:`stat_arrays`, computes every recomputable field of the
 API's ``stat`` object for many sessions at once from a 2-D stage array
-(sessions x epochs, padded with :data:`asleep_nb.schema.PAD`). It uses
+(sessions x epochs, padded with :data:`asleep_nb.definitions.PAD`). It uses
 array operations across sessions only: no Python loop per session or per
 epoch. :func:`asleep_nb.stats.compute_stat` (one night) and
 :func:`asleep_nb.stats.compute_stats` (a cohort, eager or dask-backed)
@@ -39,14 +39,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..errors import PayloadError
-from ..schema import (
+from asleep_nb.definitions import (
     EPOCH_SECONDS,
     FOUR_STAGE_ONLY_FIELDS,
     NEVER_SLEPT_NULL_FIELDS,
     PAD,
     STAT_FIELDS,
 )
+from asleep_nb.errors import PayloadError
 
 __all__ = [
     "UNKNOWABLE_FIELDS",

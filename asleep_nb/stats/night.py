@@ -3,7 +3,7 @@
 Every function accepts the same three kinds of input:
 
 * a 1-D array-like of stage codes (``-1`` error, ``0`` wake, ``1`` light,
-  ``2`` deep, ``3`` REM; :data:`asleep_nb.schema.PAD` slots are ignored);
+  ``2`` deep, ``3`` REM; :data:`asleep_nb.definitions.PAD` slots are ignored);
 * the ``sleep_stage`` :class:`xarray.DataArray` of one night (dim ``time``),
   or the night's :class:`xarray.Dataset`;
 * a cohort: a :class:`xarray.Dataset` with ``sleep_stage`` along
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..schema import EPOCH_SECONDS, PAD, SleepStage
+from asleep_nb.definitions import EPOCH_SECONDS, PAD, SleepStage
 
 __all__ = [
     "STAGE_NAMES",

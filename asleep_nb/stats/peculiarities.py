@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 import numpy as np
 import xarray as xr
 
-from ..schema import PAD
-from ._core import aware_datetime
+from asleep_nb.definitions import PAD
+from asleep_nb.stats._core import aware_datetime
 
 __all__ = [
     "TOO_SHORT_SECONDS",

@@ -47,10 +47,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..schema import EPOCH_SECONDS, PAD, SleepStage
-from ..timezones import validate_timezone
-from .circular import circular_mean_time, circular_stats_by, circular_std_time, clock_difference
-from .night import sleep_period_bounds, stage_matrix
+from asleep_nb.definitions import EPOCH_SECONDS, PAD, SleepStage
+from asleep_nb.stats.circular import (
+    circular_mean_time,
+    circular_stats_by,
+    circular_std_time,
+    clock_difference,
+)
+from asleep_nb.stats.night import sleep_period_bounds, stage_matrix
+from asleep_nb.timezones import validate_timezone
 
 __all__ = [
     "sleep_schedule",

@@ -76,14 +76,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import PayloadError
-from ..schema import (
-    SLEEP_STAGE_CODES,
-    SNORING_STAGE_CODES,
-    STAT_FIELDS,
-    stat_attrs,
-)
-from ._core import (
+from asleep_nb.definitions import SLEEP_STAGE_CODES, SNORING_STAGE_CODES, STAT_FIELDS, stat_attrs
+from asleep_nb.errors import PayloadError
+from asleep_nb.stats._core import (
     FIELD_COLUMNS,
     UNKNOWABLE_FIELDS,
     aware_datetime,

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..errors import PayloadError
-from ..schema import STAT_FIELDS
-from ..timezones import parse_iso
-from ._core import UNKNOWABLE_FIELDS
-from .vendor import compute_stat
+from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.errors import PayloadError
+from asleep_nb.stats._core import UNKNOWABLE_FIELDS
+from asleep_nb.stats.vendor import compute_stat
+from asleep_nb.timezones import parse_iso
 
 __all__ = ["verify", "stat_from_pysleep"]
 
@@ -71,7 +71,7 @@ def verify(result: Any) -> dict[str, tuple[Any, Any]]:
     Parameters
     ----------
     result
-        A :class:`asleep_nb.records.SessionResult` or a raw Get Session
+        A :class:`asleep_nb.api.records.SessionResult` or a raw Get Session
         ``result`` dict (a webhook's ``data`` works too).
 
     Returns

@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from .cohort_explorer import CohortExplorer
-from .session_explorer import SessionExplorer
+from asleep_nb.widgets.cohort_explorer import CohortExplorer
+from asleep_nb.widgets.session_explorer import SessionExplorer
 
 __all__ = ["CohortExplorer", "SessionExplorer"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ._messages import Level, client_secrets, redact, status_html
+from asleep_nb.widgets._messages import Level, client_secrets, redact, status_html
 
 __all__ = ["Explorer"]
 

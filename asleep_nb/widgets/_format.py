@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..schema import STAT_FIELDS
-from ..timezones import validate_timezone
+from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.timezones import validate_timezone
 
 __all__ = [
     "MISSING",

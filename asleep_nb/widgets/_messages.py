@@ -21,7 +21,7 @@ import html
 import os
 from typing import Literal
 
-from .. import errors
+from asleep_nb import errors
 
 __all__ = ["Level", "describe_error", "status_html", "redact", "client_secrets"]
 

@@ -85,10 +85,10 @@ def demo_manifest_path() -> Path | None:
     """Where the demo cohort's ``manifest.csv`` lives, or ``None`` when there is none.
 
     The demo folder is the one the stand-in serves
-    (:func:`asleep_nb.standin.demo_data_dir`: ``$ASLEEP_NB_DEMO_DIR``,
+    (:func:`asleep_nb.resources.demo_data_dir`: ``$ASLEEP_NB_DEMO_DIR``,
     ``data/demo`` or the packaged ``asleep_nb/demo_data``).
     """
-    from ..standin.server import demo_data_dir
+    from asleep_nb.resources import demo_data_dir
 
     try:
         path = demo_data_dir() / "manifest.csv"

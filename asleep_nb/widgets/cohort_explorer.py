@@ -1,9 +1,9 @@
 """CohortExplorer: pick a metric, a grouping and an alignment; see the comparison and the numbers.
 
-Wires :func:`~asleep_nb.cohort.load_cohort` / :func:`~asleep_nb.cohort.stats_table`
+Wires :func:`~asleep_nb.loading.load.load_cohort` / :func:`~asleep_nb.data.table.stats_table`
 to the cohort figures :func:`~asleep_nb.plot.metric` and
 :func:`~asleep_nb.plot.hypnodensity` and to the table of
-:func:`~asleep_nb.plot.compare_groups`. Failures become a status line inside
+:func:`~asleep_nb.stats.compare_groups`. Failures become a status line inside
 the widget.
 
 Examples
@@ -23,11 +23,11 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from ..schema import STAT_FIELDS
-from ._explorer import Explorer
-from ._format import numbers_html
-from ._messages import describe_error
-from ._render import Quiet, demo_manifest_path, figure_png, new_figure
+from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.widgets._explorer import Explorer
+from asleep_nb.widgets._format import numbers_html
+from asleep_nb.widgets._messages import describe_error
+from asleep_nb.widgets._render import Quiet, demo_manifest_path, figure_png, new_figure
 
 __all__ = ["CohortExplorer"]
 
@@ -75,8 +75,8 @@ class CohortExplorer(Explorer):
     Parameters
     ----------
     cohort
-        A cohort dataset (:func:`~asleep_nb.cohort.to_cohort`). ``None`` loads
-        one with :func:`~asleep_nb.cohort.load_cohort` from ``client`` and
+        A cohort dataset (:func:`~asleep_nb.data.cohort.to_cohort`). ``None`` loads
+        one with :func:`~asleep_nb.loading.load.load_cohort` from ``client`` and
         ``manifest``.
     stats
         The stats table to compare (default: ``stats_table(cohort)``).
@@ -129,14 +129,14 @@ class CohortExplorer(Explorer):
         self._can_realign = cohort is None
         if cohort is None:
             if client is None:
-                from ..connection import connect
+                from asleep_nb.connection import connect
 
                 client = connect()
             if manifest is None:
                 manifest = demo_manifest_path()
                 if manifest is None:
                     raise ValueError("no cohort and no manifest given, and the demo manifest was not found")
-            from ..cohort import load_cohort
+            from asleep_nb.loading.load import load_cohort
 
             cohort = load_cohort(client, manifest, align=align)
         self.client = client
@@ -198,7 +198,7 @@ class CohortExplorer(Explorer):
     # ------------------------------------------------------------------- steps
     @staticmethod
     def _stats_of(cohort: Any) -> Any:
-        from ..cohort import stats_table
+        from asleep_nb.data.table import stats_table
 
         return stats_table(cohort)
 
@@ -209,7 +209,7 @@ class CohortExplorer(Explorer):
             return
         self._set_status(f"Re-aligning the cohort by {align}…", "info")
         try:
-            from ..cohort import load_cohort
+            from asleep_nb.loading.load import load_cohort
 
             cohort = load_cohort(self.client, self._manifest, align=align)
         except Exception as exc:
@@ -224,7 +224,8 @@ class CohortExplorer(Explorer):
 
     def _render(self, *, density: bool) -> None:
         """Redraw the metric figure and the numbers, and the hypnodensity when ``density``."""
-        from ..plot import compare_groups, hypnodensity, metric
+        from asleep_nb.plot import hypnodensity, metric
+        from asleep_nb.stats.groups import compare_groups
 
         name, by, align = self.metric.value, self.by.value, self.align.value
         problems: list[str] = []

@@ -2,7 +2,7 @@
 
 The explorer only wires other layers together: :meth:`Client.list_sessions`
 fills the session picker, :meth:`Client.get_session` and
-:func:`~asleep_nb.dataset.to_dataset` load the night,
+:func:`~asleep_nb.data.night.to_dataset` load the night,
 :func:`~asleep_nb.plot.hypnogram` draws it, :func:`~asleep_nb.stats.verify`
 checks the server's stat against the recomputation. Every failure becomes a
 status line inside the widget; the controls keep working.
@@ -22,11 +22,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..timezones import available_timezones, validate_timezone
-from ._explorer import Explorer
-from ._format import MISSING, local_time, percent, rows_html, session_label, stat_table_html
-from ._messages import Level, describe_error
-from ._render import Quiet, figure_png, new_figure, read_users
+from asleep_nb.timezones import available_timezones, validate_timezone
+from asleep_nb.widgets._explorer import Explorer
+from asleep_nb.widgets._format import MISSING, local_time, percent, rows_html, session_label, stat_table_html
+from asleep_nb.widgets._messages import Level, describe_error
+from asleep_nb.widgets._render import Quiet, figure_png, new_figure, read_users
 
 __all__ = ["SessionExplorer"]
 
@@ -44,7 +44,7 @@ class SessionExplorer(Explorer):
     Parameters
     ----------
     client
-        A :class:`~asleep_nb.client.Client`. ``None`` calls
+        A :class:`~asleep_nb.api.client.Client`. ``None`` calls
         :func:`asleep_nb.connect` (the local demo when ``ASLEEP_API_KEY`` is
         not set).
     users
@@ -69,7 +69,7 @@ class SessionExplorer(Explorer):
     widget : ipywidgets.VBox
         The whole explorer; displaying the explorer displays it.
     result, dataset
-        The loaded :class:`~asleep_nb.records.SessionResult` and its
+        The loaded :class:`~asleep_nb.api.records.SessionResult` and its
         ``xarray.Dataset`` (``None`` when nothing is loaded).
     message : str
         The current status text.
@@ -86,7 +86,7 @@ class SessionExplorer(Explorer):
         if timezone is not None:
             validate_timezone(timezone)
         if client is None:
-            from ..connection import connect
+            from asleep_nb.connection import connect
 
             client = connect()
         self.client = client
@@ -234,7 +234,7 @@ class SessionExplorer(Explorer):
         self._set_status(f"Loading session {session_id}…", "info")
         try:
             result = self.client.get_session(session_id, user_id=self._user_id, timezone=self._zone)
-            from ..dataset import to_dataset
+            from asleep_nb.data.night import to_dataset
 
             dataset = to_dataset(result, timezone=self._zone)
         except Exception as exc:
@@ -304,7 +304,7 @@ class SessionExplorer(Explorer):
         self._set_status(text, level)
 
     def _hypnogram_png(self, ds: Any) -> bytes:
-        from ..plot import hypnogram
+        from asleep_nb.plot import hypnogram
 
         fig = new_figure(9.0, 2.8)
         ax = fig.subplots()
@@ -316,7 +316,7 @@ class SessionExplorer(Explorer):
         if self.result.stat is None:
             return f"nothing to verify ({MISSING} no stat)"
         try:
-            from ..stats import verify
+            from asleep_nb.stats import verify
 
             differences = verify(self.result)
         except Exception as exc:

@@ -2,7 +2,7 @@
 
 :class:`Client` speaks the four read endpoints of the contract (Get Session,
 List Sessions, Get User, Average Stats) and returns typed records from
-:mod:`asleep_nb.records`.
+:mod:`asleep_nb.api.records`.
 
 Retries
 -------
@@ -26,7 +26,7 @@ Errors
 ==========================================  ==============================
 Answer                                      Exception (``asleep_nb.errors``)
 ==========================================  ==============================
-400 ``The invalid timezone is provided``    :class:`InvalidTimezone`
+400 ``The invalid timezone is provided``    :class:`TimezoneRejected`
 400 ``The format of x-user-id is invalid``  :class:`InvalidUserId`
 400 ``The format of sleep session id ...``  :class:`InvalidSessionId`
 400 with another text                       :class:`AsleepAPIError`
@@ -46,15 +46,15 @@ non-JSON body, bad envelope, bad payload    :class:`PayloadError`
 
 Every exception carries ``status_code``, the server's ``detail`` and
 ``request`` (``"GET /data/v3/sessions/<id>"``), never headers, so never the
-API key. Identifiers are checked (:func:`asleep_nb._ids.check_path_id`) and
+API key. Identifiers are checked (:func:`asleep_nb.api.ids.check_path_id`) and
 time-zone names validated before any request. Redirects are not followed
 (the key travels in a custom header that ``requests`` would not strip).
 
-Logging goes to the ``asleep_nb.client`` logger: method, path and status.
+Logging goes to the ``asleep_nb.api.client`` logger: method, path and status.
 
 Examples
 --------
->>> from asleep_nb.client import Client
+>>> from asleep_nb.api.client import Client
 >>> with Client(api_key="...", base_url="http://127.0.0.1:8000") as client:  # doctest: +SKIP
 ...     result = client.get_session("20250115025029_fvivn",
 ...                                 user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")
@@ -81,15 +81,14 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from . import errors
-from ._ids import check_path_id
-from .archive import Archive, as_archive
-from .records import AverageStats, SessionResult, SessionSummary, User
-from .timezones import validate_timezone
+from asleep_nb import errors
+from asleep_nb.api.ids import check_path_id
+from asleep_nb.api.records import AverageStats, SessionResult, SessionSummary, User
+from asleep_nb.timezones import validate_timezone
 
 __all__ = ["Client", "DEFAULT_BASE_URL", "PAGE_SIZE", "MAX_PERIOD_DAYS"]
 
-logger = logging.getLogger("asleep_nb.client")
+logger = logging.getLogger("asleep_nb.api.client")
 
 #: Base URL used when neither ``base_url=`` nor ``$ASLEEP_BASE_URL`` is given.
 DEFAULT_BASE_URL = "https://api.asleep.ai"
@@ -125,10 +124,6 @@ class Client:
         Seconds; the wait before the n-th retry is ``backoff_factor * 2 **
         (n - 1)`` (first retry immediate) plus up to ``backoff_factor`` of
         jitter.
-    archive
-        A folder path or :class:`~asleep_nb.archive.Archive` that
-        :meth:`get_session` consults and fills (see :mod:`asleep_nb.archive`);
-        default none.
 
     Raises
     ------
@@ -156,7 +151,6 @@ class Client:
         timeout: float = 30.0,
         max_retries: int = 5,
         backoff_factor: float = 0.5,
-        archive: str | os.PathLike[str] | Archive | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("ASLEEP_API_KEY")
         if not key:
@@ -185,7 +179,6 @@ class Client:
         )
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        self.archive: Archive | None = as_archive(archive)
 
     # -- lifecycle --------------------------------------------------------------------------
     @property
@@ -250,7 +243,7 @@ class Client:
         return self._get(path, headers=headers, not_found=errors.SessionNotFound)
 
     def get_session(self, session_id: str, *, user_id: str, timezone: str = "UTC") -> SessionResult:
-        """``GET /data/v3/sessions/{session_id}`` as a :class:`~asleep_nb.records.SessionResult`.
+        """``GET /data/v3/sessions/{session_id}`` as a :class:`~asleep_nb.api.records.SessionResult`.
 
         Same parameters and errors as :meth:`get_session_payload`; the record's
         ``user_id`` is set to ``user_id``. A payload that breaks the contract
@@ -263,8 +256,6 @@ class Client:
         >>> result.session.start_time.isoformat(), result.user_id  # doctest: +SKIP
         ('2025-01-15T02:50:29+00:00', 'G-20250115025029-vLErWBfQNtnfvgDccFOQ')
         """
-        if self.archive is not None:  # COMPLETE sessions from the archive, others fetched and archived
-            return self.archive.fetch(self, session_id, user_id=user_id, timezone=timezone)
         path, headers = self._session_request(session_id, user_id, timezone)
         result = self._get(path, headers=headers, not_found=errors.SessionNotFound)
         record = _parsed(SessionResult.from_payload, result, path)
@@ -354,7 +345,7 @@ class Client:
             offset += PAGE_SIZE
 
     def get_user(self, user_id: str) -> User:
-        """``GET /ai/v1/users/{user_id}`` as a :class:`~asleep_nb.records.User`.
+        """``GET /ai/v1/users/{user_id}`` as a :class:`~asleep_nb.api.records.User`.
 
         Raises
         ------
@@ -380,7 +371,7 @@ class Client:
         *,
         timezone: str = "UTC",
     ) -> AverageStats:
-        """``GET /data/v1/users/{user_id}/average-stats`` as :class:`~asleep_nb.records.AverageStats`.
+        """``GET /data/v1/users/{user_id}/average-stats`` as :class:`~asleep_nb.api.records.AverageStats`.
 
         Parameters
         ----------
@@ -523,7 +514,7 @@ def _error_class(
     text = detail.lower()
     if status == 400:
         if "timezone" in text:
-            return errors.InvalidTimezone
+            return errors.TimezoneRejected
         if "x-user-id" in text or "user id" in text:
             return errors.InvalidUserId
         if "session id" in text:
@@ -639,6 +630,6 @@ def _scrub(text: str, secret: str) -> str:
 
 
 def _user_agent() -> str:
-    from . import __version__
+    from asleep_nb.version import __version__
 
     return f"asleep-nb/{__version__} python-requests/{requests.__version__}"

@@ -20,7 +20,7 @@ Empty cells mean "not given". Any other column is an error (a misspelt
 Examples
 --------
 >>> import pandas as pd
->>> from asleep_nb.manifest import read_manifest
+>>> from asleep_nb.data.manifest import read_manifest
 >>> table = read_manifest(pd.DataFrame({"user_id": ["G-1"], "group": ["control"]}))
 >>> table.loc[0, "session_id"], table.loc[0, "timezone"]
 ('', '')
@@ -38,19 +38,15 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import AsleepError, InvalidTimezone
-from .timezones import validate_timezone
+from asleep_nb.errors import InvalidTimezone, ManifestError
+from asleep_nb.timezones import validate_timezone
 
-__all__ = ["ManifestError", "SessionRequest", "MANIFEST_COLUMNS", "read_manifest", "expand_manifest"]
+__all__ = ["ManifestError", "SessionRequest", "MANIFEST_COLUMNS", "read_manifest"]
 
 #: Every column a manifest may have; the first two are required.
 MANIFEST_COLUMNS: tuple[str, ...] = ("user_id", "group", "session_id", "date_gte", "date_lte", "timezone")
 _REQUIRED = ("user_id", "group")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class ManifestError(AsleepError, ValueError):
-    """A cohort manifest with a missing, unknown or malformed column or value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +97,7 @@ def read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFra
     >>> read_manifest(pd.DataFrame({"user_id": ["G-1"]}))
     Traceback (most recent call last):
     ...
-    asleep_nb.manifest.ManifestError: manifest is missing the required column 'group'
+    asleep_nb.errors.ManifestError: manifest is missing the required column 'group'
     """
     if isinstance(manifest, pd.DataFrame):
         frame = manifest.copy()
@@ -186,57 +182,3 @@ def _check_row(i: int, row: dict[str, str]) -> None:
             validate_timezone(row["timezone"])
         except InvalidTimezone:
             raise ManifestError(f"row {i}: timezone {row['timezone']!r} is not an IANA zone name") from None
-
-
-def expand_manifest(client: Any, table: pd.DataFrame, *, timezone: str | None = None) -> list[SessionRequest]:
-    """Turn a validated manifest into one :class:`SessionRequest` per session.
-
-    Rows without ``session_id`` are expanded with ``client.list_sessions``
-    (every session of the user whose local start date is in
-    ``[date_gte, date_lte]``, oldest first).
-
-    Parameters
-    ----------
-    client
-        An :class:`asleep_nb.Client` (anything with ``list_sessions``).
-    table
-        The output of :func:`read_manifest`.
-    timezone
-        One IANA zone for every request; ``None`` takes each row's
-        ``timezone`` column, and ``"UTC"`` where that is empty.
-
-    Raises
-    ------
-    ManifestError
-        When two rows yield the same session (e.g. overlapping date ranges).
-
-    Examples
-    --------
-    >>> requests = expand_manifest(client, read_manifest("cohort.csv"))  # doctest: +SKIP
-    """
-    if timezone is not None:
-        validate_timezone(timezone)
-    requests: list[SessionRequest] = []
-    first_row: dict[str, int] = {}
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        zone = timezone or row.timezone or "UTC"
-        if row.session_id:
-            ids = [row.session_id]
-        else:
-            summaries = client.list_sessions(
-                row.user_id,
-                date_gte=row.date_gte or None,
-                date_lte=row.date_lte or None,
-                order_by="ASC",
-                timezone=zone,
-            )
-            ids = [s.session_id for s in summaries]
-        for session_id in ids:
-            if session_id in first_row:
-                raise ManifestError(
-                    f"row {i}: session {session_id!r} of user {row.user_id!r} is also "
-                    f"selected by row {first_row[session_id]}"
-                )
-            first_row[session_id] = i
-            requests.append(SessionRequest(session_id, row.user_id, zone, row.group))
-    return requests

@@ -1,7 +1,7 @@
 """One night as an :class:`xarray.Dataset` (dimension ``time``).
 
 :func:`to_dataset` turns a Get Session result (a
-:class:`~asleep_nb.records.SessionResult`, a raw ``result`` dict or a saved
+:class:`~asleep_nb.api.records.SessionResult`, a raw ``result`` dict or a saved
 ``SESSION_COMPLETE`` webhook body) into a labelled dataset;
 :func:`load_session` fetches one and does the same.
 
@@ -20,7 +20,7 @@ Time handling (the rules of the whole toolkit):
 Examples
 --------
 >>> import json
->>> from asleep_nb.dataset import to_dataset
+>>> from asleep_nb.data.night import to_dataset
 >>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
 >>> ds = to_dataset(body)  # doctest: +SKIP
 >>> ds.sizes["time"], int(ds.time_in_sleep)  # doctest: +SKIP
@@ -38,9 +38,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import accessor as _accessor  # noqa: F401  (registers ``Dataset.asleep``)
-from .errors import PayloadWarning
-from .schema import (
+from asleep_nb.definitions import (
     EPOCH_SECONDS,
     PAD,
     SLEEP_STAGE_FLAGS,
@@ -48,12 +46,15 @@ from .schema import (
     STAT_FIELDS,
     stat_attrs,
 )
-from .timezones import validate_timezone
+from asleep_nb.errors import PayloadWarning
+from asleep_nb.timezones import validate_timezone
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .records import SessionResult, Stat
+    from asleep_nb.api.records import SessionResult, Stat
 
-__all__ = ["to_dataset", "load_session"]
+__all__ = [
+    "to_dataset",
+]
 
 #: CF encoding of every datetime variable (instants are whole seconds in the API).
 TIME_ENCODING: dict[str, str] = {"units": "seconds since 1970-01-01", "calendar": "proleptic_gregorian"}
@@ -68,7 +69,7 @@ _td_us = datetime(1970, 1, 1, 0, 0, 0, 1) - datetime(1970, 1, 1)
 
 # --------------------------------------------------------------------------- inputs
 def as_result(obj: Any) -> SessionResult:
-    """Return ``obj`` as a :class:`~asleep_nb.records.SessionResult`.
+    """Return ``obj`` as a :class:`~asleep_nb.api.records.SessionResult`.
 
     Accepts a ``SessionResult``, a Get Session ``result`` dict, or a saved
     ``SESSION_COMPLETE`` webhook body (a dict with ``event`` and ``data``).
@@ -80,7 +81,7 @@ def as_result(obj: Any) -> SessionResult:
     asleep_nb.errors.PayloadError
         When the dict does not follow the contract.
     """
-    from .records import SessionResult
+    from asleep_nb.api.records import SessionResult
 
     if isinstance(obj, SessionResult):
         return obj
@@ -177,7 +178,7 @@ def stat_variables(stats: Sequence[Stat | None], dim: str | None) -> dict[str, x
     and ``ratio`` fields ``float64`` (``NaN`` for null, durations in
     seconds); ``text`` fields ``str`` (``""`` for null); ``sleep_cycle_time``
     ``datetime64[ns]`` along a ``cycle`` dimension padded with ``NaT``. Each
-    variable carries :func:`asleep_nb.schema.stat_attrs`.
+    variable carries :func:`asleep_nb.definitions.stat_attrs`.
     """
     dims: tuple[str, ...] = (dim,) if dim else ()
     n = len(stats)
@@ -229,7 +230,7 @@ def to_dataset(result: SessionResult | Mapping[str, Any], *, timezone: str | Non
     Parameters
     ----------
     result
-        A :class:`~asleep_nb.records.SessionResult`, a Get Session ``result``
+        A :class:`~asleep_nb.api.records.SessionResult`, a Get Session ``result``
         dict, or a saved ``SESSION_COMPLETE`` webhook body.
     timezone
         IANA zone of the ``local_time`` view; defaults to the zone the
@@ -328,25 +329,3 @@ def to_dataset(result: SessionResult | Mapping[str, Any], *, timezone: str | Non
 
 def _iso_utc(dt: datetime | None) -> str:
     return "" if dt is None else dt.astimezone(UTC).isoformat()
-
-
-def load_session(client: Any, session_id: str, *, user_id: str, timezone: str = "UTC") -> xr.Dataset:
-    """Fetch one session and return it as a dataset (see :func:`to_dataset`).
-
-    Parameters
-    ----------
-    client
-        An :class:`asleep_nb.Client` (anything with ``get_session``).
-    session_id, user_id
-        The session and its owner.
-    timezone
-        IANA zone the server expresses the times in; also the ``local_time`` view.
-
-    Examples
-    --------
-    >>> ds = load_session(client, "20250115025029_fvivn",
-    ...                   user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
-    """
-    validate_timezone(timezone)
-    result = client.get_session(session_id, user_id=user_id, timezone=timezone)
-    return to_dataset(result, timezone=timezone)

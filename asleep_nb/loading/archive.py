@@ -34,7 +34,7 @@ Rules
 Examples
 --------
 >>> from asleep_nb import Client
->>> client = Client(api_key="...", base_url="http://127.0.0.1:8000", archive="study")  # doctest: +SKIP
+>>> client = Archive("study").wrap(Client(api_key="...", base_url="http://127.0.0.1:8000"))  # doctest: +SKIP
 >>> night = client.get_session("20250115025029_fvivn",
 ...                            user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
 >>> archive = open_archive("study")  # doctest: +SKIP
@@ -55,19 +55,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._ids import check_path_id
-from .errors import AsleepError, PayloadError
-from .timezones import validate_timezone
+from asleep_nb.api.ids import check_path_id
+from asleep_nb.errors import AsleepError, PayloadError
+from asleep_nb.timezones import validate_timezone
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import xarray as xr
 
-    from .records import SessionResult
+    from asleep_nb.api.records import SessionResult
 
 __all__ = ["Archive", "ArchiveCorrupt", "ArchiveEntry", "open_archive", "MANIFEST_NAME", "IMMUTABLE_STATES"]
 
-logger = logging.getLogger("asleep_nb.archive")
+logger = logging.getLogger("asleep_nb.loading.archive")
 
 #: File name of the manifest inside an archive folder.
 MANIFEST_NAME = "manifest.jsonl"
@@ -336,7 +336,7 @@ class Archive:
         return payload
 
     def read(self, session_id: str, timezone: str = "UTC") -> SessionResult:
-        """An archived session as a :class:`~asleep_nb.records.SessionResult` (``user_id`` set).
+        """An archived session as a :class:`~asleep_nb.api.records.SessionResult` (``user_id`` set).
 
         Raises
         ------
@@ -356,7 +356,7 @@ class Archive:
         return self._record(entry)
 
     def _record(self, entry: ArchiveEntry) -> SessionResult:
-        from .records import SessionResult
+        from asleep_nb.api.records import SessionResult
 
         payload = self._payload(entry)
         try:
@@ -410,21 +410,21 @@ class Archive:
         return out
 
     def to_cohort(self, *, on_corrupt: str = "raise", **kwargs: Any) -> xr.Dataset:
-        """Every archived session as a cohort: :func:`asleep_nb.cohort.to_cohort` of :meth:`records`.
+        """Every archived session as a cohort: :func:`asleep_nb.data.cohort.to_cohort` of :meth:`records`.
 
         Parameters
         ----------
         on_corrupt
             As in :meth:`records`.
         **kwargs
-            Passed to :func:`~asleep_nb.cohort.to_cohort` (``groups``,
+            Passed to :func:`~asleep_nb.data.cohort.to_cohort` (``groups``,
             ``align``, ``clock_start``, ``timezone``).
 
         Examples
         --------
         >>> cohort = open_archive("study").to_cohort(align="onset")  # doctest: +SKIP
         """
-        from .cohort import to_cohort
+        from asleep_nb.data.cohort import to_cohort
 
         return to_cohort(self.records(on_corrupt=on_corrupt), **kwargs)
 
@@ -498,7 +498,7 @@ class Archive:
         The payload is validated (``SessionResult.from_payload``) before it is
         archived: an invalid payload raises and is not written.
         """
-        from .records import SessionResult
+        from asleep_nb.api.records import SessionResult
 
         cached = self.cached(session_id, user_id, timezone)
         if cached is not None:
@@ -513,6 +513,21 @@ class Archive:
             ) from None
         self.write(payload, user_id=user_id, timezone=timezone)
         return dataclasses.replace(record, user_id=user_id), False
+
+    def wrap(self, client: Any) -> ArchivedClient:
+        """A client whose ``get_session`` reads through this archive.
+
+        ``COMPLETE`` sessions come from the archive once stored; everything
+        else is fetched with ``client`` and archived. Every other attribute
+        (``list_sessions``, ``get_user``, ``close``, ...) is ``client``'s own.
+
+        Examples
+        --------
+        >>> archived = Archive("study").wrap(client)  # doctest: +SKIP
+        >>> archived.get_session("20250115025029_fvivn",
+        ...                      user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
+        """
+        return ArchivedClient(client, self)
 
     def compact(self) -> None:
         """Rewrite the manifest with one line per (session, zone), atomically.
@@ -532,13 +547,45 @@ class Archive:
             self._load_manifest()
 
 
+class ArchivedClient:
+    """A client whose :meth:`get_session` reads through an :class:`Archive` (see :meth:`Archive.wrap`).
+
+    Parameters
+    ----------
+    client
+        An :class:`asleep_nb.Client` (or anything with ``get_session_payload``).
+    archive
+        The archive to consult and fill.
+    """
+
+    def __init__(self, client: Any, archive: Archive) -> None:
+        self.client = client
+        self.archive = archive
+
+    def __repr__(self) -> str:
+        return f"ArchivedClient({self.client!r}, {self.archive!r})"
+
+    def get_session(self, session_id: str, *, user_id: str, timezone: str = "UTC") -> SessionResult:
+        """:meth:`asleep_nb.Client.get_session` through the archive (see :meth:`Archive.fetch`)."""
+        return self.archive.fetch(self.client, session_id, user_id=user_id, timezone=timezone)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def __enter__(self) -> ArchivedClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+
 def open_archive(path: str | os.PathLike[str]) -> Archive:
     """Open an existing archive folder (no network is ever used).
 
     Parameters
     ----------
     path
-        A folder filled by ``Client(archive=...)``, :func:`asleep_nb.fetch.fetch_sessions`
+        A folder filled by :meth:`Archive.wrap`, :func:`asleep_nb.loading.fetch.fetch_sessions`
         or ``asleep-nb fetch``.
 
     Raises

@@ -8,7 +8,7 @@ module, so every layer may import it.
 
 Examples
 --------
->>> from asleep_nb.schema import STAT_FIELDS, EPOCH_SECONDS, SleepStage
+>>> from asleep_nb.definitions import STAT_FIELDS, EPOCH_SECONDS, SleepStage
 >>> EPOCH_SECONDS
 30
 >>> STAT_FIELDS["time_in_sleep"].kind

@@ -1,7 +1,7 @@
 """Fetching many sessions: a bounded thread pool, a shared rate-limit backoff, progress, resume.
 
 :func:`fetch_sessions` gets a list of sessions with ``workers`` threads
-sharing one :class:`~asleep_nb.client.Client` (its connection pool is
+sharing one :class:`~asleep_nb.api.client.Client` (its connection pool is
 thread-safe). With an archive (``archive=`` or the client's own), sessions
 already archived as ``COMPLETE`` are read from it without any request, and
 every session fetched is written to it as soon as it arrives, so an
@@ -19,8 +19,8 @@ the result lists ``failed`` ``(request, exception)`` pairs.
 
 Examples
 --------
->>> from asleep_nb.fetch import fetch_sessions
->>> from asleep_nb.manifest import SessionRequest
+>>> from asleep_nb.loading.fetch import fetch_sessions
+>>> from asleep_nb.data.manifest import SessionRequest
 >>> todo = [SessionRequest("20250115025029_fvivn", "G-20250115025029-vLErWBfQNtnfvgDccFOQ", "UTC", "all")]
 >>> fetched = fetch_sessions(client, todo, workers=8, archive="study")  # doctest: +SKIP
 >>> len(fetched.results), fetched.failed  # doctest: +SKIP
@@ -29,11 +29,9 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
-import sys
 import threading
 import time
 import warnings
@@ -42,13 +40,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import AsleepError, RateLimited
+from asleep_nb.errors import AsleepError, RateLimited
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
-    from .archive import Archive
-    from .records import SessionResult
+    from asleep_nb.api.records import SessionResult
+    from asleep_nb.loading.archive import Archive
 
 __all__ = [
     "BackoffGate",
@@ -59,11 +57,9 @@ __all__ = [
     "DEFAULT_WORKERS",
     "FETCH_OPTIONS",
     "MAX_PAUSE",
-    "add_fetch_arguments",
-    "fetch_command",
 ]
 
-logger = logging.getLogger("asleep_nb.fetch")
+logger = logging.getLogger("asleep_nb.loading.fetch")
 
 #: Default number of fetching threads.
 DEFAULT_WORKERS = 4
@@ -83,7 +79,7 @@ class FetchWarning(UserWarning):
 class Request:
     """One session to fetch: ``(session_id, user_id, timezone)`` and an optional ``group``.
 
-    :class:`asleep_nb.manifest.SessionRequest` objects, tuples
+    :class:`asleep_nb.data.manifest.SessionRequest` objects, tuples
     ``(session_id, user_id[, timezone])`` and mappings with those keys are
     all accepted by :func:`fetch_sessions` and turned into this.
 
@@ -286,13 +282,13 @@ def fetch_sessions(
     client
         An :class:`asleep_nb.Client`.
     requests
-        :class:`~asleep_nb.manifest.SessionRequest` objects, or tuples
+        :class:`~asleep_nb.data.manifest.SessionRequest` objects, or tuples
         ``(session_id, user_id[, timezone[, group]])`` or mappings (see
         :class:`Request`).
     workers
         Threads fetching at once (at least 1).
     archive
-        An :class:`~asleep_nb.archive.Archive` or folder path; default the
+        An :class:`~asleep_nb.loading.archive.Archive` or folder path; default the
         client's ``archive`` if it has one. ``COMPLETE`` sessions found
         there (and verifying) are not fetched; every fetched session is
         written there as it arrives.
@@ -317,7 +313,7 @@ def fetch_sessions(
     >>> print(fetched.summary())  # doctest: +SKIP
     fetched 1, from archive 0, failed 0
     """
-    from .archive import as_archive
+    from asleep_nb.loading.archive import as_archive
 
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
@@ -418,62 +414,3 @@ def _progress_bar(total: int, enabled: bool) -> Any:
 
 
 # --------------------------------------------------------------------------- command line
-def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``asleep-nb fetch`` to ``parser``.
-
-    Examples
-    --------
-    >>> p = argparse.ArgumentParser(); add_fetch_arguments(p)
-    >>> p.parse_args(["--manifest", "m.csv", "--archive", "a", "--workers", "8"]).workers
-    8
-    """
-    parser.add_argument("--manifest", required=True, help="cohort manifest CSV (user_id, group, ...)")
-    parser.add_argument("--archive", required=True, help="archive folder to fill (created if missing)")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=DEFAULT_WORKERS,
-        help=f"concurrent requests (default {DEFAULT_WORKERS})",
-    )
-    parser.add_argument(
-        "--timezone", default=None, help="one IANA zone for every session (default: the manifest's column)"
-    )
-    parser.add_argument(
-        "--base-url",
-        default=None,
-        help="API base URL (default $ASLEEP_BASE_URL; the key is read from $ASLEEP_API_KEY, "
-        "and without one the built-in demo stand-in is used)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
-
-
-def fetch_command(args: argparse.Namespace) -> int:
-    """Run ``asleep-nb fetch``: fill an archive from a manifest; print a summary.
-
-    Returns 0 when every session is in the archive, 1 when some failed, 2 on
-    a bad manifest or setup.
-
-    Examples
-    --------
-    >>> fetch_command(argparse.Namespace(manifest="m.csv", archive="study", workers=4,
-    ...                                  timezone=None, base_url=None, no_progress=True))  # doctest: +SKIP
-    fetched 12, from archive 0, failed 0
-    0
-    """
-    from .archive import Archive
-    from .connection import connect
-    from .manifest import ManifestError, expand_manifest, read_manifest
-
-    try:
-        archive = Archive(args.archive)
-        with connect(base_url=args.base_url, verbose=True) as client:
-            table = read_manifest(args.manifest)
-            requests = expand_manifest(client, table, timezone=args.timezone)
-            result = fetch_sessions(
-                client, requests, workers=args.workers, archive=archive, progress=not args.no_progress
-            )
-    except (ManifestError, ValueError, FileNotFoundError, AsleepError) as exc:
-        print(f"asleep-nb fetch: {exc}", file=sys.stderr)
-        return 2
-    print(result.summary(), flush=True)
-    return 0 if result.ok else 1

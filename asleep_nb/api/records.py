@@ -56,7 +56,7 @@ optional keys as ``None``.
 Examples
 --------
 >>> import json
->>> from asleep_nb.records import SessionResult
+>>> from asleep_nb.api.records import SessionResult
 >>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
 >>> result = SessionResult.from_webhook(body)  # doctest: +SKIP
 >>> result.session.id, result.stat.time_in_sleep, result.user_id  # doctest: +SKIP
@@ -78,9 +78,9 @@ from typing import Any, Self
 
 import numpy as np
 
-from . import schema
-from .errors import InvalidTimezone, PayloadError, PayloadWarning
-from .timezones import parse_iso, validate_timezone
+from asleep_nb import definitions as schema
+from asleep_nb.errors import InvalidTimezone, PayloadError, PayloadWarning
+from asleep_nb.timezones import parse_iso, validate_timezone
 
 __all__ = [
     "SessionState",
@@ -521,7 +521,7 @@ class Session:
         Raises
         ------
         PayloadError
-            See the table in :mod:`asleep_nb.records`.
+            See the table in :mod:`asleep_nb.api.records`.
         """
         obj = _object(session, path)
         start = _required_time(_required(obj, "start_time", path), f"{path}.start_time")
@@ -597,7 +597,7 @@ _STAT_KINDS: tuple[tuple[str, str], ...] = tuple((f.name, f.kind) for f in schem
 class Stat:
     """``result.stat`` of Get Session: one attribute per field of the API.
 
-    The fields and their kinds are listed in :data:`asleep_nb.schema.STAT_FIELDS`.
+    The fields and their kinds are listed in :data:`asleep_nb.definitions.STAT_FIELDS`.
     ``time`` fields are aware ``datetime``; durations (seconds) and counts are
     ``int``; ratios are ``float``; ``sleep_index`` and ``breathing_index``
     keep the JSON number type; ``breathing_pattern`` is a ``str``;
@@ -761,7 +761,7 @@ class SessionResult(_KeepsPayload):
         Raises
         ------
         PayloadError
-            See the table in :mod:`asleep_nb.records`.
+            See the table in :mod:`asleep_nb.api.records`.
         """
         user_id = result.get("user_id") if isinstance(result, Mapping) else None
         if user_id is not None:

@@ -12,7 +12,7 @@ Rules (also in each function's docstring):
   so a session starting at 00:30 on Sunday belongs to Saturday's night and
   one starting at 13:00 on Sunday to Sunday's;
 - **padding**: stage arrays are ``int8``; slots holding no epoch of a
-  session carry :data:`asleep_nb.schema.PAD` (-2). A session's epochs are
+  session carry :data:`asleep_nb.definitions.PAD` (-2). A session's epochs are
   contiguous along ``epoch`` from ``offset`` for ``n_epochs`` slots;
 - **times**: instants are UTC-naive ``datetime64[ns]``; each session's IANA
   zone is the ``timezone`` coordinate; ``local_start_time`` is the wall clock.
@@ -27,7 +27,6 @@ Frozen({'session': 2, 'epoch': 960, 'cycle': 5})
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import time as dt_time
@@ -37,7 +36,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .dataset import (
+from asleep_nb.data.night import (
     EPOCH,
     as_result,
     fit_stages,
@@ -49,14 +48,13 @@ from .dataset import (
     timedelta_variable,
     utc_ns_array,
 )
-from .manifest import ManifestError, SessionRequest, expand_manifest, read_manifest
-from .schema import EPOCH_SECONDS, PAD, STAT_FIELDS
-from .timezones import validate_timezone
+from asleep_nb.definitions import EPOCH_SECONDS, PAD
+from asleep_nb.timezones import validate_timezone
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .records import SessionResult
+    from asleep_nb.api.records import SessionResult
 
-__all__ = ["to_cohort", "load_cohort", "stats_table", "ALIGNMENTS", "DEFAULT_GROUP"]
+__all__ = ["to_cohort", "ALIGNMENTS", "DEFAULT_GROUP"]
 
 Alignment = Literal["start", "onset", "clock"]
 #: The ways a cohort's epoch axis can be aligned.
@@ -71,21 +69,6 @@ _STAGE_FIELDS = (
     ("sleep_stage", "sleep_stages"),
     ("snoring_stage", "snoring_stages"),
     ("breath_stage", "breath_stages"),
-)
-_SESSION_COORDS = (
-    "session_id",
-    "user_id",
-    "group",
-    "night",
-    "start_time",
-    "end_time",
-    "local_start_time",
-    "timezone",
-    "state",
-    "two_stage",
-    "n_epochs",
-    "offset",
-    "peculiarities",
 )
 
 
@@ -103,7 +86,7 @@ def to_cohort(
     Parameters
     ----------
     results
-        :class:`~asleep_nb.records.SessionResult` objects, Get Session
+        :class:`~asleep_nb.api.records.SessionResult` objects, Get Session
         ``result`` dicts or webhook bodies (dicts are parsed with
         ``SessionResult.from_payload``). At least one.
     groups
@@ -140,7 +123,7 @@ def to_cohort(
     xarray.Dataset
         - ``sleep_stage`` (``int8``, ``(session, epoch)``), and
           ``snoring_stage`` / ``breath_stage`` when any session has them,
-          padded with :data:`asleep_nb.schema.PAD` (-2): one byte per slot;
+          padded with :data:`asleep_nb.definitions.PAD` (-2): one byte per slot;
         - coordinate ``epoch`` (``int32``; negative before onset with
           ``align="onset"``) and ``elapsed`` (``start``/``onset``) or
           ``clock`` (``clock``: time since ``clock_start``) along it;
@@ -379,199 +362,9 @@ def _place(
 
 
 # --------------------------------------------------------------------------- fetching
-def load_cohort(
-    client: Any,
-    manifest: str | os.PathLike[str] | pd.DataFrame,
-    *,
-    align: Alignment = "start",
-    timezone: str | None = None,
-    clock_start: str | dt_time = "18:00",
-    **fetch_options: Any,
-) -> xr.Dataset:
-    """Fetch the sessions a manifest names and stack them (see :func:`to_cohort`).
-
-    Parameters
-    ----------
-    client
-        An :class:`asleep_nb.Client` (``get_session`` and ``list_sessions``).
-    manifest
-        A CSV path or DataFrame with columns ``user_id``, ``group`` and
-        optionally ``session_id``, ``date_gte``, ``date_lte``, ``timezone``
-        (see :mod:`asleep_nb.manifest`). A row without ``session_id`` takes
-        every session of the user whose local start date is in the range.
-    align, clock_start
-        As in :func:`to_cohort`.
-    timezone
-        One IANA zone for every session; ``None`` takes each row's
-        ``timezone`` column, or ``"UTC"`` where it is empty or absent. The
-        sessions are fetched in that zone and it becomes their local view.
-    **fetch_options
-        ``workers``, ``archive``, ``progress``, ... passed to
-        :func:`asleep_nb.fetch.fetch_sessions` (a thread pool; default 4
-        workers, a progress bar, no archive unless the client has one).
-        Sessions that fail are left out with a
-        :class:`~asleep_nb.fetch.FetchWarning`, and listed as JSON in
-        ``attrs["failed_sessions"]`` (absent when none failed); when all
-        fail, the first error is raised.
-
-    Raises
-    ------
-    asleep_nb.manifest.ManifestError
-        A malformed manifest, or one that selects no session.
-    asleep_nb.errors.AsleepAPIError
-        What the client raises (unknown user or session, ...).
-
-    Examples
-    --------
-    >>> cohort = load_cohort(client, "cohort.csv", align="clock")  # doctest: +SKIP
-    """
-    table = read_manifest(manifest)
-    requests = expand_manifest(client, table, timezone=timezone)
-    if not requests:
-        raise ManifestError("the manifest selects no session (no sessions in the given date ranges)")
-    fetched = _fetch_results(client, requests, **fetch_options)
-    cohort = to_cohort(
-        fetched.results,
-        groups=[r.group for r in fetched.requests],
-        align=align,
-        clock_start=clock_start,
-        timezone=None,
-    )
-    return fetched.attach(cohort)
-
-
-def _fetch_results(client: Any, requests: list[SessionRequest], **options: Any) -> Any:
-    """Fetch every requested session with :func:`asleep_nb.fetch.fetch_sessions` (a ``FetchResult``)."""
-    from .fetch import FETCH_OPTIONS, fetch_sessions
-
-    unknown = set(options) - FETCH_OPTIONS
-    if unknown:
-        raise TypeError(f"load_cohort got unexpected option(s): {', '.join(sorted(unknown))}")
-    fetched = fetch_sessions(client, requests, **options)
-    fetched.raise_if_empty()
-    return fetched
 
 
 # --------------------------------------------------------------------------- tables
-def stats_table(ds: xr.Dataset) -> pd.DataFrame:
-    """Tidy table of a cohort (or one night): one row per session.
-
-    Columns: the session coordinates (``session_id``, ``user_id``, ``group``,
-    ``night``, ``start_time``, ``end_time``, ``timezone``, ``state``,
-    ``two_stage``, ``n_epochs``, ``peculiarities``, ``missing_data_ratio``;
-    a cohort adds ``offset`` and ``local_start_time``) followed by every stat
-    field in the API's order:
-
-    - durations in seconds as ``float64`` (``NaN`` for null); counts as
-      nullable ``Int64``; ratios and indexes ``float64``; text as ``str``
-      (missing for null);
-    - times (``start_time``, ``end_time`` and the stat times) tz-aware in
-      each session's own ``timezone``. A pandas column holds one zone, so
-      when every session shares a zone the column is ``datetime64[ns, zone]``;
-      when zones differ it is ``object`` holding tz-aware ``Timestamp`` objects;
-    - ``sleep_cycle_time`` as a list of tz-aware ``Timestamp`` objects per row.
-
-    Stat columns are present (all missing) even when no session has a stat.
-
-    Parameters
-    ----------
-    ds
-        A cohort from :func:`to_cohort` or a night from
-        :func:`asleep_nb.to_dataset`.
-
-    Examples
-    --------
-    >>> table = stats_table(cohort)  # doctest: +SKIP
-    >>> table.groupby("group")["time_in_sleep"].mean()  # doctest: +SKIP
-    """
-    if "session" not in ds.dims:
-        ds = _night_as_cohort(ds)
-    zones = np.asarray(ds["timezone"].values, dtype=object)
-    columns: dict[str, Any] = {}
-    for name in _SESSION_COORDS:
-        if name not in ds.variables:
-            continue
-        values = ds[name].values
-        if name in ("start_time", "end_time"):
-            columns[name] = _aware(values, zones)
-        else:
-            columns[name] = values
-        if name == "peculiarities":
-            columns["missing_data_ratio"] = ds["missing_data_ratio"].values
-    n = ds.sizes["session"]
-    for name, field in STAT_FIELDS.items():
-        if name not in ds:
-            columns[name] = _missing_column(field.kind, n)
-            continue
-        values = ds[name].values
-        if field.kind == "time":
-            columns[name] = _aware(values, zones)
-        elif field.kind == "time_list":
-            columns[name] = [
-                [pd.Timestamp(t).tz_localize("UTC").tz_convert(z) for t in row if not np.isnat(t)]
-                for row, z in zip(values, zones, strict=True)
-            ]
-        elif field.kind == "count":
-            columns[name] = pd.array(values, dtype="Int64")
-        elif field.kind == "text":
-            columns[name] = pd.array([v if v else None for v in values], dtype="str")
-        else:
-            columns[name] = values.astype(np.float64)
-    table = pd.DataFrame(columns)
-    table.index.name = "session"
-    return table
-
-
-def _aware(utc: np.ndarray, zones: np.ndarray) -> pd.DatetimeIndex | np.ndarray:
-    index = pd.DatetimeIndex(np.asarray(utc, dtype="datetime64[ns]")).tz_localize("UTC")
-    unique = set(zones.tolist())
-    if len(unique) == 1:
-        return index.tz_convert(unique.pop())
-    out = np.empty(len(utc), dtype=object)
-    for zone in unique:
-        rows = zones == zone
-        out[rows] = list(index[rows].tz_convert(zone))
-    return out
-
-
-def _missing_column(kind: str, n: int) -> Any:
-    if kind == "time":
-        return pd.array([pd.NaT] * n, dtype="datetime64[ns, UTC]")
-    if kind == "time_list":
-        return [[] for _ in range(n)]
-    if kind == "count":
-        return pd.array([None] * n, dtype="Int64")
-    if kind == "text":
-        return pd.array([None] * n, dtype="str")
-    return np.full(n, np.nan)
-
-
-def _night_as_cohort(ds: xr.Dataset) -> xr.Dataset:
-    """A one-night dataset as a one-session table source (no stage arrays)."""
-    a = ds.attrs
-    stats = {name: ds[name].variable for name in STAT_FIELDS if name in ds}
-    coords = {
-        "session_id": [a.get("session_id", "")],
-        "user_id": [a.get("user_id", "")],
-        "group": [a.get("group", DEFAULT_GROUP)],
-        "start_time": [_utc_from_iso(a.get("start_time", ""))],
-        "end_time": [_utc_from_iso(a.get("end_time", ""))],
-        "timezone": [a.get("timezone", "UTC")],
-        "state": [a.get("state", "")],
-        "two_stage": [bool(a.get("two_stage", 0))],
-        "n_epochs": [ds.sizes.get("time", 0)],
-        "peculiarities": [a.get("peculiarities", "")],
-    }
-    local = local_naive(np.array(coords["start_time"], dtype="datetime64[ns]"), coords["timezone"][0])
-    coords["night"] = list((local - _HALF_DAY).astype("datetime64[D]").astype("datetime64[ns]"))
-    data = {name: var.expand_dims("session") for name, var in stats.items()}
-    data["missing_data_ratio"] = xr.Variable("session", [a.get("missing_data_ratio", np.nan)])
-    return xr.Dataset(
-        data, {k: ("session", np.asarray(v, dtype=object if k in _TEXT else None)) for k, v in coords.items()}
-    )
-
-
-_TEXT = {"session_id", "user_id", "group", "timezone", "state", "peculiarities"}
 
 
 def _utc_from_iso(text: str) -> np.datetime64:

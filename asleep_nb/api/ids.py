@@ -10,7 +10,7 @@ before any request is made.
 
 Examples
 --------
->>> from asleep_nb._ids import check_path_id
+>>> from asleep_nb.api.ids import check_path_id
 >>> check_path_id("20250115025029_fvivn", "session id")
 '20250115025029_fvivn'
 >>> check_path_id("a/b", "session id")
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from .errors import InvalidIdentifier
+from asleep_nb.errors import InvalidIdentifier
 
 __all__ = ["check_path_id"]
 
@@ -61,10 +61,10 @@ def check_path_id(value: object, what: str) -> str:
     'odd-but-fine_ID'
     """
     if not isinstance(value, str):
-        raise InvalidIdentifier(None, f"{what} must be a str, not {type(value).__name__}")
+        raise InvalidIdentifier(f"{what} must be a str, not {type(value).__name__}")
     reason = _why_unsafe(value)
     if reason is not None:
-        raise InvalidIdentifier(None, f"{what} {value!r} is not a plain identifier: {reason}")
+        raise InvalidIdentifier(f"{what} {value!r} is not a plain identifier: {reason}")
     return value
 
 

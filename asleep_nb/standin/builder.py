@@ -9,14 +9,14 @@ identifiers, users, snoring, ``sleep_index`` and the contract's edge cases.
 
 Run it as::
 
-    python -m asleep_nb.standin.demo [--source PATH] [--out data/demo]
+    python -m asleep_nb.standin.builder [--source PATH] [--out data/demo]
 
 Rerunning it gives byte-identical files.
 
 Examples
 --------
 >>> import numpy as np
->>> from asleep_nb.standin.demo import to_asleep_code, majority_vote
+>>> from asleep_nb.standin.builder import to_asleep_code, majority_vote
 >>> to_asleep_code(np.array([-1, 0, 1, 2, 3, 4])).tolist()
 [-1, 0, 1, 1, 2, 3]
 >>> majority_vote(np.array([[0, 2], [0, 2], [1, 3], [1, 3], [0, 4]])).tolist()
@@ -41,8 +41,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ..schema import EPOCH_SECONDS
-from . import store
+from asleep_nb.definitions import EPOCH_SECONDS
+from asleep_nb.standin import store
 
 __all__ = [
     "SEED",
@@ -467,7 +467,7 @@ class _User:
 
 
 def _stat(night: _Night) -> dict[str, Any] | None:
-    from ..stats import compute_stat  # imported late: the builder only needs it when run
+    from asleep_nb.stats import compute_stat  # imported late: the builder only needs it when run
 
     if not night.analysed or night.end is None:
         return None
@@ -490,7 +490,7 @@ def _peculiarities(night: _Night) -> list[str]:
     case's own labels; and, for analysed nights, what follows from the stages and
     times (``NEVER_SLEPT``, ``TOO_LONG_FOR_ANALYSIS``; see ``stats.derive_peculiarities``).
     """
-    from ..stats import derive_peculiarities
+    from asleep_nb.stats import derive_peculiarities
 
     labels = {"NO_BREATHING_STABILITY", *night.extra}
     if night.state in ("OPEN", "CLOSED"):
@@ -844,7 +844,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m asleep_nb.standin.demo [--source PATH] [--out DIR]``.
+    """Command line: ``python -m asleep_nb.standin.builder [--source PATH] [--out DIR]``.
 
     Examples
     --------
@@ -853,7 +853,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     parser = argparse.ArgumentParser(
-        prog="python -m asleep_nb.standin.demo", description=__doc__.split("\n")[0]
+        prog="python -m asleep_nb.standin.builder", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--source", type=Path, default=None, help="folder with dodh.json and dodo.json")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: data/demo)")

@@ -1,0 +1,87 @@
+"""The ``asleep-nb`` command.
+
+Each subcommand is a :class:`Subcommand` in :data:`SUBCOMMANDS`: a help line, a
+function that adds its options to an ``argparse`` parser, and a function that
+runs it and returns the exit status. Heavy imports happen inside ``run``, so
+``asleep-nb --help`` stays fast.
+
+Examples
+--------
+.. code-block:: console
+
+    $ asleep-nb serve --port 8000
+    $ python -m asleep_nb.cli serve --data-dir data/demo --port 0
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from asleep_nb.cli import fetch, report, serve
+
+__all__ = ["Subcommand", "SUBCOMMANDS", "build_parser", "main"]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``asleep-nb`` subcommand.
+
+    Parameters
+    ----------
+    help
+        One line shown by ``asleep-nb --help``.
+    configure
+        Adds the subcommand's arguments to its parser.
+    run
+        Runs it with the parsed arguments; returns the exit status.
+    """
+
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+#: The subcommands, by name. Add one by defining its ``configure`` and ``run`` and an entry here.
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "serve": Subcommand("serve a local stand-in of the Asleep API", serve.configure, serve.run),
+    "report": Subcommand(
+        "write a reproducible HTML report of a cohort (default: the demo)", report.configure, report.run
+    ),
+    "fetch": Subcommand("fill a local archive with a manifest's sessions", fetch.configure, fetch.run),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``asleep-nb`` argument parser with every registered subcommand.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["serve", "--port", "0"]).port
+    0
+    """
+    from asleep_nb.version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="asleep-nb", description="Study nights recorded with the Asleep sleep-tracking API."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, sub in SUBCOMMANDS.items():
+        sub_parser = subparsers.add_parser(name, help=sub.help, description=sub.help)
+        sub.configure(sub_parser)
+        sub_parser.set_defaults(_run=sub.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``asleep-nb`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    Examples
+    --------
+    >>> main(["serve", "--data-dir", "/no/such/folder", "--port", "0"])  # doctest: +SKIP
+    2
+    """
+    args = build_parser().parse_args(argv)
+    return int(args._run(args))

@@ -1,0 +1,83 @@
+"""``asleep-nb serve``: a local stand-in of the Asleep API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from types import FrameType
+
+__all__ = ["configure", "run"]
+
+
+# -- serve ---------------------------------------------------------------------------------------
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``asleep-nb serve`` to ``parser``."""
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="stand-in data folder to serve (default: the demo cohort, or $ASLEEP_NB_DEMO_DIR)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help="key clients must send in x-api-key (default: $ASLEEP_NB_STANDIN_KEY, else random and printed)",
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds to wait before each response (default 0)"
+    )
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``asleep-nb serve`` until interrupted; return the exit status."""
+    from asleep_nb.standin import serve
+
+    key = args.api_key or os.environ.get("ASLEEP_NB_STANDIN_KEY") or None
+    key_source = "--api-key" if args.api_key else "ASLEEP_NB_STANDIN_KEY" if key else None
+    try:
+        server = serve(args.data_dir, port=args.port, api_key=key, latency=args.latency)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        print(f"asleep-nb serve: {exc}", file=sys.stderr)
+        return 2
+    store = server.store
+    print(
+        f"asleep-nb stand-in API: {len(store.users)} users, {len(store.sessions)} sessions "
+        f"from {server.data_dir}",
+        flush=True,
+    )
+    print(f"Serving at {server.url}  (Ctrl-C to stop)", flush=True)
+    if key_source is None:
+        print(
+            f"API key: {server.api_key}  (a random key for this local stand-in only, not an Asleep key)",
+            flush=True,
+        )
+        shown_key = server.api_key
+    else:
+        print(f"API key: the value of {key_source}", flush=True)
+        shown_key = "$ASLEEP_NB_STANDIN_KEY" if key_source == "ASLEEP_NB_STANDIN_KEY" else "<your key>"
+    if store.sessions:
+        example = store.sessions.get("20250115025029_fvivn") or next(iter(store.sessions.values()))
+        print(
+            "Try:\n"
+            f'  curl -s -H "x-api-key: {shown_key}" -H "x-user-id: {example.user_id}" '
+            f'-H "timezone: UTC" {server.url}/data/v3/sessions/{example.id}',
+            flush=True,
+        )
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        while not server.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        print("\nasleep-nb stand-in API stopped", flush=True)
+    finally:
+        server.close()
+        signal.signal(signal.SIGTERM, previous)
+    return 0
