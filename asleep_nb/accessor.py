@@ -57,6 +57,7 @@ class _Forward:
             return func(ds, *args, **kwargs)
 
         signature = inspect.signature(func)
+        # functions have no declared __signature__; inspect.signature() reads it when set
         method.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=list(signature.parameters.values())[1:]
         )

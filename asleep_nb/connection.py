@@ -12,10 +12,10 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 if TYPE_CHECKING:  # pragma: no cover
-    from asleep_nb.api.client import Client
+    from asleep_nb.api.client import Client, ClientOptions
     from asleep_nb.standin.server import StandinServer
 
 __all__ = ["connect", "demo_server", "close_demo_server"]
@@ -68,7 +68,7 @@ def connect(
     api_key: str | None = None,
     base_url: str | None = None,
     verbose: bool = True,
-    **client_kwargs: Any,
+    **client_kwargs: Unpack[ClientOptions],
 ) -> Client:
     """A :class:`~asleep_nb.api.client.Client` for the real API, or for the demo stand-in.
 
@@ -120,9 +120,7 @@ def connect(
                 f"base_url={base_url!r} was given but no API key: pass api_key=... or set ASLEEP_API_KEY"
             )
     if key is not None:
-        if url is not None:
-            client_kwargs["base_url"] = url
-        return Client(api_key=key, **client_kwargs)
+        return Client(api_key=key, base_url=url, **client_kwargs)
     server = demo_server()
     if verbose:
         print(

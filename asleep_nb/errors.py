@@ -17,6 +17,19 @@ branches (:class:`InvalidUserId`, :class:`InvalidSessionId`,
 :class:`TimezoneRejected`), so ``except InvalidTimezone`` catches a bad zone
 wherever it was found.
 
+Some API errors say the answer itself cannot be used: :class:`IdentityMismatch`
+(the server answered for another session, user or zone than asked),
+:class:`ResponseTooLarge` (a body, or its inflated form, over the client's
+limit) and :class:`DeadlineExceeded` (an attempt that did not complete in
+time, a :class:`TransportError`).
+
+Beside the two branches, the archive errors: :class:`ArchiveCorrupt` says a
+file of a local archive can no longer be trusted (missing, unreadable, not
+matching the hash, size, session or zone its manifest recorded, or reached
+through a link out of the archive); :class:`ArchiveConflict` refuses to
+replace a stored final payload with a different one; :class:`ArchiveUnwritable`
+says the archive's storage failed (disk full, no permission, read-only).
+
 The API key never appears in any message: exceptions are built from the
 status code, the ``detail`` text and the request's method and path only.
 
@@ -32,6 +45,8 @@ Examples
 """
 
 from __future__ import annotations
+
+import os
 
 __all__ = [
     "AsleepError",
@@ -53,6 +68,14 @@ __all__ = [
     "TransportError",
     "PayloadError",
     "PayloadWarning",
+    "ArchiveCorrupt",
+    "ArchiveConflict",
+    "ArchiveUnwritable",
+    "ArchiveWarning",
+    "IdentityMismatch",
+    "ResponseTooLarge",
+    "DeadlineExceeded",
+    "shorten",
 ]
 
 
@@ -88,11 +111,13 @@ class AsleepAPIError(AsleepError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
 
-    def __reduce__(self):  # keep exceptions picklable (thread/process pools)
-        return (_rebuild, (type(self), self.status_code, self.detail, self.request))
+    def __reduce__(self) -> tuple[object, ...]:  # picklable (thread/process pools), extra attributes too
+        return (_rebuild, (type(self), self.status_code, self.detail, self.request), self.__dict__)
 
 
-def _rebuild(cls, status_code, detail, request):  # pragma: no cover - trivial
+def _rebuild(
+    cls: type[AsleepAPIError], status_code: int | None, detail: str, request: str | None
+) -> AsleepAPIError:  # pragma: no cover - trivial
     return cls(status_code, detail, request=request)
 
 
@@ -146,7 +171,30 @@ class Unauthorized(AsleepAPIError):
 
 
 class RateLimited(AsleepAPIError):
-    """403 ``Rate limit exceeded`` (or 429), still failing after the retries."""
+    """403 ``Rate limit exceeded`` (or 429), still failing after the retries.
+
+    ``retry_after`` is the seconds the server asked to wait (``Retry-After``),
+    ``None`` when it said nothing. When it is longer than the client's
+    ``max_wait``, the client fails at once instead of sleeping through it, and
+    the message says when the server allows the next try.
+
+    Examples
+    --------
+    >>> err = RateLimited(429, "Too Many Requests", retry_after=100000.0)
+    >>> err.retry_after
+    100000.0
+    """
+
+    def __init__(
+        self,
+        status_code: int | None,
+        detail: str,
+        *,
+        request: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status_code, detail, request=request)
+        self.retry_after = retry_after
 
 
 class QuotaExceeded(AsleepAPIError):
@@ -171,6 +219,66 @@ class ServerError(AsleepAPIError):
 
 class TransportError(AsleepAPIError, ConnectionError):
     """No usable response: connection refused or reset, timeout, after the retries."""
+
+
+class DeadlineExceeded(TransportError, TimeoutError):
+    """Every attempt (connect, headers and body together) took longer than the client's ``timeout``."""
+
+
+class ResponseTooLarge(AsleepAPIError):
+    """A body over the client's ``max_body_bytes``, or inflating to over ``max_inflated_bytes``."""
+
+
+class IdentityMismatch(AsleepAPIError):
+    """An answer about another session, user or zone than asked: nothing is returned or archived.
+
+    ``field`` names what differs (``"session.id"``, ``"timezone"``,
+    ``"user_id"``); ``expected`` and ``received`` are both values.
+
+    Examples
+    --------
+    >>> err = IdentityMismatch.of("session.id", "20250115025029_fvivn", "20250116000000_other")
+    >>> str(err)
+    "HTTP 200: asked for session.id '20250115025029_fvivn', the answer is about '20250116000000_other'"
+    """
+
+    def __init__(
+        self,
+        status_code: int | None,
+        detail: str,
+        *,
+        request: str | None = None,
+        field: str = "",
+        expected: object = None,
+        received: object = None,
+    ) -> None:
+        super().__init__(status_code, detail, request=request)
+        self.field, self.expected, self.received = field, expected, received
+
+    @classmethod
+    def of(
+        cls, field: str, expected: object, received: object, *, request: str | None = None
+    ) -> IdentityMismatch:
+        """The error for ``field``: asked for ``expected``, answered about ``received`` (shown bounded)."""
+        detail = f"asked for {field} {shorten(expected)}, the answer is about {shorten(received)}"
+        return cls(200, detail, request=request, field=field, expected=expected, received=received)
+
+
+def shorten(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters: messages name a value without growing with it.
+
+    Examples
+    --------
+    >>> shorten("abc")
+    "'abc'"
+    >>> shorten("x" * 100_000)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'... (100000 characters)"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    length = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return text[: limit - 1] + text[0] + "..." + length
 
 
 class PayloadError(ValidationError):
@@ -210,11 +318,13 @@ class PayloadError(ValidationError):
         status = f"HTTP {self.status_code}: " if self.status_code is not None else ""
         return f"{status}{self.detail}{where}"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return (_rebuild_payload, (self.field, self.reason, self.status_code, self.request))
 
 
-def _rebuild_payload(field, reason, status_code, request):  # pragma: no cover - trivial
+def _rebuild_payload(
+    field: str, reason: str, status_code: int | None, request: str | None
+) -> PayloadError:  # pragma: no cover - trivial
     return PayloadError(field, reason, status_code=status_code, request=request)
 
 
@@ -224,3 +334,87 @@ class PayloadWarning(UserWarning):
     For example a stage array one epoch longer than ``end - start`` allows,
     or a label the toolkit does not know. The data is kept as sent.
     """
+
+
+class ArchiveCorrupt(AsleepError):
+    """An archived file that cannot be trusted: missing, unreadable, or not matching its hash.
+
+    Parameters
+    ----------
+    path
+        The file concerned.
+    reason
+        What was wrong.
+
+    Examples
+    --------
+    >>> err = ArchiveCorrupt("sessions/G-1/x@UTC.json", "sha256 mismatch")
+    >>> str(err)
+    'archived file sessions/G-1/x@UTC.json cannot be trusted: sha256 mismatch'
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"archived file {self.path} cannot be trusted: {reason}")
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (type(self), (self.path, self.reason))
+
+
+class ArchiveConflict(AsleepError):
+    """A different payload for a (session, zone) archived as final (``COMPLETE``): nothing is written.
+
+    A ``COMPLETE`` session never changes, so one of the two is wrong; the
+    stored copy is kept and the message names both SHA-256 hashes
+    (``stored``, ``received``).
+
+    Examples
+    --------
+    >>> str(ArchiveConflict("sessions/G-1/x@UTC.json", "ab" * 32, "cd" * 32))[:72]
+    'archived file sessions/G-1/x@UTC.json is final (COMPLETE) with sha256 ab'
+    """
+
+    def __init__(self, path: str | os.PathLike[str], stored: str, received: str) -> None:
+        self.path = os.fspath(path)
+        self.stored, self.received = stored, received
+        super().__init__(
+            f"archived file {self.path} is final (COMPLETE) with sha256 {stored}; refusing to replace it "
+            f"with a different payload (sha256 {received})"
+        )
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (type(self), (self.path, self.stored, self.received))
+
+
+class ArchiveUnwritable(AsleepError):
+    """The archive's storage failed (disk full, no permission, read-only, I/O error) at ``path``.
+
+    Not about one session: :func:`~asleep_nb.loading.fetch.fetch_sessions`
+    stops the run (what was archived stays) and ``asleep-nb fetch`` ends with
+    one line and its own exit status. ``reason`` is what the system said,
+    ``errno`` its number when there was one.
+
+    Examples
+    --------
+    >>> str(ArchiveUnwritable("study/manifest.jsonl", "No space left on device", 28))
+    'cannot write to the archive at study/manifest.jsonl: No space left on device'
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, errno: int | None = None) -> None:
+        self.path = os.fspath(path)
+        self.reason = reason
+        self.errno = errno
+        super().__init__(f"cannot write to the archive at {self.path}: {reason}")
+
+    @classmethod
+    def from_os_error(cls, path: str | os.PathLike[str], exc: OSError) -> ArchiveUnwritable:
+        """The error for an ``OSError`` met while writing ``path``."""
+        return cls(exc.filename or path, exc.strerror or str(exc) or type(exc).__name__, exc.errno)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (type(self), (self.path, self.reason, self.errno))
+
+
+class ArchiveWarning(UserWarning):
+    """Something in an archive was skipped: an unreadable manifest line, a file that fails verification."""

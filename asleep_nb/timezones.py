@@ -13,6 +13,10 @@ Examples
 Traceback (most recent call last):
 ...
 asleep_nb.errors.InvalidTimezone: Unknown IANA time zone 'Mars/Olympus'
+>>> validate_timezone("posixrules")  # a file of the zone database, not a zone
+Traceback (most recent call last):
+...
+asleep_nb.errors.InvalidTimezone: Unknown IANA time zone 'posixrules'
 """
 
 from __future__ import annotations
@@ -21,16 +25,24 @@ import functools
 import zoneinfo
 from datetime import datetime
 
-from asleep_nb.errors import InvalidTimezone
+from asleep_nb.errors import InvalidTimezone, shorten
 
-__all__ = ["validate_timezone", "available_timezones", "to_zone", "parse_iso"]
+__all__ = ["validate_timezone", "is_zone_name", "available_timezones", "to_zone", "parse_iso", "NOT_ZONES"]
+
+#: Names the zone database ships that are not zones a request can ask for: a placeholder
+#: (``Factory``), the system's own setting (``localtime``) and a rules template (``posixrules``).
+#: The ``posix/`` and ``right/`` trees (leap-second variants) are refused too.
+NOT_ZONES: frozenset[str] = frozenset({"Factory", "localtime", "posixrules"})
 
 
-@functools.lru_cache(maxsize=1024)
 def validate_timezone(name: str) -> zoneinfo.ZoneInfo:
     """Return the ``ZoneInfo`` for an IANA name, or raise :class:`InvalidTimezone`.
 
-    ``"UTC"`` is accepted. Names are case-sensitive, as the IANA database is.
+    Only the names of :func:`available_timezones` are accepted: real IANA
+    zones such as ``"Europe/Paris"``, ``"UTC"`` and ``"Etc/GMT+5"`` (and the
+    database's backward-compatible aliases such as ``"US/Eastern"``), never a
+    file of the database that is not a zone (:data:`NOT_ZONES`, ``posix/...``,
+    ``right/...``) nor a path. Names are case-sensitive, as the database is.
 
     Parameters
     ----------
@@ -46,20 +58,36 @@ def validate_timezone(name: str) -> zoneinfo.ZoneInfo:
     InvalidTimezone
         When ``name`` is not a string or names no zone.
     """
-    if not isinstance(name, str) or not name or name != name.strip() or "\x00" in name:
-        raise InvalidTimezone(f"Unknown IANA time zone {name!r}")
-    if name.startswith(("/", ".")) or ".." in name:
-        raise InvalidTimezone(f"Unknown IANA time zone {name!r}")
+    if not is_zone_name(name):
+        shown = shorten(name) if isinstance(name, str) else f"of type {type(name).__name__}"
+        raise InvalidTimezone(f"Unknown IANA time zone {shown}")
     try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return zoneinfo.ZoneInfo(name)  # cached by zoneinfo itself
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # pragma: no cover - listed yet unreadable
         raise InvalidTimezone(f"Unknown IANA time zone {name!r}") from None
+
+
+def is_zone_name(name: object) -> bool:
+    """Whether ``name`` is a real IANA zone name this Python knows (see :func:`validate_timezone`).
+
+    Examples
+    --------
+    >>> is_zone_name("Asia/Seoul"), is_zone_name("right/UTC"), is_zone_name("Factory"), is_zone_name(3)
+    (True, False, False, False)
+    """
+    return isinstance(name, str) and name in _zone_names()
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    names = zoneinfo.available_timezones() | {"UTC"}
+    return frozenset(n for n in names if n not in NOT_ZONES and not n.startswith(("posix/", "right/")))
 
 
 @functools.lru_cache(maxsize=1)
 def available_timezones() -> tuple[str, ...]:
-    """All IANA zone names known to this Python, sorted, ``"UTC"`` first."""
-    names = sorted(zoneinfo.available_timezones() - {"UTC"})
+    """The zone names :func:`validate_timezone` accepts, sorted, ``"UTC"`` first."""
+    names = sorted(_zone_names() - {"UTC"})
     return ("UTC", *names)
 
 

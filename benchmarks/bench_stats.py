@@ -57,6 +57,30 @@ def best_of(repeats: int, run):
     return min(times), result
 
 
+def count_mismatches(ours: xr.Dataset, theirs: list) -> int:
+    """Values differing between ``compute_stats`` and pysleep ``SleepStat`` objects, comparable fields."""
+    converted = [stat_from_pysleep(r) for r in theirs]
+    mismatches = 0
+    for name in COMPARABLE:
+        kind = STAT_FIELDS[name].kind
+        mine = ours[name].values
+        if kind == "time":
+            ref = np.array(
+                [np.datetime64(datetime.fromisoformat(c[name]).replace(tzinfo=None)) for c in converted]
+            )
+            mismatches += int((mine != ref.astype("datetime64[ns]")).sum())
+        elif kind == "time_list":
+            for i, c in enumerate(converted):
+                row = mine[i][~np.isnat(mine[i])]
+                ref = [np.datetime64(datetime.fromisoformat(t).replace(tzinfo=None), "ns") for t in c[name]]
+                mismatches += len(row) != len(ref) or bool((row != np.array(ref, "datetime64[ns]")).any())
+        else:
+            ref = np.array([np.nan if c[name] is None else c[name] for c in converted], dtype=np.float64)
+            same = (mine == ref) | (np.isnan(mine) & np.isnan(ref))
+            mismatches += int((~same).sum())
+    return mismatches
+
+
 def main(n_nights: int = 10_000, n_epochs: int = 960) -> None:
     rng = np.random.default_rng(20250115)
     stages = np.stack([hypnogram(rng, n_epochs) for _ in range(n_nights)])
@@ -88,26 +112,7 @@ def main(n_nights: int = 10_000, n_epochs: int = 960) -> None:
         ],
     )
 
-    # identical results on every comparable field
-    converted = [stat_from_pysleep(r) for r in theirs]
-    mismatches = 0
-    for name in COMPARABLE:
-        kind = STAT_FIELDS[name].kind
-        mine = ours[name].values
-        if kind == "time":
-            ref = np.array(
-                [np.datetime64(datetime.fromisoformat(c[name]).replace(tzinfo=None)) for c in converted]
-            )
-            mismatches += int((mine != ref.astype("datetime64[ns]")).sum())
-        elif kind == "time_list":
-            for i, c in enumerate(converted):
-                row = mine[i][~np.isnat(mine[i])]
-                ref = [np.datetime64(datetime.fromisoformat(t).replace(tzinfo=None), "ns") for t in c[name]]
-                mismatches += len(row) != len(ref) or bool((row != np.array(ref, "datetime64[ns]")).any())
-        else:
-            ref = np.array([np.nan if c[name] is None else c[name] for c in converted], dtype=np.float64)
-            same = (mine == ref) | (np.isnan(mine) & np.isnan(ref))
-            mismatches += int((~same).sum())
+    mismatches = count_mismatches(ours, theirs)
     never_slept = int(np.isnan(ours["sleep_latency"].values).sum())
     cycles = ours["sleep_cycle_count"].values
 

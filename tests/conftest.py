@@ -271,3 +271,26 @@ def standin_fresh(standin):
     standin.clear_faults()
     standin.set_latency(0)
     standin.reset_counts()
+
+
+# ----------------------------------------------------------------------------- a hostile server
+
+OTHER_SESSION = "20250116000000_other"
+
+
+@pytest.fixture
+def hostile_payloads(example_result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Two COMPLETE sessions of the example user: the published example and another night."""
+    other = make_session(OTHER_SESSION, IDS.example_user, datetime(2025, 1, 16, tzinfo=UTC), _night(10, 200))
+    other.pop("user_id")
+    return {IDS.example_session: copy.deepcopy(example_result), OTHER_SESSION: other}
+
+
+@pytest.fixture
+def hostile(hostile_payloads: dict[str, dict[str, Any]]):
+    """A :class:`hostile.HostileServer` on 127.0.0.1 serving ``hostile_payloads``, honest until told."""
+    from hostile import HostileServer
+
+    owners = dict.fromkeys(hostile_payloads, IDS.example_user)
+    with HostileServer(hostile_payloads, owners) as server:
+        yield server

@@ -237,6 +237,19 @@ def test_no_forbidden_arrow():
     assert bad == []
 
 
+def test_the_standin_imports_only_the_base_layer():
+    """The stand-in is a test double beside the flow: it shares definitions, never library code."""
+    tools = ("asleep_nb.standin.builder", "asleep_nb.standin.pytest_plugin")
+    bad = []
+    for module in MODULES:
+        if not module.startswith("asleep_nb.standin") or module.startswith(tools):
+            continue
+        for target, line in imports_of(module):
+            if target in MODULES and layer_of(target) > 0 and not target.startswith("asleep_nb.standin"):
+                bad.append(f"{module}:{line} imports {target}")
+    assert bad == []
+
+
 def test_the_layer_check_sees_function_level_and_lazy_imports(tmp_path, monkeypatch):
     source = (
         "import importlib\n"
@@ -298,3 +311,15 @@ def test_mypy_is_clean_on_the_whole_package():
         [sys.executable, "-m", "mypy", "asleep_nb"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stdout[-4000:]
+
+
+def test_the_architecture_doc_lists_the_layers_as_checked_here():
+    """docs/architecture.md's layer table names the same layers, in the same order, as LAYERS."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\w+) \| (.+?) \|", text, flags=re.M)
+    documented = [(name, set(re.findall(r"`([\w./]+)`", cells))) for name, cells in rows if name != "layer"]
+    assert [name for name, _ in documented] == [name for name, _ in LAYERS]
+    for (name, paths), (_, prefixes) in zip(documented, LAYERS, strict=True):
+        as_modules = {"asleep_nb." + p.removesuffix("/").removesuffix(".py").replace("/", ".") for p in paths}
+        as_modules = {"asleep_nb" if m == "asleep_nb.__init__" else m for m in as_modules}
+        assert as_modules == set(prefixes), name

@@ -162,6 +162,31 @@ def test_leftovers_of_a_crash_are_ignored(standin_fresh, standin_ids, tmp_path):
     }
 
 
+def test_a_second_archive_object_sees_what_the_first_wrote(standin_fresh, standin_ids, tmp_path):
+    ids = standin_ids
+    writer, reader = Archive(tmp_path), Archive(tmp_path)
+    assert len(reader) == 0
+    writer.fetch(_client(standin_fresh), ids.example_session, user_id=ids.example_user)
+    # the reader rereads manifest.jsonl once it changed on disk (as when another process writes)
+    assert [e.session_id for e in reader.entries()] == [ids.example_session]
+    assert reader.cached(ids.example_session, ids.example_user) is not None
+
+
+def test_archived_client_reads_through_the_archive_and_passes_raw_payloads(
+    standin_fresh, standin_ids, tmp_path
+):
+    ids = standin_ids
+    archive = Archive(tmp_path)
+    with archive.wrap(_client(standin_fresh)) as client:
+        payload = client.get_session_payload(ids.example_session, user_id=ids.example_user)
+        assert payload["session"]["id"] == ids.example_session and len(archive) == 0
+        first = client.get_session(ids.example_session, user_id=ids.example_user)
+        standin_fresh.reset_counts()
+        again = client.get_session(ids.example_session, user_id=ids.example_user)
+        assert standin_fresh.request_count == 0 and again == first and len(archive) == 1
+        assert client.get_user(ids.example_user).user_id == ids.example_user  # the client's own
+
+
 def test_compact_keeps_the_latest_line_per_session(standin_fresh, standin_ids, tmp_path):
     ids = standin_ids
     archive = Archive(tmp_path)

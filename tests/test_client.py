@@ -17,10 +17,13 @@ from typing import Any
 import pytest
 
 from asleep_nb import errors
-from asleep_nb.api.client import Client, retry_policy
+from asleep_nb.api.client import Client
 from asleep_nb.api.records import SessionResult, SessionState
+from asleep_nb.api.retry import retry_policy
 
 MAX_RETRIES = 3
+S1 = "20250101000000_s0001"
+U1 = "G-20250101000000-UuuuuuuuuuuuuuuuuuuU"
 
 
 @pytest.fixture
@@ -126,13 +129,24 @@ def test_unknown_session_is_session_not_found(client, standin, standin_ids) -> N
     assert standin.request_count == 1  # never retried
 
 
-def test_ids_that_break_the_inferred_format_reach_the_server(client, standin, standin_ids) -> None:
-    with pytest.raises(errors.InvalidSessionId) as info:
-        client.get_session("20230608020315_hz82", user_id=standin_ids.example_user)
-    assert info.value.detail == "The format of sleep session id 20230608020315_hz82 is not valid"
-    with pytest.raises(errors.InvalidUserId, match="The format of x-user-id is invalid"):
-        client.get_session(standin_ids.example_session, user_id="not-a-user-id")
-    assert standin.request_count == 2
+@pytest.mark.parametrize(
+    ("session_id", "user_id", "shown"),
+    [
+        ("20230608020315_hz82", None, "session id '20230608020315_hz82'"),  # the contract's own bad example
+        (None, "not-a-user-id", "user id 'not-a-user-id'"),
+        (None, "G-２0250115025029-vLErWBfQNtnfvgDccFOQ", "user id 'G-２0250115025029"),  # a full-width digit
+        ("2" * 100_000, None, "... (100000 characters)"),
+        (None, "G-20250115025029-vLErWBfQNtnfvgDccFOQ ", "user id"),
+    ],
+)
+def test_ids_that_break_the_contract_format_are_refused_before_any_request(
+    client, standin, standin_ids, session_id, user_id, shown
+) -> None:
+    with pytest.raises(errors.InvalidIdentifier) as info:
+        client.get_session(session_id or standin_ids.example_session, user_id=user_id or standin_ids.example_user)
+    assert type(info.value) is errors.InvalidIdentifier and shown in str(info.value)
+    assert "contract's format" in str(info.value) and len(str(info.value)) < 250
+    assert standin.request_count == 0
 
 
 def test_unknown_user(client, standin_ids) -> None:
@@ -239,7 +253,7 @@ def test_dropped_connections_end_in_transport_error(client, standin, standin_ids
 def test_timeouts_end_in_transport_error(standin_fresh, standin_ids) -> None:
     standin_fresh.set_latency(0.5)
     with Client(standin_fresh.api_key, base_url=standin_fresh.url, timeout=0.1, max_retries=1) as c:
-        with pytest.raises(errors.TransportError, match="timed out"):
+        with pytest.raises(errors.DeadlineExceeded, match=r"0\.1 s deadline of an attempt \(2 attempts\)"):
             c.get_user(standin_ids.example_user)
     standin_fresh.set_latency(0)
     time.sleep(0.6)  # let the server finish answering before counting
@@ -251,7 +265,7 @@ def test_connection_refused_is_transport_error(standin_ids) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with Client("k", base_url=f"http://127.0.0.1:{port}", backoff_factor=0.01, max_retries=2) as c:
-        with pytest.raises(errors.TransportError, match="no response after 2 retries"):
+        with pytest.raises(errors.TransportError, match="no response after 3 attempts: ConnectionError"):
             c.get_user(standin_ids.example_user)
 
 
@@ -347,6 +361,10 @@ def test_unusable_keys_are_refused_without_echoing_them(key) -> None:
         ({"max_retries": -1}, "max_retries"),
         ({"max_retries": 1.5}, "max_retries"),
         ({"backoff_factor": -0.1}, "backoff_factor"),
+        ({"timeout": float("inf")}, "timeout"),
+        ({"max_wait": -1}, "max_wait"),
+        ({"max_body_bytes": 0}, "max_body_bytes"),
+        ({"max_inflated_bytes": 1.5}, "max_inflated_bytes"),
     ],
 )
 def test_bad_settings(kwargs, words) -> None:
@@ -355,8 +373,9 @@ def test_bad_settings(kwargs, words) -> None:
 
 
 def test_retry_policy() -> None:
-    policy = retry_policy(4, 0.25)
+    policy = retry_policy(4, 0.25, 30.0)
     assert policy.total == 4 and policy.backoff_factor == 0.25 and policy.backoff_jitter == 0.25
+    assert policy.backoff_max == 30.0 and (policy.connect, policy.read, policy.status) == (None, None, None)
     assert policy.allowed_methods == frozenset({"GET"})
     assert {429, 500, 502, 503, 504} <= set(policy.status_forcelist)
     assert not {400, 401, 403, 404} & set(policy.status_forcelist)
@@ -440,16 +459,21 @@ def _json(obj: Any, status: int = 200) -> tuple[int, dict[str, str], bytes]:
         (_json(["OK"]), "response", "expected a JSON object"),
         (_json({"detail": "OK"}), "result", "missing from the response envelope"),
         (_json({"detail": "OK", "result": "none"}), "result", "expected an object"),
-        (_json({"detail": "OK", "result": {"timezone": "UTC"}}), "peculiarities", "required key is missing"),
+        (_json({"detail": "OK", "result": {"timezone": "UTC"}}), "session.id", "missing or not a string"),
+        (
+            _json({"detail": "OK", "result": {"timezone": "UTC", "session": {"id": S1}}}),
+            "peculiarities",
+            "required key is missing",
+        ),
     ],
 )
 def test_malformed_responses_are_payload_errors(canned, answer, field, words) -> None:
     canned.answer = lambda path: answer
     with Client("k", base_url=f"http://127.0.0.1:{canned.server_port}") as c:
         with pytest.raises(errors.PayloadError) as info:
-            c.get_session("s1", user_id="u1")
+            c.get_session(S1, user_id=U1)
     assert info.value.field == field and words in info.value.reason
-    assert info.value.request == "GET /data/v3/sessions/s1"
+    assert info.value.request == f"GET /data/v3/sessions/{S1}"
     assert info.value.status_code == 200
 
 
@@ -459,8 +483,8 @@ def test_bad_stage_value_from_the_server_names_the_field(canned, example_result)
     canned.answer = lambda path: _json({"detail": "OK", "result": bad})
     with Client("k", base_url=f"http://127.0.0.1:{canned.server_port}") as c:
         with pytest.raises(errors.PayloadError) as info:
-            c.get_session("20250115025029_fvivn", user_id="u1")
-        assert c.get_session_payload("20250115025029_fvivn", user_id="u1") == bad  # raw: not validated
+            c.get_session("20250115025029_fvivn", user_id=U1)
+        assert c.get_session_payload("20250115025029_fvivn", user_id=U1) == bad  # raw: not validated
     assert str(info.value) == (
         "HTTP 200: session.sleep_stages[12]: value 7 is not a sleep stage code (-1, 0, 1, 2, 3) "
         "(GET /data/v3/sessions/20250115025029_fvivn)"
@@ -473,7 +497,7 @@ def test_error_without_json_body_keeps_the_status(canned) -> None:
         "k", base_url=f"http://127.0.0.1:{canned.server_port}", max_retries=1, backoff_factor=0.01
     ) as c:
         with pytest.raises(errors.ServerError) as info:
-            c.get_user("u1")
+            c.get_user(U1)
     assert info.value.status_code == 502 and "bad gateway" in info.value.detail
     assert len(canned.hits) == 2
 
@@ -482,9 +506,9 @@ def test_redirects_are_not_followed(canned) -> None:
     canned.answer = lambda path: (302, {"Location": "http://example.invalid/steal"}, b"")
     with Client("k", base_url=f"http://127.0.0.1:{canned.server_port}") as c:
         with pytest.raises(errors.ServerError) as info:
-            c.get_user("u1")
+            c.get_user(U1)
     assert info.value.status_code == 302
-    assert canned.hits == ["/ai/v1/users/u1"]
+    assert canned.hits == [f"/ai/v1/users/{U1}"]
 
 
 def test_a_server_that_ignores_offset_is_caught(canned) -> None:
@@ -502,7 +526,7 @@ def test_a_server_that_ignores_offset_is_caught(canned) -> None:
     canned.answer = lambda path: _json(page)
     with Client("k", base_url=f"http://127.0.0.1:{canned.server_port}") as c:
         with pytest.raises(errors.PayloadError, match="repeats the previous page"):
-            c.list_sessions("u1")
+            c.list_sessions(U1)
     assert len(canned.hits) == 2
 
 
@@ -511,7 +535,7 @@ def test_list_item_errors_name_the_item(canned) -> None:
     canned.answer = lambda path: _json(page)
     with Client("k", base_url=f"http://127.0.0.1:{canned.server_port}") as c:
         with pytest.raises(errors.PayloadError) as info:
-            c.list_sessions("u1")
+            c.list_sessions(U1)
     assert info.value.field.startswith("sleep_session_list[0].")
     assert "offset=0" in canned.hits[0] and "limit=100" in canned.hits[0]
 

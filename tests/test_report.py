@@ -1,13 +1,28 @@
-"""The reproducible HTML report: ``build_report`` and ``asleep-nb report``.
+"""The reproducible HTML report, executed in real kernels.
 
-Each report runs the shipped notebook in a real kernel (~10 s each): one default (demo) report
-through the command line, and two identical runs on a small manifest with a time zone to
-check that the same inputs give byte-identical HTML.
+Few full reports are built (each runs the whole notebook, ~8 s), and shared by module fixtures:
+
+- the default (demo) report, through ``python -m asleep_nb.cli`` as a user runs it;
+- two identical runs from an archive, in two different folders, for byte-identity;
+- one run with every option at once (archive, missing sessions allowed, clock alignment,
+  metrics, title, flagged nights excluded, both no-signal thresholds).
+
+Failures that need a kernel (a missing session, a template that raises) run tiny notebooks or
+stop at the first cell that loads data. Failures caught before any kernel starts are in
+``tests/test_report_cli.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -15,17 +30,59 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from bs4 import BeautifulSoup
+from nbclient.exceptions import CellExecutionError
 
-from asleep_nb import cli
-from asleep_nb.errors import InvalidTimezone
-from asleep_nb.report import TEMPLATE, _inject_parameters, build_report, dataset_fingerprint, provenance
-from asleep_nb.resources import demo_data_dir
+from asleep_nb import Client, cli
+from asleep_nb.data.manifest import read_manifest
+from asleep_nb.loading.archive import open_archive
+from asleep_nb.loading.fetch import fetch_sessions
+from asleep_nb.loading.load import expand_manifest
+from asleep_nb.report import TEMPLATE, ReportParameters, build_report, dataset_fingerprint, load_report_data
+from asleep_nb.report import provenance as provenance_table
+from asleep_nb.report.build import inject_parameters
+from asleep_nb.report.manifest import demo_manifest
 
 pytestmark = pytest.mark.slow
 
 
+# -- helpers ---------------------------------------------------------------------------------------
+def tables(html: str) -> dict[str, list[list[str]]]:
+    """Every table of a report by its caption (the bold text before it), as rows of cell texts."""
+    out = {}
+    for table in BeautifulSoup(html, "html.parser").find_all("table"):
+        caption = table.find_previous("b")
+        rows = [
+            [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
+            for tr in table.find_all("tr")
+        ]
+        out[caption.get_text(strip=True) if caption else ""] = rows
+    return out
+
+
+def body_rows(rows: list[list[str]]) -> dict[str, list[str]]:
+    """Table rows keyed by their first cell (header rows dropped)."""
+    return {row[0]: row[1:] for row in rows if len(row) > 1 and row[0]}
+
+
+def notebook(*sources: str) -> nbformat.NotebookNode:
+    """A notebook whose first cell is tagged ``parameters``."""
+    cells = [nbformat.v4.new_code_cell(sources[0], metadata={"tags": ["parameters"]})]
+    cells += [nbformat.v4.new_code_cell(s) for s in sources[1:]]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+@dataclass
+class Run:
+    status: int
+    html: str
+    stdout: str
+    stderr: str
+
+
+# -- fixtures --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def jupyter_home(tmp_path_factory: pytest.TempPathFactory):
+def jupyter_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Keep Jupyter, IPython and matplotlib state out of $HOME (the kernel inherits the env)."""
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
@@ -40,110 +97,409 @@ def jupyter_home(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def demo_report(jupyter_home: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    out = tmp_path_factory.mktemp("demo") / "report.html"
-    assert cli.main(["report", "--out", str(out)]) == 0
-    return out.read_text(encoding="utf-8")
+def demo(jupyter_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The default report, as a user runs it: a new process, no option but --out."""
+    folder = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run(
+        [sys.executable, "-m", "asleep_nb.cli", "report", "--out", "report.html"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    html = (folder / "report.html").read_text(encoding="utf-8") if proc.returncode == 0 else ""
+    return Run(proc.returncode, html, proc.stdout, proc.stderr)
 
 
 @pytest.fixture(scope="module")
-def small_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    demo = pd.read_csv(demo_data_dir() / "manifest.csv", dtype=str)
-    rows = pd.concat([demo[demo["group"] == g].head(3) for g in ("healthy", "apnea")])
-    path = tmp_path_factory.mktemp("manifest") / "small.csv"
-    rows.to_csv(path, index=False)
-    return path
+def demo_data() -> object:
+    """What the demo report analyses, loaded in this process (the numbers to check the page against)."""
+    return load_report_data(ReportParameters())
 
 
 @pytest.fixture(scope="module")
-def seoul_pair(jupyter_home: Path, small_manifest: Path, tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("seoul")
-    first = build_report(folder / "a.html", manifest=small_manifest, timezone="Asia/Seoul")
-    second = build_report(folder / "b.html", manifest=small_manifest, timezone="Asia/Seoul")
-    return first.read_bytes(), second.read_bytes()
+def study(tmp_path_factory: pytest.TempPathFactory, asleep_standin) -> Path:
+    """A folder with small.csv (3 healthy, 3 apnea demo users) and their sessions archived in Asia/Seoul."""
+    folder = tmp_path_factory.mktemp("study")
+    demo_rows = pd.read_csv(demo_manifest().path, dtype=str)
+    rows = pd.concat([demo_rows[demo_rows["group"] == g].head(3) for g in ("healthy", "apnea")])
+    rows.to_csv(folder / "small.csv", index=False)
+    with Client(api_key=asleep_standin.api_key, base_url=asleep_standin.url) as client:
+        requests = expand_manifest(client, read_manifest(folder / "small.csv"), timezone="Asia/Seoul")
+        assert fetch_sessions(client, requests, archive=folder / "archive", progress=False).ok
+    return folder
 
 
-# -- the default report ---------------------------------------------------------------------------
-def test_demo_report_embeds_figures_as_png(demo_report: str) -> None:
-    images = re.findall(r'<img[^>]+src="data:image/png;base64,', demo_report)
+@contextmanager
+def offline(folder: Path) -> Iterator[None]:
+    """In ``folder``, with an API key and a base URL that lead nowhere: a run that sends any request fails."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASLEEP_API_KEY", "never-sent-key")
+        mp.setenv("ASLEEP_BASE_URL", "http://127.0.0.1:9")
+        mp.chdir(folder)
+        yield
+
+
+@pytest.fixture(scope="module")
+def archive_pair(jupyter_home: Path, study: Path, tmp_path_factory) -> tuple[bytes, bytes]:
+    """The same report built twice from an archive: in the study folder, then in a copy elsewhere."""
+    elsewhere = tmp_path_factory.mktemp("copy") / "deeper"
+    shutil.copytree(study, elsewhere)
+    built = []
+    for folder in (study, elsewhere):
+        with offline(folder):
+            path = build_report("out.html", manifest="small.csv", archive="archive", timezone="Asia/Seoul")
+            built.append(path.read_bytes())
+    return built[0], built[1]
+
+
+def shares(study: Path) -> dict[str, float]:
+    """No-signal share of every archived night, counted directly from its stage array."""
+    records = open_archive(study / "archive").records()
+    return {
+        r.session.id: list(r.session.sleep_stages).count(-1) / len(r.session.sleep_stages) for r in records
+    }
+
+
+@pytest.fixture(scope="module")
+def options(jupyter_home: Path, study: Path) -> tuple[Run, float, str]:
+    """One report with every option; returns it, the threshold used and the one night it flags."""
+    share = shares(study)
+    ordered = sorted(share.values())
+    threshold = round((ordered[-1] + ordered[-2]) / 2, 4)  # exactly one night above it
+    assert ordered[-2] < threshold < ordered[-1]
+    worst = max(share, key=share.__getitem__)
+    rows = pd.read_csv(study / "small.csv", dtype=str)
+    extra = pd.DataFrame(
+        {
+            "user_id": [rows["user_id"].iloc[0], "G-20240101000009-NobodyNobodyNobodyNo"],
+            "group": ["healthy", "apnea"],
+            "session_id": ["20250101000000_nosuc", ""],
+        }
+    )
+    pd.concat([rows, extra]).to_csv(study / "options.csv", index=False)
+    with offline(study):
+        status = cli.main(
+            ["report", "--out", "options.html", "--manifest", "options.csv", "--archive", "archive",
+             "--timezone", "Asia/Seoul", "--allow-missing", "--align", "clock",
+             "--metrics", "time_in_sleep,sleep_efficiency,sleep_latency", "--title", "Pilot <study> & co",
+             "--exclude-flagged", "--no-signal-threshold", str(threshold), "--no-signal-run", "10"]
+        )  # fmt: skip
+    html = (study / "options.html").read_text(encoding="utf-8") if status == 0 else ""
+    return Run(status, html, "", ""), threshold, worst
+
+
+# -- the default report ----------------------------------------------------------------------------
+def test_demo_report_runs_quietly(demo: Run) -> None:
+    assert demo.status == 0, demo.stderr
+    assert demo.stderr.splitlines() == ["asleep-nb report: running the report notebook ..."]  # no TCP warning
+    assert demo.stdout.startswith("asleep-nb report: wrote ") and demo.stdout.rstrip().endswith("report.html")
+
+
+def test_demo_report_embeds_figures_as_png(demo: Run) -> None:
+    images = re.findall(r'<img[^>]+src="data:image/png;base64,', demo.html)
     assert len(images) == 3  # metric grid, hypnodensity, stage distribution + transitions
 
 
-def test_demo_report_has_no_code(demo_report: str) -> None:
-    assert "In&nbsp;[" not in demo_report and "In [" not in demo_report
-    assert "jp-Editor jp-InputArea-editor" not in demo_report and 'class="highlight' not in demo_report
-    for source in ("import asleep_nb", "def show_table", "stats.verify(result)", "plt.subplots"):
-        assert source not in demo_report
+def test_demo_report_has_no_code(demo: Run) -> None:
+    assert "In&nbsp;[" not in demo.html and "In [" not in demo.html
+    assert "jp-Editor jp-InputArea-editor" not in demo.html and 'class="highlight' not in demo.html
+    for source in (
+        "import asleep_nb",
+        "def show_table",
+        "stats.verify(result)",
+        "plt.subplots",
+        "manifest = None",
+    ):
+        assert source not in demo.html
 
 
-def test_demo_report_opens_offline(demo_report: str) -> None:
-    assert "<script src=" not in demo_report
-    assert "<title>Sleep cohort report</title>" in demo_report
+def test_demo_report_opens_offline(demo: Run) -> None:
+    assert "<script src=" not in demo.html
+    assert "<title>Sleep cohort report</title>" in demo.html and "<h1>Sleep cohort report</h1>" in demo.html
 
 
-def test_demo_report_content(demo_report: str) -> None:
-    assert "80 sessions of 80 users" in demo_report
-    assert "<b>80</b> sessions verified, <b>0</b> mismatched" in demo_report
-    assert "healthy - apnea" in demo_report
-    assert "127.0.0.1" not in demo_report  # the demo's port never reaches the report
+def test_demo_report_content(demo: Run) -> None:
+    assert (
+        "80 sessions of 80 users from the built-in demo, "
+        "named by the demo's manifest.csv (groups healthy, apnea)" in demo.html
+    )
+    assert "aligned at sleep onset" in demo.html
+    assert "<b>80</b> sessions verified, <b>0</b> mismatched" in demo.html
+    assert "healthy - apnea" in demo.html
+    assert "127.0.0.1" not in demo.html  # the demo's port never reaches the report
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in demo.html
+    for heading in ("Data quality", "Sleep latency under two rules", "Provenance"):
+        assert f">{heading}" in demo.html
 
 
-def test_demo_report_records_provenance(demo_report: str) -> None:
-    assert re.search(r"data fingerprint \(SHA-256\)</th>\s*<td>[0-9a-f]{64}</td>", demo_report)
-    for item in ("parameter manifest", "parameter timezone", "python", "numpy", "xarray", "asleep-nb"):
-        assert f"<th>{item}</th>" in demo_report
-    assert f"<td>{np.__version__}</td>" in demo_report
-    assert "the demo cohort (groups healthy, apnea)" in demo_report
+def test_demo_data_quality_numbers_match_a_direct_count(demo: Run, demo_data) -> None:
+    shown = body_rows(tables(demo.html)["No signal per group"])
+    for group in ("apnea", "healthy"):
+        nights = [
+            r.session.sleep_stages
+            for r, g in zip(demo_data.results, groups_of(demo_data), strict=True)
+            if g == group
+        ]
+        epochs = sum(len(s) for s in nights)
+        lost = sum(list(s).count(-1) for s in nights)
+        leading = sum(_run(list(s)) * 30 > 30 * 60 for s in nights)
+        trailing = sum(_run(list(s)[::-1]) * 30 > 30 * 60 for s in nights)
+        flagged = sum(list(s).count(-1) / len(s) > 0.2 for s in nights)
+        assert shown[group] == [
+            str(len(nights)),
+            f"{100 * lost / epochs:.1f}",
+            str(leading),
+            str(trailing),
+            str(flagged),
+        ]
 
 
-# -- parameters and reproducibility ---------------------------------------------------------------
-def test_same_inputs_give_byte_identical_html(seoul_pair: tuple[bytes, bytes]) -> None:
-    first, second = seoul_pair
+def groups_of(data) -> list[str]:
+    by_session = dict(zip(data.cohort["session_id"].values, data.cohort["group"].values, strict=True))
+    return [by_session[r.session.id] for r in data.results]
+
+
+def _run(stages: list[int]) -> int:
+    n = 0
+    while n < len(stages) and stages[n] == -1:
+        n += 1
+    return n
+
+
+def test_demo_latency_rules_match_a_direct_count(demo: Run, demo_data) -> None:
+    shown = body_rows(tables(demo.html)["Nights whose two sleep latencies differ"])
+    for group in ("apnea", "healthy"):
+        differ = zero = n = 0
+        for result, g in zip(demo_data.results, groups_of(demo_data), strict=True):
+            if g != group:
+                continue
+            n += 1
+            stages = list(result.session.sleep_stages)
+            onset = next((i for i, code in enumerate(stages) if code in (1, 2, 3)), None)
+            vendor = result.stat.sleep_latency
+            if onset is not None and vendor is not None and onset * 30 != vendor:
+                differ += 1
+                zero += vendor == 0
+        assert shown[group] == [str(n), str(differ), str(zero)]
+    assert differ == 0 or "research_sleep_latency (min)" in demo.html
+    assert (
+        "vendor rule (the API&#x27;s stat object)" in demo.html
+        or "vendor rule (the API's stat object)" in demo.html
+    )
+
+
+def test_demo_report_records_provenance(demo: Run) -> None:
+    info = body_rows(tables(demo.html)["Provenance"])
+    assert info["data source"] == ["the built-in demo"]
+    assert info["manifest SHA-256"] == [hashlib.sha256(demo_manifest().path.read_bytes()).hexdigest()]
+    assert info["named by"] == ["the demo's manifest.csv (groups healthy, apnea), 80 rows (listed below)"]
+    assert re.fullmatch(r"[0-9a-f]{64}", info["data fingerprint (SHA-256)"][0])
+    for item in ("time zone", "alignment", "metrics", "no-signal threshold", "long no-signal run",
+                 "flagged nights", "title", "sessions that cannot be had"):  # fmt: skip
+        assert f"parameter {item}" in info
+    assert info["numpy"] == [np.__version__]
+    lines = [k for k in body_rows(tables(demo.html)["Manifest rows (80), by file line"]) if k.isdigit()]
+    assert lines[:3] == ["2", "3", "4"] and len(lines) == 80
+    assert "<details>" in demo.html
+
+
+# -- reproducibility -------------------------------------------------------------------------------
+def test_same_inputs_give_byte_identical_html_wherever_they_lie(archive_pair: tuple[bytes, bytes]) -> None:
+    first, second = archive_pair
     assert first == second
 
 
-def test_parameters_reach_the_notebook(seoul_pair: tuple[bytes, bytes], small_manifest: Path) -> None:
-    html = seoul_pair[0].decode()
-    assert "6 sessions of 6 users" in html
-    assert "time zones: Asia/Seoul." in html
-    assert "<td>Asia/Seoul</td>" in html
-    assert f"manifest {small_manifest}" in html
+def test_archive_report_names_its_source_and_parameters(
+    archive_pair: tuple[bytes, bytes], study: Path
+) -> None:
+    html = archive_pair[0].decode()
+    assert "6 sessions of 6 users from archive archive, named by manifest small.csv" in html
+    assert "time zones: Asia/Seoul" in html
+    info = body_rows(tables(html)["Provenance"])
+    assert info["data source"] == ["archive archive"]
+    assert info["archive manifest.jsonl SHA-256"] == [
+        hashlib.sha256((study / "archive" / "manifest.jsonl").read_bytes()).hexdigest()
+    ]
+    assert info["manifest SHA-256"] == [hashlib.sha256((study / "small.csv").read_bytes()).hexdigest()]
+    assert info["parameter time zone"] == ["Asia/Seoul"]
+    assert str(study) not in html and "never-sent-key" not in html
 
 
-def test_invalid_timezone_fails_before_running(tmp_path: Path) -> None:
-    with pytest.raises(InvalidTimezone, match="Mars/Olympus"):
-        build_report(tmp_path / "r.html", timezone="Mars/Olympus")
+# -- every option at once --------------------------------------------------------------------------
+def test_options_report_is_written(options: tuple[Run, float, str]) -> None:
+    assert options[0].status == 0
+
+
+def test_title_is_escaped(options: tuple[Run, float, str]) -> None:
+    html = options[0].html
+    assert (
+        "<title>Pilot &lt;study&gt; &amp; co</title>" in html
+        and "<h1>Pilot &lt;study&gt; &amp; co</h1>" in html
+    )
+
+
+def test_missing_and_excluded_sessions_are_listed(options: tuple[Run, float, str], study: Path) -> None:
+    run, threshold, worst = options
+    worst_share = shares(study)[worst]
+    gone = body_rows(tables(run.html)["Sessions left out of the analysis (3)"])
+    assert gone["20250101000000_nosuc"][2:] == [
+        "could not be had (manifest options.csv, line 8)",
+        "SessionNotFound: session 20250101000000_nosuc is not in the archive",
+    ]
+    assert gone["—"][0] == "G-20240101000009-NobodyNobodyNobodyNo"
+    assert gone["—"][2:] == [
+        "could not be had (manifest options.csv, line 9)",
+        "UserNotFound: user G-20240101000009-NobodyNobodyNobodyNo has no session in the archive",
+    ]
+    assert gone[worst][2:] == [
+        "flagged, excluded",
+        f"{100 * worst_share:.1f} % of its epochs are no signal (> {threshold * 100:g} %)",
+    ]
+    assert (
+        "Flagged nights excluded from the group comparison and the sleep architecture below: <b>1</b>."
+        in run.html
+    )
+    means = tables(run.html)["Means of user means with 95 % bootstrap confidence intervals"]
+    users = {"apnea": 3, "healthy": 3}
+    users[gone[worst][1]] -= 1  # the flagged night's user has no other night
+    assert means[2][:3] == ["time_in_sleep (min)", "apnea", str(users["apnea"])]
+    assert means[3][:2] == ["healthy", str(users["healthy"])]
+    assert "6 sessions of 6 users" in run.html  # the flagged night is still analysed for quality
+
+
+def test_options_reach_the_page(options: tuple[Run, float, str]) -> None:
+    run, threshold, _ = options
+    html = run.html
+    assert "aligned on a common local clock from 18:00" in html
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html  # no stray warning
+    assert f"nights flagged (&gt; {threshold * 100:g} % no signal)" in html
+    assert "nights opening with &gt; 10 min of no signal" in html
+    statistics = [
+        row[0] for row in tables(html)["Means of user means with 95 % bootstrap confidence intervals"] if row
+    ]
+    assert any("time_in_sleep (min)" in s for s in statistics)
+    assert "rem_ratio (%)" not in html and "waso_count" not in html
+    info = body_rows(tables(html)["Provenance"])
+    assert info["parameter alignment"] == ["clock"]
+    assert info["parameter metrics"] == ["time_in_sleep, sleep_efficiency, sleep_latency"]
+    assert info["parameter sessions that cannot be had"] == ["left out and listed (--allow-missing)"]
+    assert info["parameter flagged nights"] == ["excluded from the group comparison (--exclude-flagged)"]
+    assert info["sessions"] == ["6 had of 8 requested"]
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 3
+
+
+# -- failures that need a kernel -------------------------------------------------------------------
+def test_missing_session_stops_the_report_in_two_lines(
+    jupyter_home: Path, options: tuple[Run, float, str], study: Path, capsys
+) -> None:
+    with offline(study):
+        status = cli.main(["report", "--out", "stop.html", "--manifest", "options.csv", "--archive",
+                           "archive",
+                           "--timezone", "Asia/Seoul"])  # fmt: skip
+    err = capsys.readouterr().err.splitlines()
+    assert status == 1 and not (study / "stop.html").exists()
+    assert err == [
+        "asleep-nb report: running the report notebook ...",
+        "asleep-nb report: session 20250101000000_nosuc of user "
+        f"{pd.read_csv(study / 'small.csv')['user_id'].iloc[0]} (manifest options.csv, line 8): "
+        "SessionNotFound: session 20250101000000_nosuc is not in the archive",
+        "2 of 8 sessions could not be had; --allow-missing leaves them out and lists them in the report",
+    ]
+
+
+def test_template_and_base_url(
+    jupyter_home: Path, asleep_standin, study: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("ASLEEP_API_KEY", asleep_standin.api_key)
+    template = tmp_path / "mine.ipynb"
+    nbformat.write(
+        notebook(
+            "manifest = timezone = base_url = None",
+            "from asleep_nb.report import ReportParameters, load_report_data\n"
+            "params = ReportParameters(manifest=manifest, timezone=timezone, base_url=base_url)\n"
+            "data = load_report_data(params)\n"
+            "print(data.source, len(data.results), title)",
+        ),
+        template,
+    )
+    out = tmp_path / "mine.html"
+    status = cli.main(["report", "--template", str(template), "--base-url", asleep_standin.url,
+                       "--manifest", str(study / "small.csv"), "--title", "Mine",
+                       "--out", str(out)])  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    html = out.read_text(encoding="utf-8")
+    host = asleep_standin.url.split("//", 1)[1]
+    assert f"the Asleep API at {host} 6 Mine" in html and "<title>Mine</title>" in html
+    assert asleep_standin.api_key not in html and asleep_standin.api_key not in capsys.readouterr().err
+
+
+def test_an_asleep_error_in_a_template_is_one_line(jupyter_home: Path, tmp_path: Path, capsys) -> None:
+    template = tmp_path / "raises.ipynb"
+    nbformat.write(
+        notebook("x = 1", "from asleep_nb.errors import ManifestError\nraise ManifestError('row 3: no')"),
+        template,
+    )
+    status = cli.main(["report", "--template", str(template), "--out", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err.splitlines()
+    assert status == 2
+    assert err == [
+        "asleep-nb report: running the report notebook ...",
+        "asleep-nb report: ManifestError: row 3: no",
+    ]
+
+
+def test_a_bug_keeps_its_traceback_without_colours(jupyter_home: Path, tmp_path: Path) -> None:
+    template = tmp_path / "bug.ipynb"
+    nbformat.write(notebook("x = 1", "1 / 0"), template)
+    with pytest.raises(CellExecutionError) as info:
+        build_report(tmp_path / "r.html", template=template)
+    assert "ZeroDivisionError" in str(info.value) and "\x1b[" not in str(info.value)
     assert not (tmp_path / "r.html").exists()
 
 
-def test_missing_manifest(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
-        build_report(tmp_path / "r.html", manifest=tmp_path / "nope.csv")
+# -- the rendered page -----------------------------------------------------------------------------
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_new_sections_render_in_chromium(
+    options: tuple[Run, float, str], study: Path, tmp_path: Path
+) -> None:
+    page = study / "options.html"
+    shot = tmp_path / "options.png"
+    common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    subprocess.run([shutil.which("chromium"), *common, "--window-size=1200,4000", f"--screenshot={shot}",
+                    page.as_uri()], capture_output=True, timeout=120, check=True)  # fmt: skip
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+    dom = subprocess.run([shutil.which("chromium"), *common, "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
+    for text in ("Data quality", "No signal per group", "Sessions left out of the analysis (3)",
+                 "Sleep latency under two rules", "Manifest rows (8), by file line"):  # fmt: skip
+        assert text in dom
 
 
-def test_cli_reports_bad_input_with_status_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["report", "--timezone", "Mars/Olympus", "--out", str(tmp_path / "r.html")]) == 2
-    assert "Mars/Olympus" in capsys.readouterr().err
-    assert cli.main(["report", "--manifest", str(tmp_path / "none.csv")]) == 2
-
-
-# -- the pieces -----------------------------------------------------------------------------------
-def test_template_has_a_parameters_cell_with_defaults() -> None:
+# -- the pieces ------------------------------------------------------------------------------------
+def test_template_has_a_parameters_cell_naming_every_option() -> None:
     nb = nbformat.read(TEMPLATE, as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
-    assert "manifest = None" in tagged[0].source and "timezone = None" in tagged[0].source
+    assigned = set(re.findall(r"^(\w+) = ", tagged[0].source, flags=re.MULTILINE))
+    assert assigned == set(ReportParameters().values())
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
 def test_parameters_are_injected_after_the_tagged_cell() -> None:
     nb = nbformat.read(TEMPLATE, as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    _inject_parameters(nb, {"manifest": "/x.csv", "timezone": None})
+    inject_parameters(nb, {"manifest": "/x.csv", "timezone": None})
     assert nb.cells[at + 1].source == "manifest = '/x.csv'\ntimezone = None"
     untagged = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     with pytest.raises(ValueError, match="parameters"):
-        _inject_parameters(untagged, {"x": 2})
+        inject_parameters(untagged, {"x": 2})
 
 
 def test_fingerprint_sees_one_changed_epoch_and_ignores_layout() -> None:
@@ -159,8 +515,9 @@ def test_fingerprint_sees_one_changed_epoch_and_ignores_layout() -> None:
 
 
 def test_provenance_lists_parameters_fingerprint_and_versions() -> None:
-    info = provenance({"manifest": "m.csv", "timezone": "UTC"}, "f" * 64)
+    info = provenance_table({"manifest": "m.csv", "timezone": "UTC"}, "f" * 64)
     assert info["parameter manifest"] == "m.csv" and info["parameter timezone"] == "UTC"
     assert info["data fingerprint (SHA-256)"] == "f" * 64
     assert info["numpy"] == np.__version__
     assert {"python", "pandas", "xarray", "matplotlib", "asleep-nb"} <= set(info)
+    assert os.environ.get("ASLEEP_API_KEY") is None or os.environ["ASLEEP_API_KEY"] not in str(info)

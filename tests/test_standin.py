@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from asleep_nb.errors import PayloadError
+from asleep_nb.definitions.identifiers import format_session_id, is_session_id, is_user_id
+from asleep_nb.errors import InvalidIdentifier, PayloadError
 from asleep_nb.resources import demo_data_dir
 from asleep_nb.standin import load, serve, write_session, write_user
-from asleep_nb.standin.server import circular_mean_clock
+from asleep_nb.standin.averages import circular_mean_clock
 
 EXAMPLE_PATH = "/data/v3/sessions/20250115025029_fvivn"
 
@@ -168,6 +169,40 @@ def test_error_table(web, standin, standin_ids, path, overrides, status, detail)
     assert (r.status_code, r.json()) == (status, {"detail": detail.format(**fields)})
     assert r.headers["Content-Type"] == "application/json"
     assert int(r.headers["Content-Length"]) == len(r.content)
+
+
+ID_PROBES = [
+    "20250115025029_fvivn",
+    "20250115025029_fviv",
+    "20250115025029_fvivn0",
+    "20250115025029-fvivn",
+    "2025011502502_fvivn0",
+    "20250115025029_fv-vn",
+    "20250115025029_FVIVN",
+    "G-20250115025029-vLErWBfQNtnfvgDccFOQ",
+    "G-20250115025029-vLErWBfQNtnfvgDccFO1",
+    "G-20250115025029-vLErWBfQNtnfvgDccFO",
+    "g-20250115025029-vLErWBfQNtnfvgDccFOQ",
+]
+
+
+@pytest.mark.parametrize("probe", ID_PROBES)
+def test_the_standin_checks_ids_with_the_one_definition(web, standin, standin_ids, probe):
+    # the session id in the path: 400 exactly when definitions.identifiers says it is malformed
+    r = get(web, standin, f"/data/v3/sessions/{probe}", user_id=standin_ids.example_user)
+    assert (r.status_code == 400) == (not is_session_id(probe)), r.text
+    # the user id header: 400 exactly when it is malformed (otherwise the lookup decides)
+    r = get(web, standin, EXAMPLE_PATH, user_id=probe)
+    assert (r.json()["detail"] == BAD_USER) == (not is_user_id(probe)), r.text
+
+
+def test_identifier_formats_round_trip():
+    start = datetime.fromisoformat("2025-01-15T11:50:29+09:00")
+    assert format_session_id(start, "fvivn") == "20250115025029_fvivn"
+    with pytest.raises(InvalidIdentifier, match="breaks the format"):
+        format_session_id(start, "FVIVN")
+    with pytest.raises(InvalidIdentifier, match="timezone-aware"):
+        format_session_id(datetime(2025, 1, 15), "fvivn")
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])

@@ -62,7 +62,7 @@ def test_persistent_sleep_latency_hand_computed():
 
 def test_rem_latency_hand_computed():
     assert rem_latency_from_onset([0, 0, 0, 1, 1, 2, 3, 3]) == 90.0
-    assert rem_latency_from_onset([0, -1, 1, 3]) == 60.0  # error counts as not wake: onset at 1
+    assert rem_latency_from_onset([0, -1, 1, 3]) == 30.0  # research rule: onset at the first sleep epoch, 2
     assert rem_latency_from_onset([3, 0]) == 0.0
     assert math.isnan(rem_latency_from_onset([0, 1, 2, 1]))
     assert math.isnan(rem_latency_from_onset([0, 0]))

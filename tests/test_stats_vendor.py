@@ -28,7 +28,9 @@ from asleep_nb.stats import (
     stat_arrays,
     verify,
 )
-from asleep_nb.stats._core import _round_half_even, max_cycles, round2_hundredths
+from asleep_nb.stats._cycles import max_cycles
+from asleep_nb.stats._rounding import round2_hundredths
+from asleep_nb.stats._rounding import round_half_even as _round_half_even
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "published_example.json"
 START = datetime(2025, 1, 15, 2, 50, 29, tzinfo=UTC)

@@ -180,7 +180,7 @@ def test_unfinished_session_shows_partial_hypnogram_and_no_stat(example, standin
     assert status_level(example) == "warning"
     assert bytes(example.image.value).startswith(PNG)  # the epochs so far
     assert "time_in_sleep" not in example.dataset
-    assert "time asleep" not in example.table.value
+    assert "time in sleep" not in example.table.value
     assert state in text_of(example.details.value) and "IN_PROGRESS" in text_of(example.details.value)
 
 

@@ -5,29 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from asleep_nb.errors import AsleepError
+from asleep_nb.errors import AsleepError, ManifestError
 from asleep_nb.loading.fetch import DEFAULT_WORKERS, fetch_sessions
 
-__all__ = ["configure", "run", "add_fetch_arguments", "fetch_command"]
+__all__ = ["configure", "run"]
 
 
-# -- fetch (options and run live in asleep_nb.loading.fetch) ---------------------------------------------
 def configure(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``asleep-nb fetch`` to ``parser``."""
-    add_fetch_arguments(parser)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``asleep-nb fetch``."""
-    return fetch_command(args)
-
-
-def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``asleep-nb fetch`` to ``parser``.
 
     Examples
     --------
-    >>> p = argparse.ArgumentParser(); add_fetch_arguments(p)
+    >>> p = argparse.ArgumentParser(); configure(p)
     >>> p.parse_args(["--manifest", "m.csv", "--archive", "a", "--workers", "8"]).workers
     8
     """
@@ -51,7 +40,7 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
 
-def fetch_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``asleep-nb fetch``: fill an archive from a manifest; print a summary.
 
     Returns 0 when every session is in the archive, 1 when some failed, 2 on
@@ -59,13 +48,13 @@ def fetch_command(args: argparse.Namespace) -> int:
 
     Examples
     --------
-    >>> fetch_command(argparse.Namespace(manifest="m.csv", archive="study", workers=4,
-    ...                                  timezone=None, base_url=None, no_progress=True))  # doctest: +SKIP
+    >>> run(argparse.Namespace(manifest="m.csv", archive="study", workers=4,
+    ...                        timezone=None, base_url=None, no_progress=True))  # doctest: +SKIP
     fetched 12, from archive 0, failed 0
     0
     """
     from asleep_nb.connection import connect
-    from asleep_nb.data.manifest import ManifestError, read_manifest
+    from asleep_nb.data.manifest import read_manifest
     from asleep_nb.loading.archive import Archive
     from asleep_nb.loading.load import expand_manifest
 

@@ -7,11 +7,14 @@ import os
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from asleep_nb.standin.server import StandinServer
 
 __all__ = ["configure", "run"]
 
 
-# -- serve ---------------------------------------------------------------------------------------
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``asleep-nb serve`` to ``parser``."""
     parser.add_argument(
@@ -47,6 +50,22 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, OSError, ValueError) as exc:
         print(f"asleep-nb serve: {exc}", file=sys.stderr)
         return 2
+    # SIGTERM stops the server cleanly from the moment the banner says it serves
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        _print_banner(server, key_source)
+        while not server.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        print("\nasleep-nb stand-in API stopped", flush=True)
+    finally:
+        server.close()
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _print_banner(server: StandinServer, key_source: str | None) -> None:
+    """What is served, where, with which key, and a ``curl`` line to try (never a given key)."""
     store = server.store
     print(
         f"asleep-nb stand-in API: {len(store.users)} users, {len(store.sessions)} sessions "
@@ -71,13 +90,3 @@ def run(args: argparse.Namespace) -> int:
             f'-H "timezone: UTC" {server.url}/data/v3/sessions/{example.id}',
             flush=True,
         )
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        while not server.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        print("\nasleep-nb stand-in API stopped", flush=True)
-    finally:
-        server.close()
-        signal.signal(signal.SIGTERM, previous)
-    return 0

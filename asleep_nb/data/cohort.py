@@ -10,7 +10,8 @@ Rules (also in each function's docstring):
   ``session_id``), whatever order they came in;
 - **night**: the local calendar date of (local start time minus 12 hours),
   so a session starting at 00:30 on Sunday belongs to Saturday's night and
-  one starting at 13:00 on Sunday to Sunday's;
+  one starting at 13:00 on Sunday to Sunday's
+  (:func:`asleep_nb.definitions.night_of`);
 - **padding**: stage arrays are ``int8``; slots holding no epoch of a
   session carry :data:`asleep_nb.definitions.PAD` (-2). A session's epochs are
   contiguous along ``epoch`` from ``offset`` for ``n_epochs`` slots;
@@ -27,44 +28,44 @@ Frozen({'session': 2, 'epoch': 960, 'cycle': 5})
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import time as dt_time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
-from asleep_nb.data.night import (
-    EPOCH,
-    as_result,
-    fit_stages,
-    label,
-    local_naive,
-    stage_attrs,
-    stat_variables,
-    time_variable,
-    timedelta_variable,
-    utc_ns_array,
+from asleep_nb.data.alignment import (
+    ALIGNMENTS,
+    CLOCK_SLOTS,
+    Alignment,
+    check_alignment,
+    format_clock,
+    parse_clock_start,
+    place,
+    placement,
 )
-from asleep_nb.definitions import EPOCH_SECONDS, PAD
+from asleep_nb.data.attributes import annotate
+from asleep_nb.data.night import EPOCH, as_result, label, local_naive, stat_variables, utc_ns_array
+from asleep_nb.definitions import EPOCH_SECONDS, NIGHT_RULE, PAD, night_of
 from asleep_nb.timezones import validate_timezone
 
 if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.api.records import SessionResult
 
-__all__ = ["to_cohort", "ALIGNMENTS", "DEFAULT_GROUP"]
+__all__ = [
+    "to_cohort",
+    "check_alignment",
+    "parse_clock_start",
+    "Alignment",
+    "ALIGNMENTS",
+    "DEFAULT_GROUP",
+    "CLOCK_SLOTS",
+]
 
-Alignment = Literal["start", "onset", "clock"]
-#: The ways a cohort's epoch axis can be aligned.
-ALIGNMENTS: tuple[str, ...] = ("start", "onset", "clock")
 #: Group label of sessions given without one.
 DEFAULT_GROUP = "all"
-#: Slots of the 24-hour clock grid of ``align="clock"``.
-CLOCK_SLOTS = 24 * 3600 // EPOCH_SECONDS
-_HALF_DAY = np.timedelta64(12, "h").astype("timedelta64[ns]")
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _STAGE_FIELDS = (
     ("sleep_stage", "sleep_stages"),
     ("snoring_stage", "snoring_stages"),
@@ -95,9 +96,11 @@ def to_cohort(
         puts every session in :data:`DEFAULT_GROUP` (``"all"``).
     align
         - ``"start"``: epoch 0 is each session's start;
-        - ``"onset"``: epoch 0 is sleep onset, the first epoch whose stage
-          is neither wake (0) nor error (-1); earlier epochs get negative
-          numbers; a night that never slept aligns at its start;
+        - ``"onset"``: epoch 0 is sleep onset by the research rule
+          (:func:`asleep_nb.definitions.research_sleep_period`: the first
+          epoch scored as light, deep or REM, so a leading run of no signal
+          comes before it); earlier epochs get negative numbers; a night
+          that never slept aligns at its start;
         - ``"clock"``: a common local clock grid. Epoch 0 is ``clock_start``
           (local wall clock) and the grid covers at least 24 hours
           (:data:`CLOCK_SLOTS` 30-s slots, longer if a session runs past
@@ -156,9 +159,8 @@ def to_cohort(
     >>> cohort = to_cohort(results, groups=["a", "b"], align="onset")  # doctest: +SKIP
     >>> cohort.sleep_stage.sel(epoch=0)  # every session at sleep onset  # doctest: +SKIP
     """
-    if align not in ALIGNMENTS:
-        raise ValueError(f"align must be one of {', '.join(map(repr, ALIGNMENTS))}, got {align!r}")
-    clock_offset = _parse_clock_start(clock_start)
+    align = check_alignment(align)
+    clock_offset = parse_clock_start(clock_start)
     if timezone is not None:
         validate_timezone(timezone)
     items = [as_result(r) for r in results]
@@ -187,9 +189,9 @@ def to_cohort(
     for zone in set(zones.tolist()):
         rows = zones == zone
         local_start[rows] = local_naive(starts[rows], zone)
-    night = (local_start - _HALF_DAY).astype("datetime64[D]").astype("datetime64[ns]")
+    night = night_of(local_start)
 
-    rel, lo, hi = _placement(align, stage_lists, n_epochs, local_start, clock_offset)
+    rel, lo, hi = placement(align, stage_lists, n_epochs, local_start, clock_offset)
     offset = rel - lo
     n_slots = int(hi - lo)
 
@@ -199,90 +201,44 @@ def to_cohort(
         if var_name != "sleep_stage" and all(a is None for a in arrays):
             continue
         data_vars[var_name] = xr.Variable(
-            ("session", "epoch"),
-            _place(var_name, arrays, sessions, offset, n_epochs, n_slots),
-            stage_attrs(var_name),
+            ("session", "epoch"), place(var_name, arrays, sessions, offset, n_epochs, n_slots)
         )
     mdr = [r.missing_data_ratio for r in items]
     data_vars["missing_data_ratio"] = xr.Variable(
-        "session",
-        np.array([np.nan if v is None else v for v in mdr], dtype=np.float64),
-        {"long_name": "share of the night lost to missing audio", "units": "1"},
+        "session", np.array([np.nan if v is None else v for v in mdr], dtype=np.float64)
     )
     data_vars.update(stat_variables([r.stat for r in items], "session"))
 
     epoch = np.arange(lo, hi, dtype=np.int32)
-    spans = epoch.astype(np.int64) * EPOCH
     coords: dict[str, xr.Variable] = {
-        "epoch": xr.Variable("epoch", epoch, {"long_name": f"epoch slot ({align} alignment)"}),
+        "epoch": xr.Variable("epoch", epoch),
+        "clock" if align == "clock" else "elapsed": xr.Variable("epoch", epoch.astype(np.int64) * EPOCH),
+        "session_id": xr.Variable("session", np.array(session_ids, dtype=object)),
+        "user_id": xr.Variable("session", np.array(user_ids, dtype=object)),
+        "group": xr.Variable("session", np.array(group_of, dtype=object)),
+        "night": xr.Variable("session", night),
+        "start_time": xr.Variable("session", starts),
+        "end_time": xr.Variable("session", utc_ns_array([s.end_time for s in sessions])),
+        "local_start_time": xr.Variable("session", local_start),
+        "timezone": xr.Variable("session", zones),
+        "state": xr.Variable("session", np.array([label(s.state) for s in sessions], dtype=object)),
+        "two_stage": xr.Variable("session", np.array([bool(r.is_two_stage) for r in items])),
+        "n_epochs": xr.Variable("session", n_epochs.astype(np.int32)),
+        "offset": xr.Variable("session", offset.astype(np.int32)),
+        "peculiarities": xr.Variable(
+            "session", np.array([",".join(label(p) for p in r.peculiarities) for r in items], dtype=object)
+        ),
     }
-    if align == "clock":
-        coords["clock"] = timedelta_variable(
-            "epoch", spans, {"long_name": "local clock time since clock_start"}
-        )
-    else:
-        since = "session start" if align == "start" else "sleep onset"
-        coords["elapsed"] = timedelta_variable("epoch", spans, {"long_name": f"time since {since}"})
-    coords.update(
-        {
-            "session_id": xr.Variable("session", np.array(session_ids, dtype=object)),
-            "user_id": xr.Variable("session", np.array(user_ids, dtype=object)),
-            "group": xr.Variable("session", np.array(group_of, dtype=object)),
-            "night": time_variable(
-                "session", night, {"long_name": "local calendar date of (local start - 12 h)"}
-            ),
-            "start_time": time_variable("session", starts, {"long_name": "session start (UTC)"}),
-            "end_time": time_variable(
-                "session", utc_ns_array([s.end_time for s in sessions]), {"long_name": "session end (UTC)"}
-            ),
-            "local_start_time": time_variable(
-                "session", local_start, {"long_name": "local wall-clock start (see timezone)"}
-            ),
-            "timezone": xr.Variable("session", zones),
-            "state": xr.Variable("session", np.array([label(s.state) for s in sessions], dtype=object)),
-            "two_stage": xr.Variable("session", np.array([bool(r.is_two_stage) for r in items])),
-            "n_epochs": xr.Variable("session", n_epochs.astype(np.int32)),
-            "offset": xr.Variable(
-                "session", offset.astype(np.int32), {"long_name": "slot of the session's first epoch"}
-            ),
-            "peculiarities": xr.Variable(
-                "session",
-                np.array([",".join(label(p) for p in r.peculiarities) for r in items], dtype=object),
-            ),
-        }
-    )
     attrs = {
         "alignment": align,
-        "clock_start": _format_clock(clock_offset) if align == "clock" else "",
+        "clock_start": format_clock(clock_offset) if align == "clock" else "",
         "epoch_seconds": EPOCH_SECONDS,
         "fill_code": PAD,
-        "night_rule": "local calendar date of (local start time - 12 h)",
+        "night_rule": NIGHT_RULE,
         "session_order": "group, user_id, start_time",
-        "source": "Asleep API v3 Get Session results",
     }
-    return xr.Dataset(data_vars, coords, attrs)
-
-
-def _parse_clock_start(value: str | dt_time) -> np.timedelta64:
-    if isinstance(value, dt_time):
-        if value.tzinfo is not None:
-            raise ValueError("clock_start must be a naive local time (no tzinfo)")
-        h, m, s = value.hour, value.minute, value.second
-    else:
-        match = _CLOCK.match(str(value).strip()) if isinstance(value, str) else None
-        if match is None:
-            raise ValueError(f"clock_start must be 'HH:MM' or 'HH:MM:SS', got {value!r}")
-        h, m, s = int(match[1]), int(match[2]), int(match[3] or 0)
-        if h > 23 or m > 59 or s > 59:
-            raise ValueError(f"clock_start {value!r} is not a time of day")
-    return np.timedelta64(h * 3600 + m * 60 + s, "s").astype("timedelta64[ns]")
-
-
-def _format_clock(offset: np.timedelta64) -> str:
-    seconds = int(offset // np.timedelta64(1, "s"))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h:02d}:{m:02d}" + (f":{s:02d}" if s else "")
+    detail = f"align={align!r}" + (f", clock_start={attrs['clock_start']!r}" if align == "clock" else "")
+    return annotate(xr.Dataset(data_vars, coords), "cohort", detail=detail, keep=attrs)
 
 
 def _group_labels(groups: Any, items: list[SessionResult]) -> list[str]:
@@ -304,70 +260,5 @@ def _group_labels(groups: Any, items: list[SessionResult]) -> list[str]:
 
 def _check_unique(session_ids: list[str]) -> None:
     if len(set(session_ids)) != len(session_ids):
-        seen: set[str] = set()
-        dupes = sorted({s for s in session_ids if s in seen or seen.add(s)})  # type: ignore[func-returns-value]
+        dupes = sorted(s for s, n in Counter(session_ids).items() if n > 1)
         raise ValueError(f"the same session is given more than once: {', '.join(dupes[:5])}")
-
-
-def _onset_index(stages: np.ndarray | None) -> int:
-    """Index of the first epoch that is neither wake (0) nor error (-1); 0 when none."""
-    if stages is None or len(stages) == 0:
-        return 0
-    asleep = np.asarray(stages) > 0
-    k = int(asleep.argmax())
-    return k if asleep[k] else 0
-
-
-def _placement(
-    align: str,
-    stage_lists: list[Any],
-    n_epochs: np.ndarray,
-    local_start: np.ndarray,
-    clock_offset: np.timedelta64,
-) -> tuple[np.ndarray, int, int]:
-    """Position of each session's first epoch relative to epoch 0, and the axis bounds [lo, hi)."""
-    if align == "start":
-        rel = np.zeros(len(n_epochs), dtype=np.int64)
-        return rel, 0, int(n_epochs.max(initial=0))
-    if align == "onset":
-        rel = -np.fromiter((_onset_index(a) for a in stage_lists), np.int64, len(stage_lists))
-        return rel, int(min(rel.min(), 0)), int(max((rel + n_epochs).max(), 0))
-    shifted = local_start - clock_offset
-    window_open = shifted.astype("datetime64[D]").astype("datetime64[ns]") + clock_offset
-    rel = (local_start - window_open) // EPOCH
-    return rel.astype(np.int64), 0, int(max(CLOCK_SLOTS, (rel + n_epochs).max()))
-
-
-def _place(
-    name: str,
-    arrays: list[Any],
-    sessions: list[Any],
-    offset: np.ndarray,
-    n_epochs: np.ndarray,
-    n_slots: int,
-) -> np.ndarray:
-    """One preallocated ``int8`` grid filled with ``PAD`` and each session's epochs sliced in."""
-    grid = np.full((len(arrays), n_slots), PAD, dtype=np.int8)
-    check = name != "sleep_stage"
-    for i, values in enumerate(arrays):
-        if values is None:
-            continue
-        n = int(n_epochs[i])
-        if check and len(values) != n:
-            values = fit_stages(name, np.asarray(values, dtype=np.int8), n, f"session {sessions[i].id}")
-        if n:
-            start = int(offset[i])
-            grid[i, start : start + n] = values
-    return grid
-
-
-# --------------------------------------------------------------------------- fetching
-
-
-# --------------------------------------------------------------------------- tables
-
-
-def _utc_from_iso(text: str) -> np.datetime64:
-    if not text:
-        return np.datetime64("NaT", "ns")
-    return np.datetime64(pd.Timestamp(text).tz_convert("UTC").tz_localize(None).as_unit("ns"))

@@ -131,13 +131,16 @@ def read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFra
         {col: _text_column(frame[col]) if col in frame else [""] * len(frame) for col in MANIFEST_COLUMNS}
     )
     seen: dict[tuple[str, str], int] = {}
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        _check_row(i, row._asdict())
-        if row.session_id:
-            key = (row.user_id, row.session_id)
+    rows: list[dict[str, str]] = [
+        dict(zip(MANIFEST_COLUMNS, values, strict=True)) for values in table.to_numpy()
+    ]
+    for i, row in enumerate(rows, start=1):
+        _check_row(i, row)
+        if row["session_id"]:
+            key = (row["user_id"], row["session_id"])
             if key in seen:
                 raise ManifestError(
-                    f"row {i}: session {row.session_id!r} is already listed in row {seen[key]}"
+                    f"row {i}: session {row['session_id']!r} is already listed in row {seen[key]}"
                 )
             seen[key] = i
     return table

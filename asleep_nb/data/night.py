@@ -38,14 +38,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from asleep_nb.definitions import (
-    EPOCH_SECONDS,
-    PAD,
-    SLEEP_STAGE_FLAGS,
-    SNORING_STAGE_FLAGS,
-    STAT_FIELDS,
-    stat_attrs,
-)
+from asleep_nb.data.attributes import TIME_ENCODING, TIMEDELTA_ENCODING, annotate
+from asleep_nb.definitions import EPOCH_SECONDS, PAD, STAT_FIELDS, stat_attrs
 from asleep_nb.errors import PayloadWarning
 from asleep_nb.timezones import validate_timezone
 
@@ -55,11 +49,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "to_dataset",
 ]
-
-#: CF encoding of every datetime variable (instants are whole seconds in the API).
-TIME_ENCODING: dict[str, str] = {"units": "seconds since 1970-01-01", "calendar": "proleptic_gregorian"}
-#: CF encoding of every timedelta variable.
-TIMEDELTA_ENCODING: dict[str, str] = {"units": "seconds"}
 
 EPOCH = np.timedelta64(EPOCH_SECONDS, "s").astype("timedelta64[ns]")
 _NAT = np.datetime64("NaT", "ns")
@@ -148,25 +137,6 @@ def timedelta_variable(dims: str | tuple[str, ...], values: Any, attrs: dict | N
     var = xr.Variable(dims, values, attrs or {})
     var.encoding = dict(TIMEDELTA_ENCODING)
     return var
-
-
-def stage_attrs(name: str) -> dict[str, object]:
-    """Attributes of the stage variable ``name`` (CF flags with ``int8`` flag values)."""
-    if name == "sleep_stage":
-        flags: dict[str, object] = SLEEP_STAGE_FLAGS
-        long_name = "sleep stage per 30-s epoch"
-    elif name == "snoring_stage":
-        flags = SNORING_STAGE_FLAGS
-        long_name = "snoring per 30-s epoch"
-    else:
-        flags = {}
-        long_name = "breath stage per 30-s epoch (vendor codes, undocumented)"
-    attrs: dict[str, object] = {"long_name": long_name}
-    if flags:
-        attrs["flag_values"] = np.array(flags["flag_values"], dtype=np.int8)
-        attrs["flag_meanings"] = flags["flag_meanings"]
-    attrs["fill_code"] = np.int8(PAD)
-    return attrs
 
 
 # --------------------------------------------------------------------------- stat fields
@@ -285,29 +255,22 @@ def to_dataset(result: SessionResult | Mapping[str, Any], *, timezone: str | Non
     where = f"session {session.id}"
 
     data_vars: dict[str, xr.Variable] = {
-        "sleep_stage": xr.Variable(
-            "time",
-            np.array(stages if stages is not None else [], dtype=np.int8),
-            stage_attrs("sleep_stage"),
-        )
+        "sleep_stage": xr.Variable("time", np.array(stages if stages is not None else [], dtype=np.int8))
     }
     for name, values in (
         ("snoring_stage", session.snoring_stages),
         ("breath_stage", session.breath_stages),
     ):
         if values is not None:
-            fitted = fit_stages(name, np.array(values, dtype=np.int8), n, where)
-            data_vars[name] = xr.Variable("time", fitted, stage_attrs(name))
+            data_vars[name] = xr.Variable("time", fit_stages(name, np.array(values, dtype=np.int8), n, where))
     if res.stat is not None:
         data_vars.update(stat_variables([res.stat], None))
 
     coords = {
-        "time": time_variable("time", time, {"long_name": "epoch start (UTC)"}),
-        "epoch": xr.Variable("time", np.arange(n, dtype=np.int32), {"long_name": "epoch index"}),
-        "elapsed": timedelta_variable("time", elapsed, {"long_name": "time since session start"}),
-        "local_time": xr.Variable(
-            "time", local_naive(time, zone), {"long_name": "local wall-clock time (see attrs timezone)"}
-        ),
+        "time": xr.Variable("time", time),
+        "epoch": xr.Variable("time", np.arange(n, dtype=np.int32)),
+        "elapsed": xr.Variable("time", elapsed),
+        "local_time": xr.Variable("time", local_naive(time, zone)),
     }
     mdr = res.missing_data_ratio
     attrs = {
@@ -322,9 +285,8 @@ def to_dataset(result: SessionResult | Mapping[str, Any], *, timezone: str | Non
         "end_time": _iso_utc(session.end_time),
         "unexpected_end_time": _iso_utc(session.unexpected_end_time),
         "two_stage": int(bool(res.is_two_stage)),
-        "source": "Asleep API v3 Get Session result",
     }
-    return xr.Dataset(data_vars, coords, attrs)
+    return annotate(xr.Dataset(data_vars, coords), "night", detail=f"timezone={zone!r}", keep=attrs)
 
 
 def _iso_utc(dt: datetime | None) -> str:

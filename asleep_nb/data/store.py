@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -109,13 +109,13 @@ def to_zarr(
     if any(var.chunks is not None for var in ds.variables.values()):  # dask chunks = zarr chunks
         ds = ds.chunk({"session": n, **{d: -1 for d in ds.dims if d != "session"}})
     ds = _prepared(ds)
-    encoding: dict[str, dict[str, Any]] = {}
-    for name, var in ds.variables.items():
+    encoding: dict[Hashable, dict[str, Any]] = {}
+    for var_name, var in ds.variables.items():
         if "session" in var.dims:
-            encoding[name] = {"chunks": tuple(n if d == "session" else ds.sizes[d] for d in var.dims)}
+            encoding[var_name] = {"chunks": tuple(n if d == "session" else ds.sizes[d] for d in var.dims)}
     if mode == "w-" and os.path.exists(path):
         raise FileExistsError(f"{os.fspath(path)!r} exists; pass mode='w' to overwrite it")
-    ds.to_zarr(path, mode=mode, encoding=encoding, consolidated=False)
+    ds.to_zarr(path, mode="w" if mode == "w" else "w-", encoding=encoding, consolidated=False)
 
 
 def _prepared(ds: xr.Dataset) -> xr.Dataset:

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from asleep_nb.data.cohort import _HALF_DAY, DEFAULT_GROUP, _utc_from_iso
+from asleep_nb.data.cohort import DEFAULT_GROUP
 from asleep_nb.data.night import local_naive
-from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.definitions import STAT_FIELDS, night_of
 
 __all__ = ["stats_table", "session_labels"]
 
@@ -131,6 +131,13 @@ def _missing_column(kind: str, n: int) -> Any:
     return np.full(n, np.nan)
 
 
+def _utc_from_iso(text: str) -> np.datetime64:
+    """An ISO instant (a one-night dataset's attr) as UTC-naive ``datetime64[ns]``; ``""`` is ``NaT``."""
+    if not text:
+        return np.datetime64("NaT", "ns")
+    return np.datetime64(pd.Timestamp(text).tz_convert("UTC").tz_localize(None).as_unit("ns"))
+
+
 def _night_as_cohort(ds: xr.Dataset) -> xr.Dataset:
     """A one-night dataset as a one-session table source (no stage arrays)."""
     a = ds.attrs
@@ -148,7 +155,7 @@ def _night_as_cohort(ds: xr.Dataset) -> xr.Dataset:
         "peculiarities": [a.get("peculiarities", "")],
     }
     local = local_naive(np.array(coords["start_time"], dtype="datetime64[ns]"), coords["timezone"][0])
-    coords["night"] = list((local - _HALF_DAY).astype("datetime64[D]").astype("datetime64[ns]"))
+    coords["night"] = list(night_of(local))
     data = {name: var.expand_dims("session") for name, var in stats.items()}
     data["missing_data_ratio"] = xr.Variable("session", [a.get("missing_data_ratio", np.nan)])
     return xr.Dataset(

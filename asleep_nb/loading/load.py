@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import os
 from datetime import time as dt_time
-from typing import Any
+from typing import Unpack
 
 import pandas as pd
 import xarray as xr
 
+from asleep_nb.api.protocols import CohortClient, SessionLister, SessionSource
 from asleep_nb.data.cohort import Alignment, to_cohort
 from asleep_nb.data.manifest import ManifestError, SessionRequest, read_manifest
 from asleep_nb.data.night import to_dataset
+from asleep_nb.loading.fetch import FETCH_OPTIONS, FetchOptions, FetchResult, fetch_sessions
 from asleep_nb.timezones import validate_timezone
 
 __all__ = ["load_session", "load_cohort", "expand_manifest"]
 
 
-def load_session(client: Any, session_id: str, *, user_id: str, timezone: str = "UTC") -> xr.Dataset:
+def load_session(
+    client: SessionSource, session_id: str, *, user_id: str, timezone: str = "UTC"
+) -> xr.Dataset:
     """Fetch one session and return it as a dataset (see :func:`to_dataset`).
 
     Parameters
@@ -50,13 +54,13 @@ def load_session(client: Any, session_id: str, *, user_id: str, timezone: str = 
 
 
 def load_cohort(
-    client: Any,
+    client: CohortClient,
     manifest: str | os.PathLike[str] | pd.DataFrame,
     *,
     align: Alignment = "start",
     timezone: str | None = None,
     clock_start: str | dt_time = "18:00",
-    **fetch_options: Any,
+    **fetch_options: Unpack[FetchOptions],
 ) -> xr.Dataset:
     """Fetch the sessions a manifest names and stack them (see :func:`to_cohort`).
 
@@ -110,10 +114,10 @@ def load_cohort(
     return fetched.attach(cohort)
 
 
-def _fetch_results(client: Any, requests: list[SessionRequest], **options: Any) -> Any:
+def _fetch_results(
+    client: CohortClient, requests: list[SessionRequest], **options: Unpack[FetchOptions]
+) -> FetchResult:
     """Fetch every requested session with :func:`~asleep_nb.loading.fetch.fetch_sessions`."""
-    from asleep_nb.loading.fetch import FETCH_OPTIONS, fetch_sessions
-
     unknown = set(options) - FETCH_OPTIONS
     if unknown:
         raise TypeError(f"load_cohort got unexpected option(s): {', '.join(sorted(unknown))}")
@@ -122,7 +126,9 @@ def _fetch_results(client: Any, requests: list[SessionRequest], **options: Any) 
     return fetched
 
 
-def expand_manifest(client: Any, table: pd.DataFrame, *, timezone: str | None = None) -> list[SessionRequest]:
+def expand_manifest(
+    client: SessionLister, table: pd.DataFrame, *, timezone: str | None = None
+) -> list[SessionRequest]:
     """Turn a validated manifest into one :class:`SessionRequest` per session.
 
     Rows without ``session_id`` are expanded with ``client.list_sessions``
@@ -152,15 +158,17 @@ def expand_manifest(client: Any, table: pd.DataFrame, *, timezone: str | None = 
         validate_timezone(timezone)
     requests: list[SessionRequest] = []
     first_row: dict[str, int] = {}
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        zone = timezone or row.timezone or "UTC"
-        if row.session_id:
-            ids = [row.session_id]
+    for i, row in enumerate(table.to_dict(orient="records"), start=1):
+        # read_manifest gives every column as text, "" where not given
+        user_id, group, given_id = str(row["user_id"]), str(row["group"]), str(row["session_id"])
+        zone = timezone or str(row["timezone"]) or "UTC"
+        if given_id:
+            ids = [given_id]
         else:
             summaries = client.list_sessions(
-                row.user_id,
-                date_gte=row.date_gte or None,
-                date_lte=row.date_lte or None,
+                user_id,
+                date_gte=str(row["date_gte"]) or None,
+                date_lte=str(row["date_lte"]) or None,
                 order_by="ASC",
                 timezone=zone,
             )
@@ -168,9 +176,9 @@ def expand_manifest(client: Any, table: pd.DataFrame, *, timezone: str | None = 
         for session_id in ids:
             if session_id in first_row:
                 raise ManifestError(
-                    f"row {i}: session {session_id!r} of user {row.user_id!r} is also "
+                    f"row {i}: session {session_id!r} of user {user_id!r} is also "
                     f"selected by row {first_row[session_id]}"
                 )
             first_row[session_id] = i
-            requests.append(SessionRequest(session_id, row.user_id, zone, row.group))
+            requests.append(SessionRequest(session_id, user_id, zone, group))
     return requests

@@ -3,13 +3,18 @@
 Every function takes ``ax=None`` (or ``fig=None`` for multi-panel figures),
 returns what it drew on, applies its style inside ``plt.rc_context`` and
 never changes global matplotlib state. Stages have one colour-blind-safe
-colour (Okabe-Ito) in every figure; see :mod:`asleep_nb.plot._style`.
+colour (Okabe-Ito) and one label in every figure, metrics one display unit
+and precision, all from :mod:`asleep_nb.definitions`; sleep onset and final
+awakening are those of the research rule
+(:func:`asleep_nb.definitions.research_sleep_period`).
 
 - :func:`hypnogram`: one night against local clock time (DST-correct);
 - :func:`nights`: many nights of one user stacked by date (sleep diary);
 - :func:`stage_distribution`, :func:`metric`, :func:`hypnodensity`,
-  :func:`transition_matrix`: cohort comparisons grouped by any per-session
-  coordinate (default ``"group"``);
+  :func:`transition_matrix` / :func:`transition_matrices`: cohort comparisons
+  grouped by any per-session coordinate (default ``"group"``), one module per
+  figure family (``distribution``, ``comparison``, ``density``, ``transitions``).
+  :func:`hypnodensity` is a full-width figure (:func:`hypnodensity_figsize`).
 
 Examples
 --------
@@ -21,17 +26,22 @@ Examples
 from __future__ import annotations
 
 from asleep_nb.plot._style import STAGE_COLORS, STAGE_LABELS
-from asleep_nb.plot.cohort import hypnodensity, metric, stage_distribution, transition_matrix
+from asleep_nb.plot.comparison import metric
+from asleep_nb.plot.density import hypnodensity, hypnodensity_figsize
+from asleep_nb.plot.distribution import stage_distribution
 from asleep_nb.plot.hypnogram import hypnogram
 from asleep_nb.plot.nights import nights
+from asleep_nb.plot.transitions import transition_matrices, transition_matrix
 
 __all__ = [
     "STAGE_COLORS",
     "STAGE_LABELS",
     "hypnodensity",
+    "hypnodensity_figsize",
     "hypnogram",
     "metric",
     "nights",
     "stage_distribution",
+    "transition_matrices",
     "transition_matrix",
 ]

@@ -3,7 +3,9 @@
 Everything here follows the contracts in ``docs/architecture.md``: a night
 has dim ``time``; a cohort has dims (``session``, ``epoch``) with
 ``sleep_stage`` padded with :data:`asleep_nb.definitions.PAD` and per-session
-coordinates ``offset`` / ``n_epochs`` locating each session's epochs.
+coordinates ``offset`` / ``n_epochs`` locating each session's epochs. Sleep
+onset and final awakening in figures are those of the research rule,
+:func:`asleep_nb.definitions.research_sleep_period`.
 """
 
 from __future__ import annotations
@@ -19,11 +21,9 @@ __all__ = [
     "check_night",
     "check_cohort",
     "start_aligned",
-    "onset_final",
     "four_stage_only",
+    "is_two_stage",
 ]
-
-_SLEEP_CODES = np.array([1, 2, 3], dtype=np.int8)
 
 
 def check_night(ds: object) -> xr.Dataset:
@@ -71,24 +71,6 @@ def start_aligned(cohort: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
     inside = (np.arange(width)[None, :] < n[:, None]) & (cols < raw.shape[1]) & (cols >= 0)
     taken = np.take_along_axis(raw, np.clip(cols, 0, max(raw.shape[1] - 1, 0)), axis=1)
     return np.where(inside, taken, np.int8(PAD)).astype(np.int8), n
-
-
-def onset_final(stages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the first sleep epoch and one past the last sleep epoch of each row.
-
-    Rows without any sleep epoch get ``-1`` for both.
-
-    Examples
-    --------
-    >>> onset_final(np.array([[0, 1, 3, 0, -2], [0, 0, 0, -2, -2]], dtype=np.int8))
-    (array([ 1, -1]), array([ 3, -1]))
-    """
-    stages = np.atleast_2d(stages)
-    sleep = np.isin(stages, _SLEEP_CODES)
-    any_sleep = sleep.any(axis=1)
-    first = np.argmax(sleep, axis=1)
-    last = stages.shape[1] - np.argmax(sleep[:, ::-1], axis=1)
-    return np.where(any_sleep, first, -1), np.where(any_sleep, last, -1)
 
 
 def four_stage_only(cohort: xr.Dataset, what: str) -> xr.Dataset:

@@ -1,8 +1,9 @@
 """Palette, stage order and the matplotlib style shared by every figure.
 
-One colour per stage, taken from the Okabe-Ito palette (safe for the common
-colour-vision deficiencies), used by every figure of :mod:`asleep_nb.plot`:
-wake orange, REM vermillion, light sky blue, deep blue, error grey.
+Stage colours and labels come from :data:`asleep_nb.definitions.STAGES`
+(one colour per stage from the Okabe-Ito palette, safe for the common
+colour-vision deficiencies: wake orange, REM vermillion, light sky blue,
+deep blue, no signal grey); this module only arranges them for figures.
 
 Styling is applied with :func:`style`, a ``plt.rc_context`` wrapper, so no
 figure function ever changes the global ``matplotlib.rcParams``.
@@ -24,9 +25,14 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import FigureBase
 
+from asleep_nb.definitions import SNORING_COLOR as DEFINED_SNORING_COLOR
+from asleep_nb.definitions import STAGES, SleepStage
+from asleep_nb.definitions.display import format_value
+
 __all__ = [
     "STAGE_COLORS",
     "STAGE_LABELS",
+    "TWO_STAGE_LABELS",
     "HYPNOGRAM_ORDER",
     "TWO_STAGE_ORDER",
     "CODE_ORDER",
@@ -36,23 +42,25 @@ __all__ = [
     "RC_PARAMS",
     "LEGEND_ABOVE",
     "TITLE_PAD_OVER_LEGEND",
+    "FULL_WIDTH",
+    "FEW_NIGHTS_HATCH",
+    "format_share",
     "style",
     "style_axes",
     "get_axes",
+    "get_figure",
+    "stage_labels",
+    "stage_gid",
 ]
 
-#: Colour of each stage code (Okabe-Ito). ``-1`` is the error code.
-STAGE_COLORS: dict[int, str] = {
-    -1: "#BBBBBB",
-    0: "#E69F00",
-    1: "#56B4E9",
-    2: "#0072B2",
-    3: "#D55E00",
-}
+#: Colour of each stage code (Okabe-Ito). ``-1`` is no signal.
+STAGE_COLORS: dict[int, str] = {code: stage.color for code, stage in STAGES.items()}
 #: Label of each stage code (four-stage contract).
-STAGE_LABELS: dict[int, str] = {-1: "Error", 0: "Wake", 1: "Light", 2: "Deep", 3: "REM"}
+STAGE_LABELS: dict[int, str] = {code: stage.label for code, stage in STAGES.items()}
 #: Label of each stage code on a two-stage night (code 1 means "sleep").
-TWO_STAGE_LABELS: dict[int, str] = {-1: "Error", 0: "Wake", 1: "Sleep"}
+TWO_STAGE_LABELS: dict[int, str] = {
+    code: stage.two_stage_label for code, stage in STAGES.items() if stage.two_stage_label is not None
+}
 #: Hypnogram rows from top to bottom (four-stage nights).
 HYPNOGRAM_ORDER: tuple[int, ...] = (0, 3, 1, 2)
 #: Hypnogram rows from top to bottom (two-stage nights).
@@ -60,12 +68,12 @@ TWO_STAGE_ORDER: tuple[int, ...] = (0, 1)
 #: Stage codes in code order (legends, transition matrices).
 CODE_ORDER: tuple[int, ...] = (0, 1, 2, 3)
 #: Stacks from bottom to top (stage distribution, hypnodensity): deep sleep
-#: at the bottom, wake and error on top, like a hypnogram upside down.
+#: at the bottom, wake and no signal on top, like a hypnogram upside down.
 STACK_ORDER: tuple[int, ...] = (2, 1, 3, 0, -1)
 #: Colour of snoring epochs (Okabe-Ito bluish green).
-SNORING_COLOR: str = "#009E73"
-#: Colour of error / no-signal shading.
-ERROR_COLOR: str = STAGE_COLORS[-1]
+SNORING_COLOR: str = DEFINED_SNORING_COLOR
+#: Colour of no-signal shading.
+ERROR_COLOR: str = STAGE_COLORS[SleepStage.ERROR]
 
 #: The rc parameters every figure is drawn with.
 RC_PARAMS: dict[str, Any] = {
@@ -106,6 +114,34 @@ LEGEND_ABOVE: dict[str, Any] = {
 }
 #: Title pad (points) that lifts an axes title over a :data:`LEGEND_ABOVE` legend.
 TITLE_PAD_OVER_LEGEND: float = 18.0
+#: Width (inches) of a figure meant to fill a report page or a notebook cell,
+#: as wide as the report's rows of metric figures.
+FULL_WIDTH: float = 12.0
+#: How a figure marks what rests on too few nights: a white veil and grey hatching.
+FEW_NIGHTS_HATCH: dict[str, Any] = {
+    "facecolor": (1.0, 1.0, 1.0, 0.5),
+    "edgecolor": "none",
+    "hatch": "////",
+    "hatchcolor": "#666666",
+    "linewidth": 0,
+}
+#: A stage share and a transition probability are ratios: shown as the
+#: definitions show the stage ratios (percent, with their precision).
+_SHARE_FIELD = "light_ratio"
+
+
+def format_share(fraction: float) -> str:
+    """A share in [0, 1] as text: percent with the precision of a ratio in the definitions.
+
+    Every share in a figure (stage shares, transition probabilities) has
+    this one format, whatever its value, as the tables show ratios.
+
+    Examples
+    --------
+    >>> format_share(0.0), format_share(0.0072), format_share(0.92), format_share(float("nan"))
+    ('0.0%', '0.7%', '92.0%', '–')
+    """
+    return format_value(_SHARE_FIELD, fraction)
 
 
 @contextlib.contextmanager
@@ -121,7 +157,7 @@ def style(extra: Mapping[str, Any] | None = None) -> Iterator[None]:
     >>> dict(mpl.rcParams) == before
     True
     """
-    params = dict(RC_PARAMS)
+    params: dict[Any, Any] = dict(RC_PARAMS)
     if extra:
         params.update(extra)
     with plt.rc_context(params):
@@ -176,3 +212,20 @@ def get_figure(fig: FigureBase | None, figsize: tuple[float, float]) -> FigureBa
             raise TypeError(f"fig must be a matplotlib Figure, not {type(fig).__name__}")
         return fig
     return plt.figure(figsize=figsize, layout="constrained")
+
+
+def stage_labels(two_stage: bool) -> dict[int, str]:
+    """Display label of each stage code: :data:`TWO_STAGE_LABELS` or :data:`STAGE_LABELS`."""
+    return TWO_STAGE_LABELS if two_stage else STAGE_LABELS
+
+
+def stage_gid(code: int, two_stage: bool = False) -> str:
+    """The ``gid`` of the artist drawing a stage: ``"stage_"`` + its name (``"stage_sleep"`` two-stage).
+
+    Examples
+    --------
+    >>> stage_gid(-1), stage_gid(3), stage_gid(1, two_stage=True)
+    ('stage_error', 'stage_rem', 'stage_sleep')
+    """
+    name = "sleep" if two_stage and code == SleepStage.LIGHT else STAGES[code].name
+    return f"stage_{name}"

@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import Formatter, Locator
 
+from asleep_nb.data.alignment import parse_clock_start
 from asleep_nb.timezones import validate_timezone
 
-__all__ = ["LocalTimeFormatter", "LocalTimeLocator", "to_num"]
+__all__ = ["LocalTimeFormatter", "LocalTimeLocator", "to_num", "parse_clock"]
 
 # candidate tick spacings in minutes of local clock time
 _STEPS_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720)
@@ -39,6 +40,17 @@ def to_num(values: np.ndarray) -> np.ndarray:
     """Matplotlib date numbers (days since the epoch) of UTC-naive ``datetime64`` values."""
     arr = np.atleast_1d(np.asarray(values, dtype="datetime64[ns]"))
     return np.asarray(mdates.date2num(arr), dtype=float)
+
+
+def parse_clock(text: str) -> pd.Timedelta:
+    """A figure's ``clock_start`` (``"HH:MM"``) as time since midnight, parsed as ``to_cohort`` does.
+
+    Examples
+    --------
+    >>> parse_clock("18:00")
+    Timedelta('0 days 18:00:00')
+    """
+    return pd.Timedelta(parse_clock_start(text))
 
 
 def _num_to_utc(x: float) -> datetime:
@@ -91,6 +103,8 @@ class LocalTimeLocator(Locator):
         self.max_ticks = max_ticks
 
     def __call__(self) -> list[float]:
+        if self.axis is None:
+            return []
         vmin, vmax = self.axis.get_view_interval()
         return self.tick_values(vmin, vmax)
 

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from asleep_nb.definitions import EPOCH_SECONDS
-from asleep_nb.plot._data import check_night, onset_final
+from asleep_nb.definitions import EPOCH_SECONDS, NO_SIGNAL_LABEL, SleepStage, research_sleep_period
+from asleep_nb.plot._data import check_night
 from asleep_nb.plot._style import (
     ERROR_COLOR,
     HYPNOGRAM_ORDER,
     LEGEND_ABOVE,
     SNORING_COLOR,
     STAGE_COLORS,
-    STAGE_LABELS,
     TITLE_PAD_OVER_LEGEND,
-    TWO_STAGE_LABELS,
     TWO_STAGE_ORDER,
     get_axes,
+    stage_gid,
+    stage_labels,
     style,
 )
 from asleep_nb.plot._time import LocalTimeFormatter, LocalTimeLocator, to_num
@@ -48,17 +51,10 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, stops - starts
 
 
-def _bars(ax: Axes, x0: np.ndarray, mask: np.ndarray, y: tuple[float, float], **kw) -> None:
+def _bars(ax: Axes, x0: np.ndarray, mask: np.ndarray, y: tuple[float, float], **kw: Any) -> None:
     starts, lengths = runs(mask)
     if starts.size:
         ax.broken_barh(list(zip(x0[starts], lengths * _EPOCH_DAYS, strict=True)), y, **kw)
-
-
-def _scalar_time(ds: xr.Dataset, name: str) -> float | None:
-    if name not in ds or ds[name].ndim != 0:
-        return None
-    value = np.asarray(ds[name].values, dtype="datetime64[ns]")
-    return None if np.isnat(value) else float(to_num(value)[0])
 
 
 def hypnogram(
@@ -77,8 +73,8 @@ def hypnogram(
 
     Stages run top to bottom Wake, REM, Light, Deep (two-stage nights: Wake,
     Sleep). The night is a thin step line; each stage is overdrawn as a bar in
-    its colour, REM as a thick bar so it stands out. Error epochs (code -1)
-    break the line and are shaded grey and hatched over the full height.
+    its colour, REM as a thick bar so it stands out. No-signal epochs (code
+    -1) break the line and are shaded grey and hatched over the full height.
 
     The x data are real instants, so the axis is linear in elapsed time even
     on a night that crosses a daylight-saving change; tick labels are the
@@ -90,7 +86,7 @@ def hypnogram(
     ds
         One night, as returned by :func:`asleep_nb.to_dataset`.
     ax
-        Axes to draw on; a new figure (8 x 3 in) is created when ``None``.
+        Axes to draw on; a new figure (8 x 3.4 in) is created when ``None``.
     snoring
         Add a snoring row under Deep (when ``snoring_stage`` is present),
         inside ``ax`` and separated from the stages by a thin line, with the
@@ -100,11 +96,14 @@ def hypnogram(
         Draw sleep-cycle boundaries (``sleep_cycle_time`` after onset) as thin
         dotted vertical lines.
     error_shading
-        Shade error epochs.
+        Shade no-signal epochs.
     markers
-        Mark sleep onset (``sleep_time``) and final awakening (``wake_time``)
-        with triangles above the Wake row; when the stat is absent they are
-        found from the stages.
+        Mark sleep onset and final awakening with triangles above the Wake
+        row, by the research rule
+        (:func:`asleep_nb.definitions.research_sleep_period`): the start of
+        the first and the end of the last epoch scored as sleep. Where
+        no-signal epochs border the sleep period the ``stat`` object's
+        ``sleep_time`` / ``wake_time`` (vendor rule) lie further out.
     timezone
         IANA zone for the clock axis; default: the dataset's ``timezone`` attr.
     title
@@ -134,19 +133,19 @@ def hypnogram(
     x_end = x0[-1] + _EPOCH_DAYS
     two_stage = bool(int(ds.attrs.get("two_stage", 0)))
     order = TWO_STAGE_ORDER if two_stage else HYPNOGRAM_ORDER
-    labels = TWO_STAGE_LABELS if two_stage else STAGE_LABELS
+    labels = stage_labels(two_stage)
     level = {code: len(order) - 1 - i for i, code in enumerate(order)}
     top = len(order) - 1
     with_snoring = snoring and "snoring_stage" in ds
     y_low = -1.6 if with_snoring else -0.6  # bottom of the axes (data units)
 
     with style():
-        ax = get_axes(ax, (8, 3))
+        ax = get_axes(ax, (8, 3.4))
         # step line, broken at error epochs
         y = np.array([level.get(int(s), np.nan) for s in range(-1, 4)])[np.clip(stages + 1, 0, 4)]
         y = np.where(np.isin(stages, list(order)), y, np.nan)
         ax.step(np.append(x0, x_end), np.append(y, y[-1]), where="post", color="#333333", lw=0.7, zorder=2)
-        handles: list = []
+        handles: list[Artist] = []
         for code in order:
             thick = code == 3
             half = 0.22 if thick else 0.09
@@ -158,13 +157,13 @@ def hypnogram(
                 facecolors=STAGE_COLORS[code],
                 edgecolors="none",
                 zorder=3,
-                gid=f"stage_{labels[code].lower()}",
+                gid=stage_gid(code, two_stage),
             )
-        if error_shading and (stages == -1).any():
+        if error_shading and (stages == SleepStage.ERROR).any():
             _bars(
                 ax,
                 x0,
-                stages == -1,
+                stages == SleepStage.ERROR,
                 (_SEPARATOR, top + 0.9 - _SEPARATOR),
                 facecolors="#EEEEEE",
                 edgecolors=ERROR_COLOR,
@@ -173,7 +172,9 @@ def hypnogram(
                 zorder=1,
                 gid="error",
             )
-            handles.append(Patch(facecolor="#EEEEEE", edgecolor=ERROR_COLOR, hatch="////", label="No signal"))
+            handles.append(
+                Patch(facecolor="#EEEEEE", edgecolor=ERROR_COLOR, hatch="////", label=NO_SIGNAL_LABEL)
+            )
         if cycles and "sleep_cycle_time" in ds:
             times = to_num(np.asarray(ds["sleep_cycle_time"].values).ravel())
             times = np.sort(times[np.isfinite(times)])[1:]  # the first entry is sleep onset
@@ -182,13 +183,10 @@ def hypnogram(
             if times.size:
                 handles.append(Line2D([], [], color="#666666", lw=0.6, ls=(0, (2, 2)), label="Cycle end"))
         if markers:
-            first, last = onset_final(stages)
-            onset = _scalar_time(ds, "sleep_time")
-            wake = _scalar_time(ds, "wake_time")
-            if onset is None and first[0] >= 0:
-                onset = float(x0[first[0]])
-            if wake is None and last[0] >= 0:
-                wake = float(x0[last[0] - 1] + _EPOCH_DAYS)
+            period = research_sleep_period(stages)
+            slept = bool(period.slept)
+            onset = float(x0[period.onset]) if slept else None
+            wake = float(x0[period.last] + _EPOCH_DAYS) if slept else None
             ymark = top + 0.55
             if onset is not None:
                 ax.plot(
@@ -209,7 +207,7 @@ def hypnogram(
                 handles.append(
                     Line2D([], [], marker="v", mfc="white", mec="#000000", ls="none", label="Final awakening")
                 )
-        rows = [(level[c], labels[c], f"ytick_{c}") for c in order]
+        rows: list[tuple[float, str, str]] = [(level[c], labels[c], f"ytick_{c}") for c in order]
         if with_snoring:
             _snoring_row(ax, x0, np.asarray(ds["snoring_stage"].values, dtype=np.int8))
             rows.append((_SNORING_LEVEL, "Snoring", "ytick_snoring"))

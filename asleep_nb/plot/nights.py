@@ -21,6 +21,7 @@ from asleep_nb.plot._style import (
     get_axes,
     style,
 )
+from asleep_nb.plot._time import parse_clock
 
 __all__ = ["nights"]
 
@@ -46,16 +47,6 @@ def _auto_clock(start: np.ndarray, zones: np.ndarray) -> pd.Timedelta:
     angle = hours / 24 * 2 * np.pi
     mean = np.arctan2(np.sin(angle).mean(), np.cos(angle).mean()) / (2 * np.pi) * 24
     return pd.Timedelta(hours=int(np.floor(mean - 6)) % 24)
-
-
-def _parse_clock(text: str) -> pd.Timedelta:
-    try:
-        hours, minutes = (int(p) for p in text.split(":"))
-    except (AttributeError, ValueError):
-        raise ValueError(f"clock_start must look like 'HH:MM', got {text!r}") from None
-    if not (0 <= hours < 24 and 0 <= minutes < 60):
-        raise ValueError(f"clock_start must look like 'HH:MM', got {text!r}")
-    return pd.Timedelta(hours=hours, minutes=minutes)
 
 
 def _sessions(obj: object, user_id: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -144,7 +135,7 @@ def nights(
     >>> ax = ap.nights(cohort, user_id="u1")  # doctest: +SKIP
     """
     stages, start, zones = _sessions(ds_or_cohort, user_id)
-    origin = _auto_clock(start, zones) if clock_start == "auto" else _parse_clock(clock_start)
+    origin = _auto_clock(start, zones) if clock_start == "auto" else parse_clock(clock_start)
     n_sess, width = stages.shape
     offsets = np.arange(width) * np.timedelta64(EPOCH_SECONDS, "s")
     row_day = np.empty(n_sess, dtype="datetime64[ns]")
@@ -152,8 +143,8 @@ def nights(
     for zone in set(zones.tolist()):  # one conversion per zone, vectorised over sessions
         idx = np.flatnonzero(zones == zone)
         epochs = (start[idx, None] + offsets[None, :]).ravel()
-        local = pd.DatetimeIndex(epochs).tz_localize("UTC").tz_convert(zone).tz_localize(None)
-        local = local.to_numpy().reshape(idx.size, width)
+        local_index = pd.DatetimeIndex(epochs).tz_localize("UTC").tz_convert(zone).tz_localize(None)
+        local = local_index.to_numpy().reshape(idx.size, width)
         day = ((pd.DatetimeIndex(local[:, 0]) - origin).floor("D")).to_numpy()
         row_day[idx] = day
         since = local - (day + np.timedelta64(origin.value, "ns"))[:, None]
@@ -184,7 +175,7 @@ def nights(
     zone_names = sorted(set(zones.tolist()))
 
     with style():
-        ax = get_axes(ax, (8, min(1.4 + 0.24 * n_days, 12)))
+        ax = get_axes(ax, (8, min(max(3.3, 1.4 + 0.24 * n_days), 12)))
         if weekends:
             for i in np.flatnonzero(days.day_of_week.isin([4, 5])):
                 ax.axhspan(i - 0.5, i + 0.5, color=_WEEKEND_COLOR, lw=0, zorder=0, gid="weekend")

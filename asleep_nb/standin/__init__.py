@@ -5,6 +5,13 @@ Asleep API (Get Session v3, List Sessions, Get User, Average Stats) from a
 folder of stored payloads (:mod:`asleep_nb.standin.store`). Notebooks, widgets
 and tests then run offline exactly as they would against the real service.
 
+The request handling is :mod:`~asleep_nb.standin.endpoints` (with
+:mod:`~asleep_nb.standin.responses`, :mod:`~asleep_nb.standin.averages` and
+:mod:`~asleep_nb.standin.convert`); the sockets are
+:mod:`~asleep_nb.standin.server` and :mod:`~asleep_nb.standin.handler`. The
+stand-in imports only the base layer. The demo builder
+(:mod:`asleep_nb.standin.builder`) is a build tool: nothing here imports it.
+
 Examples
 --------
 >>> from asleep_nb.standin import serve
@@ -18,7 +25,8 @@ Examples
 from __future__ import annotations
 
 from asleep_nb.resources import demo_data_dir
-from asleep_nb.standin.server import StandinAPI, StandinServer, serve
+from asleep_nb.standin.endpoints import StandinAPI
+from asleep_nb.standin.server import StandinServer, serve
 from asleep_nb.standin.store import StandinStore, load, write_session, write_user
 
 __all__ = [

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -35,156 +34,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.definitions.identifiers import is_session_id, is_user_id
 from asleep_nb.errors import PayloadError
+from asleep_nb.standin.convert import convert_time, dumps, parse_time, session_result_in_zone, user_in_zone
 
-__all__ = [
-    "SESSION_ID_PATTERN",
-    "USER_ID_PATTERN",
-    "is_session_id",
-    "is_user_id",
-    "StoredSession",
-    "StandinStore",
-    "write_session",
-    "write_user",
-    "load",
-    "dumps",
-]
-
-#: Inferred session id format: 14 digits of the UTC creation time, ``_``, 5 of ``[a-z0-9]``.
-SESSION_ID_PATTERN = re.compile(r"[0-9]{14}_[a-z0-9]{5}")
-#: Inferred user id format: ``G-``, 14 digits, ``-``, 20 ASCII letters.
-USER_ID_PATTERN = re.compile(r"G-[0-9]{14}-[A-Za-z]{20}")
-
-#: Keys of ``result.session`` holding timestamps.
-SESSION_TIME_KEYS = ("start_time", "end_time", "unexpected_end_time")
-#: Keys of ``result.stat`` holding one timestamp, and holding a list of them.
-STAT_TIME_KEYS = tuple(n for n, f in STAT_FIELDS.items() if f.kind == "time")
-STAT_TIME_LIST_KEYS = tuple(n for n, f in STAT_FIELDS.items() if f.kind == "time_list")
-#: Keys of a Get User ``last_session_info`` holding timestamps.
-USER_TIME_KEYS = ("start_time", "end_time", "unexpected_end_time")
-
-
-def is_session_id(text: object) -> bool:
-    """Whether ``text`` has the inferred session id format.
-
-    Examples
-    --------
-    >>> is_session_id("20250115025029_fvivn"), is_session_id("20230608020315_hz82")
-    (True, False)
-    """
-    return isinstance(text, str) and SESSION_ID_PATTERN.fullmatch(text) is not None
-
-
-def is_user_id(text: object) -> bool:
-    """Whether ``text`` has the inferred user id format.
-
-    Examples
-    --------
-    >>> is_user_id("G-20250115025029-vLErWBfQNtnfvgDccFOQ"), is_user_id("G-1-abc")
-    (True, False)
-    """
-    return isinstance(text, str) and USER_ID_PATTERN.fullmatch(text) is not None
-
-
-def dumps(obj: Any) -> bytes:
-    """Compact UTF-8 JSON, the form the server sends and the store writes.
-
-    Examples
-    --------
-    >>> dumps({"detail": "OK"})
-    b'{"detail":"OK"}'
-    """
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-
-
-def _parse_time(value: object, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise PayloadError(where, f"expected an ISO 8601 timestamp, got {value!r}")
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise PayloadError(where, f"not an ISO 8601 timestamp: {value!r}") from None
-    if dt.tzinfo is None:
-        raise PayloadError(where, f"timestamp {value!r} has no UTC offset")
-    return dt
-
-
-def convert_time(value: str | None, zone: ZoneInfo | None) -> str | None:
-    """Express an ISO timestamp in ``zone`` (UTC when ``None``), whole seconds.
-
-    ``None`` stays ``None``.
-
-    Examples
-    --------
-    >>> from zoneinfo import ZoneInfo
-    >>> convert_time("2025-03-30T00:30:00+00:00", ZoneInfo("Europe/Paris"))
-    '2025-03-30T01:30:00+01:00'
-    >>> convert_time("2025-03-30T01:30:00+00:00", ZoneInfo("Europe/Paris"))
-    '2025-03-30T03:30:00+02:00'
-    """
-    if value is None:
-        return None
-    dt = _parse_time(value, "timestamp")
-    return dt.astimezone(zone or UTC).isoformat(timespec="seconds")
-
-
-def _convert_mapping(
-    obj: Mapping[str, Any] | None, keys: tuple[str, ...], zone: ZoneInfo | None, where: str
-) -> dict[str, Any] | None:
-    if obj is None:
-        return None
-    if not isinstance(obj, Mapping):
-        raise PayloadError(where, f"expected an object or null, got {type(obj).__name__}")
-    out = dict(obj)
-    for key in keys:
-        if out.get(key) is not None:
-            _parse_time(out[key], f"{where}.{key}")
-            out[key] = convert_time(out[key], zone)
-    return out
-
-
-def session_result_in_zone(result: Mapping[str, Any], zone_name: str) -> dict[str, Any]:
-    """A Get Session ``result`` with every timestamp expressed in ``zone_name``.
-
-    Converts ``session.start_time``, ``end_time``, ``unexpected_end_time``, the
-    stat's ``sleep_time``, ``wake_time`` and each ``sleep_cycle_time`` entry, and
-    sets ``timezone``. Other values are shared with ``result``, not copied.
-
-    Examples
-    --------
-    >>> r = {"timezone": "UTC", "session": {"start_time": "2025-01-14T23:30:00+00:00"}, "stat": None}
-    >>> session_result_in_zone(r, "Asia/Seoul")["session"]["start_time"]
-    '2025-01-15T08:30:00+09:00'
-    """
-    zone = None if zone_name == "UTC" else ZoneInfo(zone_name)
-    out = dict(result)
-    out["timezone"] = zone_name
-    out["session"] = _convert_mapping(result.get("session"), SESSION_TIME_KEYS, zone, "result.session")
-    stat = _convert_mapping(result.get("stat"), STAT_TIME_KEYS, zone, "result.stat")
-    if stat is not None:
-        for key in STAT_TIME_LIST_KEYS:
-            if isinstance(stat.get(key), list):
-                stat[key] = [convert_time(t, zone) for t in stat[key]]
-    out["stat"] = stat
-    return out
-
-
-def user_in_zone(user: Mapping[str, Any], zone_name: str) -> dict[str, Any]:
-    """A Get User ``result`` with ``last_session_info`` times expressed in ``zone_name``.
-
-    Examples
-    --------
-    >>> u = {"user_id": "x", "last_session_info": {"start_time": "2025-01-15T02:50:29+00:00"}}
-    >>> user_in_zone(u, "Asia/Seoul")["last_session_info"]["start_time"]
-    '2025-01-15T11:50:29+09:00'
-    """
-    zone = None if zone_name == "UTC" else ZoneInfo(zone_name)
-    out = dict(user)
-    out["last_session_info"] = _convert_mapping(
-        user.get("last_session_info"), USER_TIME_KEYS, zone, "result.last_session_info"
-    )
-    return out
+__all__ = ["StoredSession", "StandinStore", "write_session", "write_user", "load"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +80,7 @@ class StoredSession:
         stages = session.get("sleep_stages") or []
         time_in_bed = None
         if end is not None:
-            time_in_bed = int((_parse_time(end, "end_time") - self.start).total_seconds())
+            time_in_bed = int((parse_time(end, "end_time") - self.start).total_seconds())
         return {
             "session_id": self.id,
             "state": session.get("state"),
@@ -282,7 +136,7 @@ def _normalize_session(data: Mapping[str, Any], where: str) -> tuple[str, str, d
     session_id = session.get("id")
     if not is_session_id(session_id):
         raise PayloadError(f"{where}.session.id", f"not a session id in the inferred format: {session_id!r}")
-    _parse_time(session.get("start_time"), f"{where}.session.start_time")
+    parse_time(session.get("start_time"), f"{where}.session.start_time")
     for key in ("peculiarities", "stat", "missing_data_ratio"):
         if key not in data:
             raise PayloadError(f"{where}.{key}", "missing")
@@ -411,7 +265,7 @@ def load(data_dir: str | Path) -> StandinStore:
         session_id, user_id, result = _normalize_session(_read_json(path), str(path))
         if path.stem != session_id:
             raise PayloadError(str(path), f"file named {path.stem!r} holds session {session_id!r}")
-        start = _parse_time(result["session"]["start_time"], f"{path}: session.start_time").astimezone(UTC)
+        start = parse_time(result["session"]["start_time"], f"{path}: session.start_time").astimezone(UTC)
         body = dumps({"detail": "OK", "result": result})
         index.sessions[session_id] = StoredSession(session_id, user_id, start, result, body)
     for path in sorted((root / "users").glob("*.json")):

@@ -6,7 +6,9 @@
 - :func:`derive_peculiarities`, :func:`peculiarity_flags`,
   :func:`error_epoch_share`: peculiarities that follow from the stages;
 - research metrics beyond the API (:mod:`asleep_nb.stats.night`,
-  :mod:`asleep_nb.stats.regularity`), imported on first use.
+  :mod:`asleep_nb.stats.transitions`, :mod:`asleep_nb.stats.regularity`),
+  imported on first use; where sleep onset matters they use the research
+  rule of :mod:`asleep_nb.definitions.rules`, the ``stat`` object the vendor rule.
 
 Examples
 --------
@@ -39,15 +41,21 @@ _LAZY: dict[str, str] = {
     **{
         name: "asleep_nb.stats.night"
         for name in (
+            "research_sleep_latency",
             "persistent_sleep_latency",
-            "sleep_fragmentation_index",
-            "transition_counts",
-            "transition_probabilities",
             "stage_bouts",
             "rem_latency_from_onset",
         )
     },
+    **{
+        name: "asleep_nb.stats.transitions"
+        for name in ("sleep_fragmentation_index", "transition_counts", "transition_probabilities")
+    },
     **{name: "asleep_nb.stats.groups" for name in ("compare_groups", "user_means", "metric_values")},
+    **{name: "asleep_nb.stats.study_table" for name in ("table_one", "table_one_numbers")},
+    "compare_periods": "asleep_nb.stats.periods",
+    "hedges_g": "asleep_nb.stats.effect",
+    "fdr_adjust": "asleep_nb.stats.fdr",
     **{
         name: "asleep_nb.stats.regularity"
         for name in (
@@ -80,15 +88,16 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from asleep_nb.stats.effect import hedges_g  # noqa: F401
+    from asleep_nb.stats.fdr import fdr_adjust  # noqa: F401
     from asleep_nb.stats.groups import compare_groups, metric_values, user_means  # noqa: F401
     from asleep_nb.stats.night import (  # noqa: F401
         persistent_sleep_latency,
         rem_latency_from_onset,
-        sleep_fragmentation_index,
+        research_sleep_latency,
         stage_bouts,
-        transition_counts,
-        transition_probabilities,
     )
+    from asleep_nb.stats.periods import compare_periods  # noqa: F401
     from asleep_nb.stats.regularity import (  # noqa: F401
         circular_mean_time,
         circular_std_time,
@@ -97,6 +106,12 @@ if TYPE_CHECKING:  # pragma: no cover
         sleep_regularity_index,
         sleep_schedule,
         social_jet_lag,
+    )
+    from asleep_nb.stats.study_table import table_one, table_one_numbers  # noqa: F401
+    from asleep_nb.stats.transitions import (  # noqa: F401
+        sleep_fragmentation_index,
+        transition_counts,
+        transition_probabilities,
     )
 
 

@@ -106,9 +106,10 @@ def clock_hours(times: Any) -> np.ndarray:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_localize(None)
     if pd.api.types.is_datetime64_dtype(series.dtype):
-        hours = ((series - series.dt.normalize()) / _HOUR).to_numpy(dtype=np.float64, na_value=np.nan)
+        since_midnight = (series - series.dt.normalize()).to_numpy(dtype="timedelta64[ns]")
+        hours = since_midnight / np.timedelta64(1, "h")
     elif pd.api.types.is_timedelta64_dtype(series.dtype):
-        hours = (series / _HOUR).to_numpy(dtype=np.float64, na_value=np.nan)
+        hours = series.to_numpy(dtype="timedelta64[ns]") / np.timedelta64(1, "h")
     elif pd.api.types.is_bool_dtype(series.dtype):
         raise TypeError("clock times cannot be booleans")
     elif pd.api.types.is_numeric_dtype(series.dtype):

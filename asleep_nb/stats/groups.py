@@ -1,90 +1,103 @@
-"""The numbers behind :func:`asleep_nb.plot.metric`: group means with bootstrap CIs.
+"""Group comparisons of one stat, users as the unit: bootstrap of user means, or a mixed model of nights.
 
-Nights are aggregated within users first (each user's mean over their
-nights), so a user with many nights weighs no more than one with few. The
-group mean is the mean of user means; its 95 % confidence interval is a
-percentile bootstrap that resamples *users* with replacement within each
-group. The difference between two groups is bootstrapped from the two
-independent resamples.
+A study records people night after night, so its data are nights nested in
+users. :func:`compare_groups` answers "do the groups differ?" in two ways:
+
+- ``method="bootstrap"``: each user's nights are averaged first, so a user
+  with many nights weighs no more than one with few; group means are means
+  of user means, their intervals :func:`scipy.stats.bootstrap` intervals
+  (users resampled within groups), the test of a difference Welch's t-test
+  on user means;
+- ``method="mixed"``: every night enters a linear mixed model ``name ~ group``
+  with a random intercept per user, fitted by REML with statsmodels
+  (:mod:`asleep_nb.stats.mixed`); estimates, Wald intervals and p-values are
+  statsmodels' own.
+
+Both report Hedges' g on user means with its interval (:mod:`asleep_nb.stats.effect`).
+
+Examples
+--------
+>>> import pandas as pd
+>>> table = pd.DataFrame({"user_id": list("aabbccdd"), "group": list("xxxxyyyy"),
+...                       "time_in_sleep": [25200.0, 27000, 24000, 24600, 21600, 22000, 23400, 22800]})
+>>> mixed = compare_groups(table, "time_in_sleep", method="mixed")
+>>> print(mixed[["n_users", "n_nights", "mean", "ci_low", "ci_high"]].round(1).to_string(index_names=False))
+       n_users  n_nights     mean   ci_low  ci_high
+x            2         4  25200.0  23661.4  26738.6
+y            2         4  22450.0  20911.4  23988.6
+y - x        4         8  -2750.0  -4925.9   -574.1
+>>> round(float(mixed.loc["y - x", "p_value"]), 3), round(mixed.attrs["icc"], 2)
+(0.013, 0.65)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
-from asleep_nb.data.table import session_labels
-from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.errors import ValidationError
+from asleep_nb.stats.bootstrap import Interval, check_options, difference_interval, mean_interval
+from asleep_nb.stats.effect import hedges_g
+from asleep_nb.stats.metric_frame import (
+    GROUP,
+    local_clock_hours,
+    metric_frame,
+    metric_units,
+    metric_values,
+    stats_frame,
+    user_means,
+)
+from asleep_nb.stats.mixed import fit_random_intercept
 
-__all__ = ["compare_groups", "user_means", "metric_values"]
+# the frame helpers live in metric_frame; re-exported here, their first home
+__all__ = [
+    "COLUMNS",
+    "compare_groups",
+    "comparison_levels",
+    "GROUP",
+    "user_means",
+    "metric_values",
+    "stats_frame",
+    "local_clock_hours",
+]
 
+Method = Literal["bootstrap", "mixed"]
 
-def metric_values(frame: pd.DataFrame, name: str) -> pd.Series:
-    """The ``value`` column as ``float``: seconds, ratios, counts, or local clock hours.
-
-    Stat times (``sleep_time``, ``wake_time``) become each session's local
-    wall-clock hours (see :func:`~asleep_nb.stats.groups.local_clock_hours`)
-    anchored at noon (12 to 36), so bedtimes either side of midnight average
-    correctly: 23:30 is 23.5 and 00:30 is 24.5.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"value": [pd.Timestamp("2025-01-01 23:30", tz="Europe/Paris"),
-    ...                                 pd.Timestamp("2025-01-02 00:30", tz="Asia/Seoul")]})
-    >>> metric_values(frame, "sleep_time").tolist()
-    [23.5, 24.5]
-    """
-    field = STAT_FIELDS.get(name)
-    kind = field.kind if field is not None else None
-    values = frame["value"]
-    if kind in ("text", "time_list"):
-        raise TypeError(f"{name!r} is a {kind} field and cannot be averaged")
-    if kind == "time" or pd.api.types.is_datetime64_any_dtype(values.dtype) or values.dtype == object:
-        zones = frame["timezone"].to_numpy() if "timezone" in frame else None
-        hours = local_clock_hours(values.to_numpy(), zones)
-        return pd.Series(np.where(hours < 12, hours + 24, hours), index=frame.index)
-    return pd.Series(pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan), index=frame.index)
-
-
-def user_means(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean and night count of each user within each group (rows with missing values dropped).
-
-    ``frame`` is a :func:`~asleep_nb.stats.groups.stats_frame`; the result has
-    columns :data:`~asleep_nb.stats.groups.GROUP`, ``user_id``, ``mean``, ``count``.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"user_id": ["a", "a", "b"], GROUP: ["x", "x", "x"], "value": [1.0, 3.0, 5.0]})
-    >>> user_means(frame)["mean"].tolist()
-    [2.0, 5.0]
-    """
-    clean = frame.dropna(subset=["value"])
-    grouped = clean.groupby([GROUP, "user_id"], sort=True, observed=True)["value"]
-    return grouped.agg(["mean", "count"]).reset_index()
-
-
-def _boot_means(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    idx = rng.integers(0, values.size, size=(n_boot, values.size))
-    return values[idx].mean(axis=1)
+#: Columns of a comparison: one row per group, then one per difference against the reference.
+COLUMNS = (
+    "n_users",
+    "n_nights",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "effect_size",
+    "effect_ci_low",
+    "effect_ci_high",
+)
 
 
 def compare_groups(
-    stats: object,
+    data: object,
     name: str,
+    *,
     by: str = "group",
     groups: Sequence[str] | None = None,
+    method: Method = "bootstrap",
+    reference: str | None = None,
+    ci: float = 0.95,
     n_boot: int = 2000,
     seed: int = 0,
-    ci: float = 0.95,
+    interval: Interval = "percentile",
 ) -> pd.DataFrame:
-    """Group means of a stat with bootstrap confidence intervals, users as the unit.
+    """Compare a stat between groups, users as the unit; bootstrap of user means or a mixed model.
 
     Parameters
     ----------
-    stats
+    data
         A :func:`asleep_nb.stats_table` DataFrame (columns ``user_id``, ``by``
         and ``name``) or a cohort Dataset holding ``name`` along ``session``.
     name
@@ -92,25 +105,58 @@ def compare_groups(
         seconds, ratios in [0, 1]; stat times become local clock hours
         anchored at noon (23:30 is 23.5, 00:30 is 24.5).
     by
-        Per-session column / coordinate defining the groups.
+        Per-session column / coordinate defining the groups (``"user_id"``
+        itself describes each user).
     groups
         Groups to keep, in this order; default: all, sorted.
-    n_boot
-        Bootstrap resamples (at least 100).
-    seed
-        Seed of the resampling, for reproducible intervals.
+    method
+        ``"bootstrap"``: user means, :func:`scipy.stats.bootstrap` intervals,
+        Welch's t-test. ``"mixed"``: ``name ~ group`` with a random intercept
+        per ``user_id`` over every night, REML, statsmodels' Wald intervals
+        and z-tests; each group's row holds the model's mean for that group.
+    reference
+        The group differences are taken against (default: the first group).
+        Difference rows appear with two groups, with ``method="mixed"``, or
+        when ``reference`` is given.
     ci
-        Confidence level of the percentile intervals.
+        Confidence level of every interval.
+    n_boot
+        Bootstrap resamples (at least 100; ``method="bootstrap"`` only).
+    seed
+        Seed of the resampling. The groups draw in turn from one
+        ``numpy.random.default_rng(seed)``; each difference from a fresh one,
+        the reference group first, so with two groups and the first as
+        reference the difference reuses the two groups' own resamples.
+    interval
+        ``"percentile"`` (default), ``"BCa"`` or ``"basic"``: the ``method``
+        of :func:`scipy.stats.bootstrap`.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by group, columns ``n_users``, ``n_nights``, ``mean`` (mean
-        of user means), ``ci_low``, ``ci_high``. With exactly two groups a
-        last row ``"<second> - <first>"`` holds the difference of means and
-        its interval (``n_users``/``n_nights`` are the totals). A group with
-        a single user gets a ``NaN`` interval. ``attrs`` record ``name``,
-        ``units``, ``ci``, ``n_boot`` and ``seed``.
+        Indexed by group (index name ``by``), then ``"<group> - <reference>"``
+        rows; columns :data:`COLUMNS`. Group rows: ``n_users``, ``n_nights``
+        with a value, ``mean`` and its interval (``NaN`` for a one-user group
+        under the bootstrap); difference rows: the totals of users and nights
+        of the two groups, the difference, its interval, ``p_value`` and
+        Hedges' g on user means with its interval. ``attrs`` record
+        ``name``, ``units``, ``method``, ``interval``, ``ci``, ``reference``,
+        ``test``, ``effect_size``, ``n_boot`` and ``seed``; with
+        ``method="mixed"`` also ``formula``, ``user_variance``,
+        ``residual_variance``, ``icc``, ``converged`` and ``fit_warnings``.
+
+    Raises
+    ------
+    KeyError
+        A group or reference with no value of ``name``, or a missing column.
+    ValidationError
+        ``name`` missing in every night; a comparison with one group; with
+        ``method="mixed"``: a group with one user, or one night per user.
+
+    Warns
+    -----
+    statsmodels.tools.sm_exceptions.ConvergenceWarning
+        When the mixed model's fit reports a convergence or boundary problem.
 
     Examples
     --------
@@ -124,154 +170,86 @@ def compare_groups(
     >>> out.index.tolist()
     ['x', 'y', 'y - x']
     """
-    if n_boot < 100:
-        raise ValueError(f"n_boot must be at least 100, got {n_boot}")
-    if not 0 < ci < 1:
-        raise ValueError(f"ci must lie strictly between 0 and 1, got {ci}")
-    frame = stats_frame(stats, name, by)
-    frame["value"] = metric_values(frame, name)
+    if method not in ("bootstrap", "mixed"):
+        raise ValueError(f"method must be 'bootstrap' or 'mixed', got {method!r}")
+    check_options(ci, n_boot, interval)
+    frame = metric_frame(data, name, by)
     per_user = user_means(frame)
+    levels, ref = comparison_levels(per_user, groups, reference, name)
+    differences = method == "mixed" or len(levels) == 2 or reference is not None
+    if differences and len(levels) < 2:
+        raise ValidationError(f"a comparison needs at least two groups; {name!r} has only {levels}")
+    means = {g: per_user.loc[per_user[GROUP] == g, "mean"].to_numpy(dtype=float) for g in levels}
+    nights = per_user.groupby(GROUP, observed=True)["count"].sum()
+    rows = {g: {"n_users": means[g].size, "n_nights": int(nights[g])} for g in levels}
+    others = [g for g in levels if g != ref] if differences else []
+    for other in others:
+        rows[f"{other} - {ref}"] = {
+            "n_users": means[ref].size + means[other].size,
+            "n_nights": int(nights[ref] + nights[other]),
+            **_effect(means[ref], means[other], ci),
+        }
+    attrs: dict[str, Any] = {"name": name, "units": metric_units(name), "method": method, "ci": ci}
+    attrs["reference"] = ref
+    if method == "mixed":
+        fit = fit_random_intercept(frame, [ref, *others], ci=ci, label=name, what=by)
+        estimates = fit.estimates
+        attrs.update(fit.attrs())
+    else:
+        estimates = _bootstrap(means, ref, others, ci=ci, n_boot=n_boot, seed=seed, interval=interval)
+        attrs.update(interval=interval, test="Welch's t-test on user means", n_boot=n_boot, seed=seed)
+    attrs["effect_size"] = "Hedges' g on user means, normal-approximation interval"
+    out = pd.DataFrame.from_dict(rows, orient="index").join(estimates).reindex(columns=list(COLUMNS))
+    out.index.name = by
+    out.attrs.update(attrs)
+    return out
+
+
+def comparison_levels(
+    per_user: pd.DataFrame, groups: Sequence[Any] | None, reference: Any, name: str
+) -> tuple[list[Any], Any]:
+    """The groups to compare (``groups``, default all sorted) and the reference (default the first).
+
+    Examples
+    --------
+    >>> per_user = pd.DataFrame({GROUP: ["x", "y", "z"], "mean": [1.0, 2.0, 3.0]})
+    >>> comparison_levels(per_user, None, "y", "time_in_sleep")
+    (['x', 'y', 'z'], 'y')
+    """
     present = sorted(per_user[GROUP].unique().tolist(), key=str)
-    if groups is None:
-        groups = present
-    missing = [g for g in groups if g not in present]
+    levels = present if groups is None else list(groups)
+    missing = [g for g in levels if g not in present]
     if missing:
         raise KeyError(f"no non-missing {name!r} for group(s) {missing}; groups with data: {present}")
+    if reference is not None and reference not in levels:
+        raise KeyError(f"reference {reference!r} is not among the groups compared: {levels}")
+    return levels, (levels[0] if reference is None else reference)
+
+
+def _bootstrap(means: dict[Any, np.ndarray], ref: Any, others: Sequence[Any], **options: Any) -> pd.DataFrame:
+    """Group and difference estimates from the user means (see ``seed`` in :func:`compare_groups`)."""
+    seed = options.pop("seed")
     rng = np.random.default_rng(seed)
-    alpha = (1 - ci) / 2
-    rows, boots = {}, {}
-    for g in groups:  # a handful of groups; users are vectorised
-        sub = per_user[per_user[GROUP] == g]
-        values = sub["mean"].to_numpy(dtype=float)
-        boot = _boot_means(values, n_boot, rng)
-        boots[g] = boot
-        low, high = (np.nan, np.nan) if values.size < 2 else np.quantile(boot, [alpha, 1 - alpha])
-        rows[g] = {
-            "n_users": int(values.size),
-            "n_nights": int(sub["count"].sum()),
-            "mean": float(values.mean()),
-            "ci_low": float(low),
-            "ci_high": float(high),
-        }
-    if len(groups) == 2:
-        a, b = groups
-        diff = boots[b] - boots[a]
-        ok = rows[a]["n_users"] > 1 and rows[b]["n_users"] > 1
-        low, high = np.quantile(diff, [alpha, 1 - alpha]) if ok else (np.nan, np.nan)
-        rows[f"{b} - {a}"] = {
-            "n_users": rows[a]["n_users"] + rows[b]["n_users"],
-            "n_nights": rows[a]["n_nights"] + rows[b]["n_nights"],
-            "mean": rows[b]["mean"] - rows[a]["mean"],
-            "ci_low": float(low),
-            "ci_high": float(high),
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = by
-    field = STAT_FIELDS.get(name)
-    units = (
-        "h (local clock)" if field is not None and field.kind == "time" else (field.units if field else "")
-    )
-    out.attrs.update({"name": name, "units": units, "ci": ci, "n_boot": n_boot, "seed": seed})
-    return out
+    rows = {g: (v.mean(), *mean_interval(v, rng=rng, **options), np.nan) for g, v in means.items()}
+    for other in others:
+        a, b = means[ref], means[other]
+        low, high = difference_interval(a, b, rng=np.random.default_rng(seed), **options)
+        rows[f"{other} - {ref}"] = (b.mean() - a.mean(), low, high, _welch_p(a, b))
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "ci_low", "ci_high", "p_value"])
 
 
-#: Column of :func:`stats_frame` holding the group label (a fixed name, so that
-#: grouping by ``user_id`` itself works).
-GROUP = "group_key"
+def _welch_p(a: np.ndarray, b: np.ndarray) -> float:
+    if a.size < 2 or b.size < 2:
+        return np.nan
+    from scipy.stats import ttest_ind  # scipy.stats is slow to import: only when testing
+
+    return float(ttest_ind(b, a, equal_var=False).pvalue)
 
 
-def stats_frame(stats: object, name: str, by: str) -> pd.DataFrame:
-    """Columns ``user_id``, :data:`GROUP` (the ``by`` labels), ``value`` and ``timezone``.
-
-    ``timezone`` holds each session's IANA zone when the table or dataset
-    has one, else ``None``. ``by`` may be ``"user_id"`` itself.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"user_id": ["a", "b"], "time_in_sleep": [1.0, 2.0]})
-    >>> stats_frame(table, "time_in_sleep", by="user_id").columns.tolist()
-    ['user_id', 'group_key', 'value', 'timezone']
-    """
-    if isinstance(stats, xr.Dataset):
-        if name not in stats or stats[name].dims != ("session",):
-            raise KeyError(f"the dataset has no per-session stat variable {name!r}")
-        for needed in ("user_id", by):
-            session_labels(stats, needed)
-
-        def column(key: str) -> np.ndarray:
-            return np.asarray(stats[key].values)
-
-        has_zone = "timezone" in stats.variables and stats["timezone"].dims == ("session",)
-    elif isinstance(stats, pd.DataFrame):
-        table = stats
-        wanted = {"user_id", by, name}
-        if not wanted <= set(table.columns):
-            table = table.reset_index()
-        missing = sorted(wanted - set(table.columns))
-        if missing:
-            raise KeyError(f"the stats table has no column(s) {missing}; columns: {list(stats.columns)}")
-
-        def column(key: str) -> np.ndarray:
-            return table[key].to_numpy()
-
-        has_zone = "timezone" in table.columns
+def _effect(reference: np.ndarray, other: np.ndarray, ci: float) -> dict[str, float]:
+    """Hedges' g columns; ``NaN`` when a group has a single user."""
+    if reference.size < 2 or other.size < 2:
+        g = low = high = np.nan
     else:
-        raise TypeError(
-            f"stats must be a pandas DataFrame (stats_table) or a cohort Dataset, not {type(stats).__name__}"
-        )
-    values = column(name)
-    frame = pd.DataFrame(
-        {
-            "user_id": column("user_id"),
-            GROUP: column(by),
-            "value": values if values.dtype != object else list(values),
-            "timezone": column("timezone") if has_zone else None,
-        }
-    )
-    if frame.empty:
-        raise ValueError("no session to compare")
-    return frame
-
-
-def local_clock_hours(values: object, zones: object = None) -> np.ndarray:
-    """Local wall-clock hours (``h + min/60 + s/3600``) of stat times, row by row.
-
-    Each value is read in its session's zone: ``zones[i]`` when given (an
-    IANA name; aware timestamps are converted to it, UTC-naive ones are
-    taken as UTC first), else the timestamp's own zone (UTC for naive
-    values). Works on an object column of aware timestamps in different
-    zones, on ``datetime64`` (naive = UTC) and on ``datetime64[ns, tz]``.
-    Missing values give ``NaN``.
-
-    Examples
-    --------
-    >>> t = pd.Series([pd.Timestamp("2025-01-01 22:30", tz="Europe/Paris"),
-    ...                pd.Timestamp("2025-01-01 23:15", tz="Asia/Seoul")], dtype=object)
-    >>> local_clock_hours(t).tolist()
-    [22.5, 23.25]
-    >>> naive = np.array(["2025-01-01T21:30", "2025-01-01T14:15"], dtype="datetime64[ns]")
-    >>> local_clock_hours(naive, ["Europe/Paris", "Asia/Seoul"]).tolist()
-    [22.5, 23.25]
-    """
-    items = list(values.tolist() if isinstance(values, np.ndarray) and values.dtype == object else values)
-    n = len(items)
-    zone_list = [None] * n if zones is None else list(np.asarray(zones, dtype=object))
-    if len(zone_list) != n:
-        raise ValueError(f"got {n} times but {len(zone_list)} zones")
-    out = np.full(n, np.nan)
-    stamps = [None if v is None or pd.isna(v) else pd.Timestamp(v) for v in items]
-    utc = pd.DatetimeIndex(
-        [pd.NaT if t is None else (t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")) for t in stamps]
-    )
-    given = np.array([isinstance(z, str) and bool(z) for z in zone_list], dtype=bool)
-    for i in np.flatnonzero(~given):  # no zone given: the timestamp's own wall clock
-        t = stamps[i]
-        if t is not None:
-            out[i] = t.hour + t.minute / 60 + t.second / 3600
-    target = np.array(zone_list, dtype=object)
-    for zone in set(target[given].tolist()):  # one vectorised conversion per zone
-        idx = np.flatnonzero(given & (target == zone))
-        local = utc[idx].tz_convert(zone)
-        hours = local.hour + local.minute / 60 + local.second / 3600
-        out[idx] = hours.to_numpy(dtype=float, na_value=np.nan)
-    return out
+        g, low, high = hedges_g(reference, other, ci=ci)
+    return {"effect_size": g, "effect_ci_low": low, "effect_ci_high": high}

@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 
 from asleep_nb.definitions import PAD
-from asleep_nb.stats._core import aware_datetime
+from asleep_nb.stats._checks import aware_datetime
 
 __all__ = [
     "TOO_SHORT_SECONDS",

@@ -31,9 +31,9 @@ Snoring (only when ``snoring_stages`` is given; all five fields null otherwise)
     lands on ``no_snoring_ratio``); ``snoring_count`` = runs of snoring
     epochs (a sleep epoch -1 ends a run, as it ends a wake run).
 Two-stage nights (``two_stage=True``)
-    ``schema.FOUR_STAGE_ONLY_FIELDS`` are null; deep or REM codes are an error.
+    ``definitions.FOUR_STAGE_ONLY_FIELDS`` are null; deep or REM codes are an error.
 Never slept (no light, deep or REM epoch)
-    The fields of ``schema.NEVER_SLEPT_NULL_FIELDS`` are null (the contract
+    The fields of ``definitions.NEVER_SLEPT_NULL_FIELDS`` are null (the contract
     lists the stage ratios both as null and as 0.0; we follow its explicit
     null list). ``sleep_efficiency`` 0.0; every ``time_in_*`` 0
     (``time_in_bed`` excepted); ``waso_count`` 0; ``sleep_cycle_count`` 0;
@@ -46,8 +46,11 @@ Fields that cannot be recomputed
 Error epochs (-1)
 -----------------
 pysleep rejects them. We follow the vendor's TypeScript port: an error
-epoch is "not wake" when sleep onset and final awakening are located, and
-it is left out of every duration. Field by field:
+epoch is "not wake" when sleep onset and final awakening are located (the
+**vendor rule**, :func:`asleep_nb.definitions.vendor_sleep_period`), and
+it is left out of every duration. Figures, cohort alignment and the
+research metrics use the **research rule** instead (first and last epoch
+scored as sleep); see :mod:`asleep_nb.definitions.rules`. Field by field:
 
 - ``sleep_time``, ``sleep_latency``, ``wake_time``, ``wakeup_latency``: the
   first / last epoch that is not wake, -1 included (when the night has at
@@ -78,14 +81,9 @@ import xarray as xr
 
 from asleep_nb.definitions import SLEEP_STAGE_CODES, SNORING_STAGE_CODES, STAT_FIELDS, stat_attrs
 from asleep_nb.errors import PayloadError
-from asleep_nb.stats._core import (
-    FIELD_COLUMNS,
-    UNKNOWABLE_FIELDS,
-    aware_datetime,
-    check_epoch_count,
-    max_cycles,
-    stat_arrays,
-)
+from asleep_nb.stats._checks import aware_datetime, check_epoch_count
+from asleep_nb.stats._core import FIELD_COLUMNS, UNKNOWABLE_FIELDS, stat_arrays
+from asleep_nb.stats._cycles import max_cycles
 
 __all__ = ["compute_stat", "compute_stats"]
 
@@ -153,7 +151,7 @@ def compute_stat(
     Returns
     -------
     dict
-        Exactly the keys of ``schema.STAT_FIELDS`` in order, with the API's
+        Exactly the keys of ``definitions.STAT_FIELDS`` in order, with the API's
         JSON types: times as ISO strings in ``start_time``'s time zone,
         durations and counts ``int``, ratios ``float``,
         ``sleep_cycle_time`` a list of ISO strings. ``sleep_index`` and the
@@ -254,12 +252,16 @@ def _as_cohort(data: xr.Dataset) -> xr.Dataset:
     return xr.Dataset(variables, coords=coords)
 
 
-def _engine(stages, snoring, tib, two):
-    return tuple(stat_arrays(stages, snoring, tib, two))
+def _engine(
+    stages: np.ndarray, snoring: np.ndarray, tib: np.ndarray, two: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    fields, cycles = stat_arrays(stages, snoring, tib, two)
+    return fields, cycles
 
 
-def _engine_no_snoring(stages, tib, two):
-    return tuple(stat_arrays(stages, None, tib, two))
+def _engine_no_snoring(stages: np.ndarray, tib: np.ndarray, two: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    fields, cycles = stat_arrays(stages, None, tib, two)
+    return fields, cycles
 
 
 def compute_stats(data: xr.Dataset) -> xr.Dataset:
@@ -269,7 +271,7 @@ def compute_stats(data: xr.Dataset) -> xr.Dataset:
     ----------
     data
         A cohort (dims ``session``, ``epoch``; ``sleep_stage`` ``int8``
-        padded with ``schema.PAD``; optional ``snoring_stage``; coords
+        padded with ``definitions.PAD``; optional ``snoring_stage``; coords
         ``start_time``, ``end_time`` as UTC-naive ``datetime64``, optional
         boolean ``two_stage``), or a single night (dim ``time``; attrs
         ``start_time``/``end_time`` as ISO strings in UTC and ``two_stage``),
@@ -279,11 +281,11 @@ def compute_stats(data: xr.Dataset) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        One variable per field of ``schema.STAT_FIELDS`` along ``session``
+        One variable per field of ``definitions.STAT_FIELDS`` along ``session``
         (times UTC-naive ``datetime64[ns]`` with ``NaT`` for null; durations,
         counts and indices ``float64`` with ``NaN``; ratios ``float64``;
         ``breathing_pattern`` ``""``; ``sleep_cycle_time`` along ``cycle``,
-        padded with ``NaT``), attrs from ``schema.stat_attrs``, and the
+        padded with ``NaT``), attrs from ``definitions.stat_attrs``, and the
         input's per-session coordinates. Each session's values equal
         :func:`compute_stat` on that night.
 

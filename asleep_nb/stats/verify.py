@@ -44,7 +44,7 @@ def _same(kind: str, server: Any, mine: Any) -> bool:
     return server == mine and (server is None) == (mine is None)
 
 
-def _inputs(result: Any) -> tuple[Any, Any, datetime, datetime, dict[str, Any] | None, bool]:
+def _inputs(result: Any) -> tuple[Any, Any, datetime, datetime | None, dict[str, Any] | None, bool]:
     """Stages, snoring, start, end, server stat (JSON form) and two-stage flag."""
     if isinstance(result, Mapping):
         session = result.get("session") or {}

@@ -2,7 +2,14 @@
 
 Everything here is pure (no widgets, no I/O) so the explorers' text can be
 tested without a browser. Missing values (``None``, ``NaN``, ``NaT``) render
-as an en dash.
+as :data:`asleep_nb.definitions.display.MISSING` (an en dash). Labels and
+kinds of the stat fields come from :mod:`asleep_nb.definitions`.
+
+One night (the session explorer) is shown as the API gives it, in the
+app's compact form: durations ``h:mm``, ratios in whole percent (the API's
+two decimals), counts whole. Group numbers (the cohort explorer) are
+summaries and use each metric's display unit and precision
+(:func:`asleep_nb.definitions.display.format_value`), as figures and reports do.
 
 Examples
 --------
@@ -21,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.definitions import METRICS
+from asleep_nb.definitions.display import MISSING, difference_unit, display_unit, format_value, inline_label
 from asleep_nb.timezones import validate_timezone
 
 __all__ = [
@@ -36,10 +44,8 @@ __all__ = [
     "stat_table_html",
     "rows_html",
     "numbers_html",
+    "TABLE_FIELDS",
 ]
-
-#: Shown for a null value.
-MISSING = "–"
 
 #: The stat fields of the compact table, in display order.
 TABLE_FIELDS: tuple[str, ...] = (
@@ -62,26 +68,6 @@ TABLE_FIELDS: tuple[str, ...] = (
     "sleep_index",
 )
 
-_LABELS: dict[str, str] = {
-    "sleep_time": "sleep onset",
-    "wake_time": "final awakening",
-    "time_in_bed": "time in bed",
-    "time_in_sleep_period": "sleep period",
-    "time_in_sleep": "time asleep",
-    "time_in_wake": "wake after onset",
-    "sleep_latency": "sleep latency",
-    "wakeup_latency": "wake-up latency",
-    "sleep_efficiency": "sleep efficiency",
-    "light_ratio": "light",
-    "deep_ratio": "deep",
-    "rem_ratio": "REM",
-    "waso_count": "wake bouts",
-    "longest_waso": "longest wake bout",
-    "sleep_cycle_count": "sleep cycles",
-    "snoring_ratio": "snoring",
-    "sleep_index": "sleep index",
-}
-
 
 def _is_missing(value: Any) -> bool:
     if value is None:
@@ -101,9 +87,9 @@ def hmm(seconds: float | None) -> str:
     >>> hmm(3600), hmm(900), hmm(None), hmm(-90)
     ('1:00', '0:15', '–', '-0:02')
     """
-    if _is_missing(seconds):
+    if seconds is None or _is_missing(seconds):
         return MISSING
-    total = round(float(seconds) / 60)  # type: ignore[arg-type]
+    total = round(float(seconds) / 60)
     sign = "-" if total < 0 else ""
     hours, minutes = divmod(abs(total), 60)
     return f"{sign}{hours}:{minutes:02d}"
@@ -117,9 +103,9 @@ def duration_label(seconds: float | None) -> str:
     >>> duration_label(27660), duration_label(2460), duration_label(None)
     ('7h41', '41min', '–')
     """
-    if _is_missing(seconds):
+    if seconds is None or _is_missing(seconds):
         return MISSING
-    total = round(float(seconds) / 60)  # type: ignore[arg-type]
+    total = round(float(seconds) / 60)
     hours, minutes = divmod(abs(total), 60)
     return f"{hours}h{minutes:02d}" if hours else f"{minutes}min"
 
@@ -132,9 +118,9 @@ def percent(ratio: float | None, digits: int = 0) -> str:
     >>> percent(0.934), percent(0.5, 1), percent(float("nan"))
     ('93%', '50.0%', '–')
     """
-    if _is_missing(ratio):
+    if ratio is None or _is_missing(ratio):
         return MISSING
-    return f"{float(ratio) * 100:.{digits}f}%"  # type: ignore[arg-type]
+    return f"{float(ratio) * 100:.{digits}f}%"
 
 
 def to_local(value: datetime | np.datetime64 | Any, zone: str) -> datetime | None:
@@ -193,7 +179,7 @@ def format_stat(name: str, value: Any, zone: str) -> str:
     >>> format_stat("waso_count", 3.0, "UTC"), format_stat("sleep_index", float("nan"), "UTC")
     ('3', '–')
     """
-    kind = STAT_FIELDS[name].kind if name in STAT_FIELDS else "text"
+    kind = METRICS[name].kind if name in METRICS else "text"
     if kind == "time":
         return local_time(value, zone)
     if _is_missing(value):
@@ -276,31 +262,50 @@ def stat_table_html(
             value = getattr(value, "values", value)  # xarray variable -> numpy scalar
             if isinstance(value, np.ndarray) and value.ndim == 0:
                 value = value[()]
-            rows.append((_LABELS[name], format_stat(name, value, zone)))
+            rows.append((inline_label(name), format_stat(name, value, zone)))
     return rows_html(rows, columns=columns)
 
 
-def numbers_html(frame: Any, name: str, css_class: str = "asleep-numbers") -> str:
-    """A ``compare_groups`` DataFrame as HTML, its values formatted like the stat ``name``.
+#: Columns of a ``compare_groups`` frame that hold values of the metric itself.
+_VALUE_COLUMNS = ("mean", "ci_low", "ci_high")
 
-    Float columns of a duration become ``h:mm``, of a ratio percentages; other
-    floats get three significant digits; integer columns (counts of users and
-    nights) stay as they are.
+
+def numbers_html(frame: Any, name: str, css_class: str = "asleep-numbers") -> str:
+    """A ``compare_groups`` DataFrame as HTML, in the display unit and precision of the metric ``name``.
+
+    The metric's own values (``mean``, ``ci_low``, ``ci_high``) are written
+    with :func:`asleep_nb.definitions.display.format_value`; difference rows
+    (``"<group> - <reference>"``) in the difference unit (percentage points
+    for a ratio). The units are stated in the caption. Other float columns
+    (p-values, effect sizes) get three significant digits; integer columns
+    (counts of users and nights) stay as they are.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> frame = pd.DataFrame({"n_users": [3], "mean": [27660.0]}, index=pd.Index(["a"], name="group"))
-    >>> "7:41" in numbers_html(frame, "time_in_sleep")
+    >>> frame = pd.DataFrame({"n_users": [3, 3, 6], "mean": [0.91, 0.87, -0.04]},
+    ...                      index=pd.Index(["a", "b", "b - a"], name="group"))
+    >>> text = numbers_html(frame, "sleep_efficiency")
+    >>> "91.0" in text and "-4.0" in text and "difference rows in pp" in text
     True
     """
-    kind = STAT_FIELDS[name].kind if name in STAT_FIELDS else None
+    reference = getattr(frame, "attrs", {}).get("reference")
+    suffix = f" - {reference}" if reference is not None else " - "
+    difference = [suffix in str(label) for label in frame.index]
     shown = frame.copy()
     for column in shown.columns:
         if shown[column].dtype.kind != "f":
             continue
-        if kind in ("duration", "ratio"):
-            shown[column] = [format_stat(name, v, "UTC") for v in shown[column]]
+        if column in _VALUE_COLUMNS:
+            shown[column] = [
+                format_value(name, v, difference=d, unit=False)
+                for v, d in zip(frame[column], difference, strict=True)
+            ]
         else:
-            shown[column] = [MISSING if _is_missing(v) else f"{v:.3g}" for v in shown[column]]
-    return shown.to_html(classes=css_class, border=0, escape=True)
+            shown[column] = [MISSING if _is_missing(v) else f"{v:.3g}" for v in frame[column]]
+    unit = display_unit(name)
+    caption = f"{inline_label(name)}" + (f": values in {unit}" if unit else "")
+    if any(difference) and difference_unit(name) and difference_unit(name) != unit:
+        caption += f", difference rows in {difference_unit(name)}"
+    table = shown.to_html(classes=css_class, border=0, escape=True)
+    return table.replace(">\n", f">\n<caption>{html.escape(caption)}</caption>\n", 1)

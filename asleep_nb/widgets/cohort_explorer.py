@@ -23,6 +23,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
+from asleep_nb.data.alignment import check_alignment
 from asleep_nb.definitions import STAT_FIELDS
 from asleep_nb.widgets._explorer import Explorer
 from asleep_nb.widgets._format import numbers_html
@@ -31,8 +32,6 @@ from asleep_nb.widgets._render import Quiet, demo_manifest_path, figure_png, new
 
 __all__ = ["CohortExplorer"]
 
-#: Alignments accepted by ``to_cohort(..., align=...)``.
-ALIGNMENTS: tuple[str, ...] = ("start", "onset", "clock")
 #: Alignments the picker offers: those the hypnodensity can show (its ``relative_to``).
 FIGURE_ALIGNMENTS: tuple[str, ...] = ("onset", "clock")
 #: Per-session coordinates offered for grouping, when the cohort has them.
@@ -124,8 +123,7 @@ class CohortExplorer(Explorer):
         manifest: Any = None,
         align: str = "start",
     ) -> None:
-        if align not in ALIGNMENTS:
-            raise ValueError(f"align must be one of {list(ALIGNMENTS)}, not {align!r}")
+        alignment = check_alignment(align)
         self._can_realign = cohort is None
         if cohort is None:
             if client is None:
@@ -138,7 +136,7 @@ class CohortExplorer(Explorer):
                     raise ValueError("no cohort and no manifest given, and the demo manifest was not found")
             from asleep_nb.loading.load import load_cohort
 
-            cohort = load_cohort(client, manifest, align=align)
+            cohort = load_cohort(client, manifest, align=alignment)
         self.client = client
         self._manifest = manifest
         self.cohort = cohort
@@ -202,8 +200,8 @@ class CohortExplorer(Explorer):
 
         return stats_table(cohort)
 
-    def _on_align(self, change: dict) -> None:
-        align = str(change["new"])
+    def _on_align(self, change: dict[str, Any]) -> None:
+        align = check_alignment(change["new"])
         if not self._can_realign:  # a given cohort: the figure realigns by itself
             self._render(density=True)
             return

@@ -1,0 +1,125 @@
+"""Stage arrays of a session: JSON arrays of codes -> read-only ``int8`` arrays, checked.
+
+Examples
+--------
+>>> from asleep_nb.api.records.stages import STAGE_CODES, as_stage_array
+>>> as_stage_array([0, 1, 3], "session.sleep_stages", STAGE_CODES["sleep_stages"])
+array([0, 1, 3], dtype=int8)
+>>> as_stage_array([0, 7], "session.sleep_stages", STAGE_CODES["sleep_stages"])
+Traceback (most recent call last):
+...
+asleep_nb.errors.PayloadError: session.sleep_stages[1]: value 7 is not a sleep stage code (-1, 0, 1, 2, 3)
+"""
+
+from __future__ import annotations
+
+import array
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from asleep_nb import definitions as schema
+from asleep_nb.api.records._parse import describe
+from asleep_nb.errors import PayloadError, PayloadWarning
+
+__all__ = ["StageCodes", "STAGE_CODES", "StageArray", "as_stage_array", "check_epoch_count", "arrays_equal"]
+
+#: A read-only array of stage codes, one per 30-second epoch.
+StageArray = NDArray[np.int8]
+
+
+@dataclass(frozen=True)
+class StageCodes:
+    """The codes a stage array may hold: a contiguous range ``lo..hi``, named for messages."""
+
+    label: str
+    lo: int
+    hi: int
+
+    @classmethod
+    def of(cls, label: str, codes: frozenset[int]) -> StageCodes:
+        """The range of ``codes``, which must be contiguous."""
+        lo, hi = min(codes), max(codes)
+        if set(codes) != set(range(lo, hi + 1)):  # the range check below needs a contiguous set
+            raise AssertionError(f"{label} codes are not contiguous: {sorted(codes)}")
+        return cls(label, lo, hi)
+
+    def listing(self) -> str:
+        """``"-1, 0, 1, 2, 3"``: the codes, for messages."""
+        return ", ".join(str(c) for c in range(self.lo, self.hi + 1))
+
+
+#: The codes of each stage array of ``result.session``, from :mod:`asleep_nb.definitions`.
+STAGE_CODES: dict[str, StageCodes] = {
+    "sleep_stages": StageCodes.of("sleep stage", schema.SLEEP_STAGE_CODES),
+    "breath_stages": StageCodes.of("breath stage", schema.BREATH_STAGE_CODES),
+    "snoring_stages": StageCodes.of("snoring stage", schema.SNORING_STAGE_CODES),
+}
+
+
+def as_stage_array(value: object, path: str, codes: StageCodes) -> StageArray | None:
+    """A JSON array of stage codes -> read-only ``int8`` array; ``None`` stays ``None``.
+
+    Fast path: ``array.array("h", ...)`` converts in C and refuses anything that
+    is not an integer (floats, strings, nulls, nested arrays), the code range is
+    then checked vectorised. Booleans are refused by a type scan.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        raise PayloadError(path, f"expected an array of integers or null, got {describe(value)}")
+    try:
+        raw = np.frombuffer(array.array("h", value), dtype=np.int16)
+    except (TypeError, OverflowError):
+        raise _first_bad_stage(value, path, codes) from None
+    if bool in set(map(type, value)):
+        raise _first_bad_stage(value, path, codes)
+    if raw.size and (raw.min() < codes.lo or raw.max() > codes.hi):
+        i = int(np.flatnonzero((raw < codes.lo) | (raw > codes.hi))[0])
+        raise PayloadError(
+            f"{path}[{i}]", f"value {int(raw[i])} is not a {codes.label} code ({codes.listing()})"
+        )
+    out = raw.astype(np.int8)
+    out.flags.writeable = False
+    return out
+
+
+def _first_bad_stage(value: Sequence[object], path: str, codes: StageCodes) -> PayloadError:
+    for i, item in enumerate(value):
+        if type(item) is not int:
+            return PayloadError(
+                f"{path}[{i}]", f"expected an integer {codes.label} code, got {describe(item)}"
+            )
+        if not codes.lo <= item <= codes.hi:
+            return PayloadError(
+                f"{path}[{i}]", f"value {item} is not a {codes.label} code ({codes.listing()})"
+            )
+    return PayloadError(path, "not an array of stage codes")  # pragma: no cover - unreachable
+
+
+def check_epoch_count(array_: StageArray, path: str, start: datetime, end: datetime) -> None:
+    """Check a stage array's length against ``end - start``: off by one warns, by more raises."""
+    expected = int((end - start).total_seconds() // schema.EPOCH_SECONDS)
+    diff = len(array_) - expected
+    if diff == 0:
+        return
+    span = f"start_time..end_time spans {expected} epochs of {schema.EPOCH_SECONDS} s"
+    if abs(diff) == 1:
+        warnings.warn(
+            f"{path}: has {len(array_)} epochs but {span} (one epoch off; kept as sent)",
+            PayloadWarning,
+            stacklevel=5,
+        )
+        return
+    raise PayloadError(path, f"has {len(array_)} epochs but {span}")
+
+
+def arrays_equal(a: StageArray | None, b: StageArray | None) -> bool:
+    """Whether two optional stage arrays are equal (``None`` equals only ``None``)."""
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool((a == b).all())

@@ -1,0 +1,84 @@
+"""What the cohort figures share: group order, tick labels with counts, stacked-stage legends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Patch
+from matplotlib.textpath import TextToPath
+
+from asleep_nb.definitions import SleepStage
+from asleep_nb.plot._style import RC_PARAMS, STACK_ORDER, STAGE_COLORS, stage_labels
+
+__all__ = ["stack_codes", "group_order", "stack_legend", "count", "group_counts", "group_ticks"]
+
+
+def stack_codes(two_stage: bool) -> tuple[tuple[int, ...], dict[int, str]]:
+    """Stage codes stacked bottom to top, and their labels (two-stage nights: sleep, wake, no signal)."""
+    if two_stage:
+        return (SleepStage.LIGHT, SleepStage.WAKE, SleepStage.ERROR), stage_labels(True)
+    return STACK_ORDER, stage_labels(False)
+
+
+def group_order(labels: np.ndarray) -> list[Any]:
+    """The distinct group labels, sorted by their text."""
+    return sorted(pd.unique(labels).tolist(), key=str)
+
+
+def stack_legend(
+    target: Axes, codes: Sequence[int], names: dict[int, str], extra: Sequence[Artist] = (), **kw: Any
+) -> None:
+    """A legend of stage patches, top of the stack first, then the ``extra`` handles."""
+    handles = [Patch(color=STAGE_COLORS[c], label=names[c]) for c in reversed(codes)]
+    target.legend(handles=[*handles, *extra], **kw)
+
+
+def count(n: int, noun: str) -> str:
+    """``"1 user"``, ``"3 users"``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def group_counts(n_users: int | None, n_nights: int) -> str:
+    """The size of one group, as its tick label says it: ``"3 users, 12 nights"``.
+
+    Examples
+    --------
+    >>> group_counts(3, 12), group_counts(None, 1)
+    ('3 users, 12 nights', '1 night')
+    """
+    nights = count(int(n_nights), "night")
+    return nights if n_users is None else f"{count(int(n_users), 'user')}, {nights}"
+
+
+def _text_width(text: str, points: float) -> float:
+    """Width (inches) of one line of ``text`` at ``points``, in the current font (no renderer needed)."""
+    width, _height, _descent = TextToPath().get_text_width_height_descent(
+        text, FontProperties(size=points), ismath=False
+    )
+    return float(width) / 72
+
+
+def group_ticks(ax: Axes, order: Sequence[Any], counts: Sequence[str], many: int = 6) -> None:
+    """Group names with their counts underneath; beyond ``many`` groups, names only, slanted.
+
+    The counts (``"3 users, 12 nights"``) stay on one line under the name
+    while each group's slot of the axes is wide enough for them, and break
+    at the commas (one count per line) when it is not, so neighbouring
+    labels never run into each other.
+    """
+    if len(order) > many:
+        ax.set_xticks(np.arange(len(order)), [str(g) for g in order], rotation=35, ha="right",
+                      rotation_mode="anchor")  # fmt: skip
+        return
+    slot = ax.get_window_extent().width / ax.figure.dpi / max(len(order), 1)
+    points = float(RC_PARAMS["xtick.labelsize"])
+    lines = [f"({c})" for c in counts]
+    if any(_text_width(line, points) > 0.95 * slot for line in lines):
+        lines = [c.replace(", ", "\n") for c in counts]
+    ax.set_xticks(np.arange(len(order)), [f"{g}\n{line}" for g, line in zip(order, lines, strict=True)])

@@ -1,0 +1,307 @@
+"""The tables a report shows, built from :mod:`asleep_nb.stats` results; and how it shows them.
+
+Every number here is computed in :mod:`asleep_nb.stats` (no-signal shares,
+edge runs and flags in :mod:`asleep_nb.stats.quality`, group means in
+:func:`asleep_nb.stats.compare_groups`); this module only labels, orders and
+formats them for the page.
+
+Examples
+--------
+>>> import pandas as pd
+>>> groups = pd.DataFrame({"nights": [25], "epochs": [23000], "no_signal_share": [0.031],
+...                        "long_leading": [2], "long_trailing": [0], "flagged": [1]},
+...                       index=pd.Index(["healthy"], name="group"))
+>>> quality_summary(groups, flag_share=0.2, run_minutes=30).iloc[0].astype(str).tolist()
+['25', '3.1', '2', '0', '1']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from asleep_nb.definitions import STAT_FIELDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from asleep_nb.report.sources import Missing
+
+__all__ = [
+    "EXTRA_METRICS",
+    "alignment_words",
+    "compared",
+    "PAGE_STYLE",
+    "flagged_nights",
+    "heading",
+    "latency_rules",
+    "left_out",
+    "means_table",
+    "quality_summary",
+    "say",
+    "show_table",
+]
+
+
+#: The page's own style: tables of text (reasons, provenance) read left-aligned.
+PAGE_STYLE = ".jp-RenderedHTMLCommon table.report-text :is(td, thead th) { text-align: left; }"
+
+
+def heading(title: str) -> None:
+    """Display the page's style and its first heading (``title``, escaped)."""
+    from IPython.display import HTML, display
+
+    display(HTML(f"<style>{PAGE_STYLE}</style><h1>{escape(title)}</h1>"))
+
+
+def show_table(
+    frame: pd.DataFrame, caption: str | None = None, *, collapsed: bool = False, text: bool = False
+) -> None:
+    """Display a DataFrame as a plain HTML table, with an optional bold caption.
+
+    With ``collapsed`` the table sits in a closed ``<details>`` element whose
+    summary is the caption (long lists: the reader opens them); with ``text``
+    its cells are left-aligned.
+    """
+    from IPython.display import HTML, display
+
+    classes = "report-table report-text" if text else "report-table"
+    html = frame.to_html(border=0, na_rep="—", escape=True, classes=classes)
+    if collapsed:
+        html = f"<details><summary><b>{escape(caption or '')}</b></summary>{html}</details>"
+    elif caption:
+        html = f"<p><b>{escape(caption)}</b></p>" + html
+    display(HTML(html))
+
+
+def say(text: str) -> None:
+    """Display one paragraph of (already escaped) HTML."""
+    from IPython.display import HTML, display
+
+    display(HTML(f"<p>{text}</p>"))
+
+
+def alignment_words(cohort: xr.Dataset) -> str:
+    """How a cohort's epoch axis is aligned, in words (from its ``alignment`` attr).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> alignment_words(xr.Dataset(attrs={"alignment": "clock", "clock_start": "18:00"}))
+    'on a common local clock from 18:00'
+    """
+    align = cohort.attrs.get("alignment", "start")
+    if align == "clock":
+        return f"on a common local clock from {cohort.attrs.get('clock_start', '')}"
+    if align == "onset":
+        return "at sleep onset (the first epoch scored as sleep)"
+    return "at each session's start"
+
+
+def compared(nights: pd.DataFrame, *, exclude_flagged: bool) -> np.ndarray:
+    """Positions of the nights a group comparison keeps: all of them, or the unflagged ones.
+
+    Raises
+    ------
+    DataUnavailable
+        Every night is flagged and flagged nights are excluded.
+
+    Examples
+    --------
+    >>> compared(pd.DataFrame({"flagged": [True, False]}), exclude_flagged=True).tolist()
+    [1]
+    """
+    from asleep_nb.report.errors import DataUnavailable
+
+    flagged = nights["flagged"].to_numpy(dtype=bool)
+    keep = ~flagged if exclude_flagged else np.ones(len(nights), dtype=bool)
+    if not keep.any():
+        raise DataUnavailable(
+            "every night is flagged for no signal and --exclude-flagged leaves them all out; "
+            "nothing is left to compare"
+        )
+    return np.flatnonzero(keep)
+
+
+def _percent(share: float) -> str:
+    return "—" if not np.isfinite(share) else f"{share * 100:.1f}"
+
+
+def quality_summary(groups: pd.DataFrame, *, flag_share: float, run_minutes: float) -> pd.DataFrame:
+    """Per group: nights, no-signal share (%), nights with long edge runs, flagged nights.
+
+    Parameters
+    ----------
+    groups
+        :func:`asleep_nb.stats.quality.group_quality`'s table.
+    flag_share, run_minutes
+        The thresholds the table was computed with (they name the columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group, with column names that say what is counted.
+    """
+    run = f"{run_minutes:g} min"
+    return pd.DataFrame(
+        {
+            "nights": groups["nights"],
+            "no-signal epochs (%)": groups["no_signal_share"].map(_percent),
+            f"nights opening with > {run} of no signal": groups["long_leading"],
+            f"nights ending with > {run} of no signal": groups["long_trailing"],
+            f"nights flagged (> {flag_share * 100:g} % no signal)": groups["flagged"],
+        },
+        index=groups.index,
+    )
+
+
+def flagged_nights(nights: pd.DataFrame) -> pd.DataFrame:
+    """The flagged nights: who, which group, their no-signal share and edge runs.
+
+    Parameters
+    ----------
+    nights
+        :func:`asleep_nb.stats.quality.night_quality`'s table.
+
+    Examples
+    --------
+    >>> nights = pd.DataFrame({"user_id": ["u"], "group": ["g"], "no_signal_share": [0.25],
+    ...                        "leading_no_signal": [35.0], "trailing_no_signal": [0.0],
+    ...                        "flagged": [True]}, index=pd.Index(["s1"], name="session_id"))
+    >>> flagged_nights(nights).iloc[0].astype(str).tolist()
+    ['u', 'g', '25.0', '35.0', '0.0']
+    """
+    rows = nights[nights["flagged"]]
+    return pd.DataFrame(
+        {
+            "user_id": rows["user_id"],
+            "group": rows["group"],
+            "no-signal epochs (%)": rows["no_signal_share"].map(_percent),
+            "no signal at start (min)": rows["leading_no_signal"],
+            "no signal at end (min)": rows["trailing_no_signal"],
+        }
+    )
+
+
+def left_out(missing: Sequence[Missing], nights: pd.DataFrame, *, excluded: bool) -> pd.DataFrame:
+    """Every session left out of the analysis and why: not had, or flagged and excluded.
+
+    Parameters
+    ----------
+    missing
+        The sessions that could not be had (:attr:`ReportData.missing`).
+    nights
+        :func:`asleep_nb.stats.quality.night_quality`'s table (``attrs`` hold its threshold).
+    excluded
+        Whether flagged nights are excluded from the comparison.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by session id (``"—"`` for a manifest row that named none),
+        columns ``user_id``, ``group``, ``left out`` and ``why``.
+    """
+    rows = [
+        (m.session_id or "—", m.user_id, m.group, f"could not be had ({m.where})", m.reason) for m in missing
+    ]
+    if excluded:
+        limit = nights.attrs.get("flag_share", float("nan")) * 100
+        for session_id, night in nights[nights["flagged"]].iterrows():
+            why = f"{_percent(night['no_signal_share'])} % of its epochs are no signal (> {limit:g} %)"
+            rows.append((str(session_id), night["user_id"], night["group"], "flagged, excluded", why))
+    frame = pd.DataFrame(rows, columns=["session_id", "user_id", "group", "left out", "why"])
+    return frame.set_index("session_id")
+
+
+#: Columns a report compares besides the ``stat`` fields, and their kind (as in ``STAT_FIELDS``).
+EXTRA_METRICS: dict[str, str] = {"research_sleep_latency": "duration"}
+
+
+def _shown(name: str, values: pd.Series) -> tuple[pd.Series, str]:
+    """Values in display units: seconds -> minutes, ratios -> percent, clock hours, counts unchanged."""
+    field = STAT_FIELDS.get(name)
+    kind = field.kind if field is not None else EXTRA_METRICS[name]
+    if kind == "duration":
+        return values / 60.0, "min"
+    if kind == "ratio":
+        return values * 100.0, "%"
+    if kind == "time":
+        return values, "h, local clock"
+    return values, ""
+
+
+def means_table(
+    table: pd.DataFrame, metrics: Sequence[str], *, n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Means of user means with bootstrap CIs for each metric and group (and their difference).
+
+    Parameters
+    ----------
+    table
+        A :func:`asleep_nb.stats_table` (plus any extra numeric column named in ``metrics``).
+    metrics
+        Column names, in order.
+    n_boot, seed
+        As for :func:`asleep_nb.stats.compare_groups`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (statistic, group); columns ``users``, ``nights``, ``mean``, ``95% CI``.
+    """
+    from asleep_nb.stats import compare_groups
+
+    rows = []
+    for name in metrics:
+        numbers = compare_groups(table, name, n_boot=n_boot, seed=seed)
+        for group, row in numbers.iterrows():
+            values, unit = _shown(name, row[["mean", "ci_low", "ci_high"]].astype(float))
+            rows.append(
+                {
+                    "statistic": f"{name} ({unit})" if unit else name,
+                    "group": group,
+                    "users": int(row["n_users"]),
+                    "nights": int(row["n_nights"]),
+                    "mean": f"{values['mean']:.1f}",
+                    "95% CI": f"[{values['ci_low']:.1f}, {values['ci_high']:.1f}]",
+                }
+            )
+    return pd.DataFrame(rows).set_index(["statistic", "group"])
+
+
+def latency_rules(nights: pd.DataFrame) -> pd.DataFrame:
+    """Per group: nights whose two sleep latencies differ, and those at 0 under the vendor rule only.
+
+    Parameters
+    ----------
+    nights
+        :func:`asleep_nb.stats.quality.night_quality`'s table (columns
+        ``sleep_latency``, the vendor's, and ``research_sleep_latency``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group: ``nights``, ``latencies differ``, ``0 under the
+        vendor rule only``.
+
+    Examples
+    --------
+    >>> nights = pd.DataFrame({"group": ["a", "a", "a"], "sleep_latency": [0.0, 600.0, 60.0],
+    ...                        "research_sleep_latency": [1800.0, 600.0, 90.0]})
+    >>> latency_rules(nights).loc["a"].tolist()
+    [3, 2, 1]
+    """
+    vendor, research = nights["sleep_latency"], nights["research_sleep_latency"]
+    differ = (vendor != research) & vendor.notna() & research.notna()
+    frame = pd.DataFrame({"group": nights["group"], "differ": differ, "zero": differ & (vendor == 0)})
+    grouped = frame.groupby("group", sort=True)
+    return pd.DataFrame(
+        {
+            "nights": grouped.size(),
+            "latencies differ": grouped["differ"].sum().astype(np.int64),
+            "0 under the vendor rule only": grouped["zero"].sum().astype(np.int64),
+        }
+    )

@@ -1,0 +1,208 @@
+"""Writing the demo cohort: sessions, users, the manifests and the DOD licence, and the command line.
+
+Examples
+--------
+>>> from asleep_nb.standin.builder.build import main
+>>> main(["--source", "/nonexistent", "--out", "/tmp/nowhere"])  # doctest: +SKIP
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from asleep_nb.standin import store
+from asleep_nb.standin.builder.nights import new_session_id, seeded_rng, session_data
+from asleep_nb.standin.builder.recordings import REPOSITORY, default_source, load_recordings
+from asleep_nb.standin.builder.users import assign_ids, edge_users, panel_users, single_night_users
+
+__all__ = ["DemoSummary", "build_demo", "main"]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What :func:`build_demo` wrote.
+
+    Attributes
+    ----------
+    out
+        The output folder.
+    users, sessions
+        Number of users and sessions per group.
+    files
+        Every file written, relative to ``out``, sorted.
+    """
+
+    out: Path
+    users: dict[str, int]
+    sessions: dict[str, int]
+    files: tuple[str, ...]
+
+    def __str__(self) -> str:
+        lines = [
+            f"demo cohort in {self.out}: {sum(self.users.values())} users, "
+            f"{sum(self.sessions.values())} sessions"
+        ]
+        for group in self.users:
+            lines.append(f"  {group:8s} {self.users[group]:3d} users {self.sessions[group]:4d} sessions")
+        return "\n".join(lines)
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def build_demo(source: str | Path | None = None, out: str | Path | None = None) -> DemoSummary:
+    """Build the demo cohort from the DOD scorings into ``out``.
+
+    Parameters
+    ----------
+    source
+        Folder holding ``dodh.json``, ``dodo.json`` and ``LICENSE``;
+        :func:`default_source` when ``None``.
+    out
+        Output folder; ``data/demo`` of the repository when ``None``. Any
+        ``sessions/*.json`` and ``users/*.json`` already there are removed
+        first, so the folder holds exactly this build.
+
+    Returns
+    -------
+    DemoSummary
+
+    Raises
+    ------
+    FileNotFoundError
+        When the source folder or one of its files is missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> summary = build_demo(out=tempfile.mkdtemp())  # doctest: +SKIP
+    >>> summary.users["healthy"], summary.users["apnea"]  # doctest: +SKIP
+    (25, 55)
+    """
+    src = Path(source) if source is not None else default_source()
+    dest = Path(out) if out is not None else REPOSITORY / "data" / "demo"
+    recordings = load_recordings(src)
+    if not (src / "LICENSE").is_file():
+        raise FileNotFoundError(f"DOD licence not found: {src / 'LICENSE'} is missing")
+    example_path = REPOSITORY / "data" / "published_example.json"
+    published = json.loads(example_path.read_text(encoding="utf-8"))["data"]
+
+    users = [
+        *single_night_users(recordings["dodh"], "healthy"),
+        *single_night_users(recordings["dodo"], "apnea"),
+        *panel_users(recordings),
+        *edge_users(recordings, published),
+    ]
+    assign_ids(users)
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for sub in ("sessions", "users"):
+        for old in sorted((dest / sub).glob("*.json")):
+            old.unlink()
+    session_rows: list[tuple[str, ...]] = []
+    n_sessions: Counter[str] = Counter()
+    seen_sessions: set[str] = set()
+    for index, user in enumerate(users):
+        rng = seeded_rng(98, index)
+        datas = []
+        if user.fixed is not None:
+            datas.append((user.fixed, ""))
+        for night in user.nights:
+            while (sid := new_session_id(night.start, rng)) in seen_sessions:  # pragma: no cover
+                pass
+            datas.append((session_data(night, sid, user), night.dod_record))
+        for data, record in datas:
+            seen_sessions.add(data["session"]["id"])
+            store.write_session(dest, data)
+            session_rows.append(
+                (
+                    data["session"]["id"],
+                    user.user_id,
+                    user.group,
+                    record,
+                    user.zone,
+                    data["session"]["start_time"],
+                )
+            )
+            n_sessions[user.group] += 1
+        last = max(datas, key=lambda d: (d[0]["session"]["start_time"], d[0]["session"]["id"]))[0]["session"]
+        store.write_user(
+            dest,
+            {
+                "user_id": user.user_id,
+                "to_be_deleted": False,
+                "last_session_info": {
+                    "session_id": last["id"],
+                    "state": last["state"],
+                    "start_time": last["start_time"],
+                    "end_time": last["end_time"],
+                },
+                "metadata": user.metadata,
+            },
+        )
+    _write_csv(
+        dest / "manifest.csv", ("user_id", "group", "timezone"), [(u.user_id, u.group, u.zone) for u in users]
+    )
+    _write_csv(
+        dest / "sessions.csv",
+        ("session_id", "user_id", "group", "dod_record", "timezone", "start_time_utc"),
+        session_rows,
+    )
+    shutil.copyfile(src / "LICENSE", dest / "LICENSE-DOD")
+
+    n_users = Counter(u.group for u in users)
+    groups = ("healthy", "apnea", "panel", "edge")
+    files = sorted(
+        str(p.relative_to(dest))
+        for p in [
+            dest / "manifest.csv",
+            dest / "sessions.csv",
+            dest / "LICENSE-DOD",
+            *(dest / "sessions").glob("*.json"),
+            *(dest / "users").glob("*.json"),
+        ]
+    )
+    return DemoSummary(
+        out=dest,
+        users={g: n_users[g] for g in groups},
+        sessions={g: n_sessions[g] for g in groups},
+        files=tuple(files),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m asleep_nb.standin.builder [--source PATH] [--out DIR]``.
+
+    Examples
+    --------
+    >>> main(["--source", "/nonexistent"])  # doctest: +SKIP
+    error: DOD scorings not found: ...
+    2
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m asleep_nb.standin.builder",
+        description="Build the demo cohort served by the stand-in API, deterministically.",
+    )
+    parser.add_argument("--source", type=Path, default=None, help="folder with dodh.json and dodo.json")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: data/demo)")
+    args = parser.parse_args(argv)
+    try:
+        summary = build_demo(args.source, args.out)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0

@@ -1,0 +1,180 @@
+"""Stage input of the research metrics, normalised: one night or a cohort as one matrix.
+
+Every research metric of :mod:`asleep_nb.stats` accepts the same three kinds
+of input:
+
+* a 1-D array-like of stage codes (``-1`` no signal, ``0`` wake, ``1`` light,
+  ``2`` deep, ``3`` REM; :data:`asleep_nb.definitions.PAD` slots are ignored);
+* the ``sleep_stage`` :class:`xarray.DataArray` of one night (dim ``time``),
+  or the night's :class:`xarray.Dataset`;
+* a cohort: a :class:`xarray.Dataset` with ``sleep_stage`` along
+  (``session``, ``epoch``), or that ``DataArray``, padded with ``PAD``.
+
+:func:`stage_matrix` turns any of them into a :class:`StageMatrix`: each
+session's epochs left-justified (from its first epoch on, whatever the
+cohort's alignment), so metrics work on one (session, epoch) array and
+:func:`wrap` gives a night's value as a float and a cohort's as a
+``DataArray`` along ``session``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from asleep_nb.definitions import PAD, SleepStage
+
+__all__ = ["StageMatrix", "stage_matrix", "wrap"]
+
+_VALID_CODES = np.array(sorted({PAD, *(int(s) for s in SleepStage)}))
+
+
+@dataclass(frozen=True)
+class StageMatrix:
+    """Stage codes of one or more sessions, left-justified, ready for array work.
+
+    Attributes
+    ----------
+    codes
+        ``int8`` array (session, epoch): each session's epochs from its first
+        epoch on, then ``PAD`` up to the longest session.
+    n_epochs
+        Number of epochs of each session.
+    start_time
+        UTC-naive ``datetime64`` start of each session's first epoch, or
+        ``None`` when the input does not carry it.
+    session_coords
+        The cohort's coordinates along ``session`` (``None`` for one night).
+    """
+
+    codes: np.ndarray
+    n_epochs: np.ndarray
+    start_time: np.ndarray | None
+    session_coords: dict[Hashable, xr.DataArray] | None
+
+    @property
+    def is_cohort(self) -> bool:
+        """Whether the input was a cohort (results go along ``session``)."""
+        return self.session_coords is not None
+
+    @property
+    def coords(self) -> dict[Hashable, xr.DataArray]:
+        """The cohort's per-session coordinates (``{}`` for one night)."""
+        return {} if self.session_coords is None else self.session_coords
+
+
+def _check_codes(values: Any, what: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"{what} must hold integer stage codes, got dtype {arr.dtype}")
+    if arr.size == 0:
+        raise ValueError(f"{what} is empty: a night needs at least one epoch")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"{what} holds values that are not whole stage codes (NaN or fractions)")
+    bad = np.setdiff1d(np.unique(arr), _VALID_CODES)
+    if bad.size:
+        raise ValueError(
+            f"{what} holds unknown stage codes {bad.tolist()[:10]}; "
+            f"expected -1 (no signal), 0 (wake), 1 (light), 2 (deep), 3 (REM) or PAD ({PAD})"
+        )
+    return arr.astype(np.int8)
+
+
+def _left_justify(codes: np.ndarray) -> np.ndarray:
+    pad = codes == PAD
+    if not pad.any():
+        return codes
+    order = np.argsort(pad, axis=1, kind="stable")
+    return np.take_along_axis(codes, order, axis=1)
+
+
+def stage_matrix(stages: Any) -> StageMatrix:
+    """Normalise any accepted stage input to a :class:`StageMatrix`.
+
+    Parameters
+    ----------
+    stages
+        A 1-D array-like of stage codes, a single night's ``sleep_stage``
+        ``DataArray`` (or its ``Dataset``), or a cohort ``Dataset`` /
+        ``DataArray`` with dims (``session``, ``epoch``).
+
+    Returns
+    -------
+    StageMatrix
+
+    Raises
+    ------
+    TypeError
+        When the codes are not numbers.
+    ValueError
+        When the input is empty, has the wrong dimensions or holds unknown codes.
+
+    Examples
+    --------
+    >>> m = stage_matrix([0, -2, 1, 1])
+    >>> m.codes.tolist(), m.n_epochs.tolist(), m.is_cohort
+    ([[0, 1, 1, -2]], [3], False)
+    """
+    if isinstance(stages, xr.Dataset):
+        if "sleep_stage" not in stages.data_vars:
+            raise ValueError("the dataset has no 'sleep_stage' variable")
+        stages = stages["sleep_stage"]
+    if isinstance(stages, xr.DataArray):
+        if stages.ndim == 1:
+            codes = _check_codes(stages.values, "sleep_stage")[None, :]
+            start = None
+            dim = stages.dims[0]
+            if dim in stages.coords and np.issubdtype(stages[dim].dtype, np.datetime64):
+                start = stages[dim].values[:1].astype("datetime64[ns]")
+            return _finish(codes, start, None)
+        if stages.ndim == 2 and set(stages.dims) == {"session", "epoch"}:
+            da = stages.transpose("session", "epoch")
+            if da.sizes["session"] == 0:
+                raise ValueError("the cohort has no sessions")
+            codes = _check_codes(da.values, "sleep_stage")
+            coords = {name: c.variable for name, c in da.coords.items() if c.dims == ("session",)}
+            start = None
+            if "start_time" in da.coords and np.issubdtype(da["start_time"].dtype, np.datetime64):
+                start = da["start_time"].values.astype("datetime64[ns]")
+            return _finish(codes, start, {k: xr.DataArray(v, dims="session") for k, v in coords.items()})
+        raise ValueError(
+            f"sleep_stage must have dim ('time',) for one night or ('session', 'epoch') for a cohort, "
+            f"got {stages.dims}"
+        )
+    if isinstance(stages, (str, bytes)) or np.ndim(stages) != 1:
+        raise ValueError(
+            "stages must be a 1-D array of codes (one night) or a cohort xarray object with dims "
+            f"('session', 'epoch'); got an object with {np.ndim(stages)} dimensions"
+        )
+    return _finish(_check_codes(stages, "stages")[None, :], None, None)
+
+
+def _finish(
+    codes: np.ndarray, start: np.ndarray | None, coords: dict[Hashable, xr.DataArray] | None
+) -> StageMatrix:
+    codes = _left_justify(codes)
+    n_epochs = (codes != PAD).sum(axis=1)
+    if coords is None and n_epochs[0] == 0:
+        raise ValueError("the night has no epochs (only padding)")
+    return StageMatrix(codes, n_epochs, start, coords)
+
+
+def wrap(values: np.ndarray, m: StageMatrix, name: str, attrs: dict[str, str]) -> Any:
+    """Give one night's value as a Python float, a cohort's as a ``DataArray`` along ``session``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> wrap(np.array([60.0]), stage_matrix([0, 1]), "x", {})
+    60.0
+    """
+    if m.session_coords is None:
+        return float(values[0])
+    return xr.DataArray(values, dims="session", coords=m.session_coords, name=name, attrs=attrs)

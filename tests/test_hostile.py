@@ -1,0 +1,251 @@
+"""The client against a hostile server on 127.0.0.1: never silently wrong, never stuck, never leaking.
+
+Each probe asserts the exact error type, that time and memory stayed bounded
+(measured: wall clock, ``tracemalloc`` peak, with generous margins) and, with
+an archive, that nothing valid was lost or overwritten.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable
+from email.utils import format_datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import IDS, OTHER_SESSION
+
+from asleep_nb import errors
+from asleep_nb.api.client import Client
+from asleep_nb.loading.archive import Archive
+from asleep_nb.widgets._messages import describe_error
+
+KEY = "KEY-" + "s3cr3t" * 7  # 46 characters, none of them in the filler the server pads with
+MiB = 2**20
+
+
+def _client(server, **settings: Any) -> Client:
+    options = {"timeout": 2.0, "max_retries": 0, "backoff_factor": 0.0, "max_wait": 1.0, **settings}
+    return Client(KEY, base_url=server.url, **options)
+
+
+def _probe(call: Callable[[], object]) -> tuple[BaseException | None, float, int]:
+    """Run ``call``; return what it raised, the seconds it took and the peak of traced memory."""
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        call()
+    except BaseException as exc:  # noqa: BLE001 - the probe returns it
+        raised: BaseException | None = exc
+    else:
+        raised = None
+    elapsed = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return raised, elapsed, peak
+
+
+def _get(client: Client, session_id: str = IDS.example_session, timezone: str = "UTC") -> Callable[[], object]:
+    return lambda: client.get_session(session_id, user_id=IDS.example_user, timezone=timezone)
+
+
+def test_an_honest_answer_goes_through(hostile) -> None:
+    with _client(hostile) as client:
+        result = client.get_session(IDS.example_session, user_id=IDS.example_user, timezone="Asia/Seoul")
+    assert result.session.id == IDS.example_session and result.timezone == "Asia/Seoul"
+
+
+# ----------------------------------------------------------------------------- identity
+
+
+def test_another_session_is_refused_naming_both(hostile) -> None:
+    hostile.behave("other_session", other=OTHER_SESSION)
+    with _client(hostile) as client:
+        raised, elapsed, _ = _probe(_get(client))
+        with pytest.raises(errors.IdentityMismatch):
+            client.get_session_payload(IDS.example_session, user_id=IDS.example_user)
+    assert type(raised) is errors.IdentityMismatch and elapsed < 2
+    assert (raised.field, raised.expected, raised.received) == ("session.id", IDS.example_session, OTHER_SESSION)
+    assert IDS.example_session in str(raised) and OTHER_SESSION in str(raised)
+    assert hostile.attempts == 2  # never retried
+
+
+def test_another_zone_is_refused_naming_both(hostile) -> None:
+    hostile.behave("other_zone", zone="Asia/Seoul")
+    with _client(hostile) as client:
+        raised, _, _ = _probe(_get(client, timezone="UTC"))
+        with pytest.raises(errors.IdentityMismatch, match="'Europe/Paris'.*'Asia/Seoul'"):
+            client.list_sessions(IDS.example_user, timezone="Europe/Paris")
+    assert type(raised) is errors.IdentityMismatch and raised.field == "timezone"
+    assert "'UTC'" in str(raised) and "'Asia/Seoul'" in str(raised)
+
+
+def test_another_user_is_refused(hostile) -> None:
+    hostile.behave("other_user", user="G-20250115025029-AAAAAAAAAAAAAAAAAAAA")
+    with _client(hostile) as client, pytest.raises(errors.IdentityMismatch, match="user_id"):
+        client.get_user(IDS.example_user)
+
+
+def test_a_wrong_answer_never_reaches_or_overwrites_the_archive(hostile, tmp_path) -> None:
+    archive = Archive(tmp_path)
+    with _client(hostile) as client:
+        archive.fetch(client, OTHER_SESSION, user_id=IDS.example_user)  # B, honestly, COMPLETE
+        stored = (tmp_path / archive.entry(OTHER_SESSION).file).read_bytes()
+        manifest = (tmp_path / "manifest.jsonl").read_bytes()
+        hostile.behave("other_session", other=OTHER_SESSION)  # asked A, answers B
+        with pytest.raises(errors.IdentityMismatch):
+            archive.fetch(client, IDS.example_session, user_id=IDS.example_user)
+        hostile.behave("other_zone", zone="Asia/Seoul")  # asked UTC, answers Seoul
+        with pytest.raises(errors.IdentityMismatch):
+            archive.fetch(client, IDS.example_session, user_id=IDS.example_user)
+    assert (tmp_path / archive.entry(OTHER_SESSION).file).read_bytes() == stored
+    assert (tmp_path / "manifest.jsonl").read_bytes() == manifest
+    assert [e.session_id for e in archive.entries()] == [OTHER_SESSION]
+    assert not list((tmp_path / "sessions").rglob(f"{IDS.example_session}*"))
+
+
+# ----------------------------------------------------------------------------- bounded in time
+
+
+@pytest.mark.parametrize("part", ["body", "headers"])
+def test_a_trickled_answer_is_cut_at_the_deadline_of_each_attempt(hostile, part) -> None:
+    hostile.behave("trickle", interval=0.05, part=part)
+    with _client(hostile, timeout=0.4, max_retries=1) as client:
+        raised, elapsed, _ = _probe(_get(client))
+    assert type(raised) is errors.DeadlineExceeded
+    assert "0.4 s deadline" in str(raised) and "2 attempts" in str(raised)
+    assert hostile.attempts == 2
+    assert 0.7 < elapsed < 2.0  # two attempts of 0.4 s, not the minutes the server would take
+
+
+def test_a_fast_answer_after_a_trickled_one_uses_a_fresh_connection(hostile) -> None:
+    with _client(hostile, timeout=0.3) as client:
+        hostile.behave("trickle", interval=0.05)
+        with pytest.raises(errors.DeadlineExceeded):
+            _get(client)()
+        hostile.behave("honest")
+        for _ in range(5):
+            assert client.get_session(IDS.example_session, user_id=IDS.example_user).session.id
+
+
+@pytest.mark.parametrize(
+    ("status", "detail"), [(429, "Too Many Requests"), (403, "Rate limit exceeded"), (503, "Unavailable")]
+)
+def test_an_endless_retry_after_fails_at_once_saying_when(hostile, status, detail) -> None:
+    hostile.behave("retry_after", value="100000", status=status, detail=detail)
+    with _client(hostile, max_retries=5, max_wait=2.0) as client:
+        raised, elapsed, _ = _probe(_get(client))
+    expected = errors.ServerError if status == 503 else errors.RateLimited
+    assert type(raised) is expected and elapsed < 1.0 and hostile.attempts == 1
+    assert "allows the next try in 100000 s (at 20" in str(raised) and "max_wait=2 s" in str(raised)
+    if expected is errors.RateLimited:
+        assert raised.retry_after == 100000.0
+
+
+def test_a_retry_after_date_far_ahead_fails_at_once(hostile) -> None:
+    when = format_datetime(datetime.now(UTC) + timedelta(days=2), usegmt=True)
+    hostile.behave("retry_after", value=when)
+    with _client(hostile, max_retries=3) as client:
+        raised, elapsed, _ = _probe(_get(client))
+    assert type(raised) is errors.RateLimited and elapsed < 1.0 and raised.retry_after > 86400
+
+
+def test_a_short_retry_after_is_honoured(hostile) -> None:
+    hostile.behave("retry_after", value="1")
+    with _client(hostile, max_retries=1, max_wait=5.0) as client:
+        raised, elapsed, _ = _probe(_get(client))
+    assert type(raised) is errors.RateLimited and raised.retry_after == 1.0
+    assert hostile.attempts == 2 and 0.9 < elapsed < 3
+
+
+def test_one_budget_for_5xx_429_and_403_rate_limits(hostile) -> None:
+    answers = [(503, "Unavailable"), (429, "Too Many Requests"), (403, "Rate limit exceeded"), (502, "Bad")]
+    hostile.behave("sequence", answers=answers)
+    with _client(hostile, max_retries=3) as client:
+        raised, elapsed, _ = _probe(_get(client))
+    assert type(raised) is errors.ServerError and raised.status_code == 502
+    assert hostile.attempts == 4 and elapsed < 2
+    hostile.behave("sequence", answers=answers)
+    with _client(hostile, max_retries=4) as client:
+        assert client.get_session(IDS.example_session, user_id=IDS.example_user).session.id
+    assert hostile.attempts == 5
+    hostile.behave("sequence", answers=[(403, "Quota exceeded")])
+    with _client(hostile, max_retries=4) as client:
+        with pytest.raises(errors.QuotaExceeded):
+            _get(client)()
+    assert hostile.attempts == 1
+
+
+# ----------------------------------------------------------------------------- bounded in memory
+
+
+def test_a_gzip_bomb_is_refused_within_the_inflated_limit(hostile) -> None:
+    hostile.behave("gzip_bomb", inflated=64 * MiB)
+    with _client(hostile, max_inflated_bytes=MiB, max_retries=2) as client:
+        raised, elapsed, peak = _probe(_get(client))
+    assert type(raised) is errors.ResponseTooLarge and "inflates to over" in str(raised)
+    assert hostile.attempts == 1  # never retried
+    assert peak < 8 * MiB and elapsed < 2  # 64 MiB were on offer
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_an_oversized_body_is_refused_within_the_body_limit(hostile, declared) -> None:
+    hostile.behave("oversized", size=50 * MiB, declared=declared)
+    with _client(hostile, max_body_bytes=MiB) as client:
+        raised, elapsed, peak = _probe(_get(client))
+    assert type(raised) is errors.ResponseTooLarge
+    assert ("body is 52428800 bytes" if declared else "body is over") in str(raised)
+    assert peak < 8 * MiB and elapsed < 2
+
+
+def test_the_default_limits_are_named_and_sensible() -> None:
+    with Client(KEY, base_url="http://127.0.0.1:9") as client:
+        settings = client.settings
+    assert (settings.timeout, settings.max_retries, settings.max_wait) == (30.0, 5, 60.0)
+    assert settings.max_body_bytes == 16 * MiB and settings.max_inflated_bytes == 64 * MiB
+
+
+# ----------------------------------------------------------------------------- secrets
+
+
+def _fragments(text: str, size: int = 5) -> list[str]:
+    return [KEY[i : i + size] for i in range(len(KEY) - size + 1) if KEY[i : i + size] in text]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["json", "text"])
+def test_an_echoed_key_never_shows_whatever_its_position_across_the_cut(hostile, raw) -> None:
+    with _client(hostile) as client:
+        for at in range(250, 320):  # the detail is cut at 300 characters
+            hostile.behave("echo_key", at=at, raw=raw)
+            with pytest.raises(errors.AsleepAPIError) as info:
+                client.get_user(IDS.example_user)
+            raised = info.value
+            shown = " ".join([str(raised), repr(raised), raised.detail, describe_error(raised)])
+            assert not _fragments(shown), (at, _fragments(shown))
+            assert len(raised.detail) <= 300
+
+
+def test_an_echoed_key_in_a_payload_value_is_masked_before_it_is_named(hostile, hostile_payloads) -> None:
+    hostile.payloads["20250117000000_keyed"] = {**hostile_payloads[OTHER_SESSION]}
+    hostile.payloads["20250117000000_keyed"]["session"] = {
+        **hostile_payloads[OTHER_SESSION]["session"],
+        "id": KEY,
+    }
+    with _client(hostile) as client:
+        raised, _, _ = _probe(_get(client, "20250117000000_keyed"))
+    assert type(raised) is errors.IdentityMismatch and "<api key>" in str(raised)
+    assert not _fragments(str(raised) + repr(raised.received))
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirects_are_never_followed_so_the_key_stays_home(hostile, status) -> None:
+    from hostile import HostileServer
+
+    with HostileServer() as elsewhere:
+        hostile.behave("redirect", location=f"{elsewhere.url}/steal", status=status)
+        with _client(hostile, max_retries=2) as client:
+            raised, elapsed, _ = _probe(lambda: client.get_user(IDS.example_user))
+        assert type(raised) is errors.ServerError and raised.status_code == status
+        assert elsewhere.attempts == 0 and hostile.attempts == 1 and elapsed < 1
