@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from asleep_nb.version import __version__
@@ -33,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "to_cohort": "asleep_nb.data.cohort",
     "stats_table": "asleep_nb.data.table",
     "open_cohort": "asleep_nb.data.store",
+    "open_dataset": "asleep_nb.data.cf",
     "load_session": "asleep_nb.loading.load",
     "load_cohort": "asleep_nb.loading.load",
     "open_archive": "asleep_nb.loading.archive",
@@ -61,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.api.client import Client
     from asleep_nb.api.records import Peculiarity, SessionResult, SessionState, SessionSummary
     from asleep_nb.connection import connect
+    from asleep_nb.data.cf import open_dataset
     from asleep_nb.data.cohort import to_cohort
     from asleep_nb.data.night import to_dataset
     from asleep_nb.data.store import open_cohort
@@ -70,6 +73,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.loading.fetch import fetch_sessions
     from asleep_nb.loading.load import load_cohort, load_session
     from asleep_nb.widgets import CohortExplorer, SessionExplorer
+
+# A library logs, the application decides what is shown (the logging HOWTO's advice for libraries).
+logging.getLogger("asleep_nb").addHandler(logging.NullHandler())
 
 # ``Dataset.asleep`` is registered from the top of the package, as xarray registers ``.plot``.
 from asleep_nb import accessor as _accessor  # noqa: E402

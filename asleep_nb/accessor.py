@@ -167,6 +167,10 @@ class AsleepAccessor:
     # ``help(ds.asleep.hypnogram)`` shows that function's own signature and docstring.
     stats_table = _Forward("asleep_nb.data.table:stats_table")
     to_zarr = _Forward("asleep_nb.data.store:to_zarr")
+    to_netcdf = _Forward("asleep_nb.data.cf:to_netcdf")
+    epoch_table = _Forward("asleep_nb.data.epochs:epoch_table")
+    export_stats = _Forward("asleep_nb.data.export:export_stats")
+    export_epochs = _Forward("asleep_nb.data.export:export_epochs")
     compute_stats = _Forward("asleep_nb.stats:compute_stats")
     compare_groups = _Forward("asleep_nb.stats.groups:compare_groups")
     hypnogram = _Forward("asleep_nb.plot.hypnogram:hypnogram")

@@ -17,18 +17,12 @@ branches (:class:`InvalidUserId`, :class:`InvalidSessionId`,
 :class:`TimezoneRejected`), so ``except InvalidTimezone`` catches a bad zone
 wherever it was found.
 
-Some API errors say the answer itself cannot be used: :class:`IdentityMismatch`
-(the server answered for another session, user or zone than asked),
-:class:`ResponseTooLarge` (a body, or its inflated form, over the client's
-limit) and :class:`DeadlineExceeded` (an attempt that did not complete in
-time, a :class:`TransportError`).
-
-Beside the two branches, the archive errors: :class:`ArchiveCorrupt` says a
-file of a local archive can no longer be trusted (missing, unreadable, not
-matching the hash, size, session or zone its manifest recorded, or reached
-through a link out of the archive); :class:`ArchiveConflict` refuses to
-replace a stored final payload with a different one; :class:`ArchiveUnwritable`
-says the archive's storage failed (disk full, no permission, read-only).
+API errors about the answer itself: :class:`IdentityMismatch` (about another
+session, user or zone than asked), :class:`ResponseTooLarge` (over the size
+limits), :class:`DeadlineExceeded` (a :class:`TransportError`: too slow).
+Beside the two branches, the archive's: :class:`ArchiveCorrupt` (a file that
+cannot be trusted), :class:`ArchiveConflict` (a different payload for a final
+one), :class:`ArchiveUnwritable` (disk full, no permission).
 
 The API key never appears in any message: exceptions are built from the
 status code, the ``detail`` text and the request's method and path only.
@@ -115,10 +109,8 @@ class AsleepAPIError(AsleepError):
         return (_rebuild, (type(self), self.status_code, self.detail, self.request), self.__dict__)
 
 
-def _rebuild(
-    cls: type[AsleepAPIError], status_code: int | None, detail: str, request: str | None
-) -> AsleepAPIError:  # pragma: no cover - trivial
-    return cls(status_code, detail, request=request)
+def _rebuild(cls: type[AsleepAPIError], code: int | None, detail: str, request: str | None) -> AsleepAPIError:
+    return cls(code, detail, request=request)  # pragma: no cover - trivial
 
 
 class ValidationError(AsleepError, ValueError):
@@ -242,18 +234,9 @@ class IdentityMismatch(AsleepAPIError):
     "HTTP 200: asked for session.id '20250115025029_fvivn', the answer is about '20250116000000_other'"
     """
 
-    def __init__(
-        self,
-        status_code: int | None,
-        detail: str,
-        *,
-        request: str | None = None,
-        field: str = "",
-        expected: object = None,
-        received: object = None,
-    ) -> None:
-        super().__init__(status_code, detail, request=request)
-        self.field, self.expected, self.received = field, expected, received
+    field: str = ""
+    expected: object = None
+    received: object = None
 
     @classmethod
     def of(
@@ -261,7 +244,9 @@ class IdentityMismatch(AsleepAPIError):
     ) -> IdentityMismatch:
         """The error for ``field``: asked for ``expected``, answered about ``received`` (shown bounded)."""
         detail = f"asked for {field} {shorten(expected)}, the answer is about {shorten(received)}"
-        return cls(200, detail, request=request, field=field, expected=expected, received=received)
+        err = cls(200, detail, request=request)
+        err.field, err.expected, err.received = field, expected, received
+        return err
 
 
 def shorten(value: object, limit: int = 60) -> str:
@@ -329,22 +314,17 @@ def _rebuild_payload(
 
 
 class PayloadWarning(UserWarning):
-    """A payload that breaks a soft rule of the contract but is still usable.
+    """A payload that breaks a soft rule but is still usable (kept as sent).
 
-    For example a stage array one epoch longer than ``end - start`` allows,
-    or a label the toolkit does not know. The data is kept as sent.
+    For example a stage array one epoch too long, or a label the toolkit does not know.
     """
 
 
 class ArchiveCorrupt(AsleepError):
-    """An archived file that cannot be trusted: missing, unreadable, or not matching its hash.
+    """An archived file (``path``) that cannot be trusted, and why (``reason``).
 
-    Parameters
-    ----------
-    path
-        The file concerned.
-    reason
-        What was wrong.
+    Missing, unreadable, a link or reached through one, or not matching its
+    manifest line: place, size, SHA-256, session id or zone.
 
     Examples
     --------
@@ -365,9 +345,8 @@ class ArchiveCorrupt(AsleepError):
 class ArchiveConflict(AsleepError):
     """A different payload for a (session, zone) archived as final (``COMPLETE``): nothing is written.
 
-    A ``COMPLETE`` session never changes, so one of the two is wrong; the
-    stored copy is kept and the message names both SHA-256 hashes
-    (``stored``, ``received``).
+    A ``COMPLETE`` session never changes, so one of the two is wrong: the stored
+    copy is kept; the message names both SHA-256 hashes (``stored``, ``received``).
 
     Examples
     --------
@@ -417,4 +396,4 @@ class ArchiveUnwritable(AsleepError):
 
 
 class ArchiveWarning(UserWarning):
-    """Something in an archive was skipped: an unreadable manifest line, a file that fails verification."""
+    """Something in an archive was skipped: a manifest line that is no entry, a file not trusted."""

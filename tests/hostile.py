@@ -63,14 +63,14 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         owner = self.server.owner
         key = self.headers.get("x-api-key", "")
         owner.note(self.path, key)
         mode, options = owner.current()
         try:
             getattr(self, f"_mode_{mode}")(key, **options)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
 
     def log_message(self, *args: Any) -> None:
@@ -89,7 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, obj: Any, headers: Mapping[str, str] | None = None) -> None:
         self._send(status, json.dumps(obj).encode(), headers)
 
-    def _honest_body(self, zone: str | None = None, session: str | None = None, user: str | None = None) -> tuple:
+    def _honest_body(
+        self, zone: str | None = None, session: str | None = None, user: str | None = None
+    ) -> tuple:
         owner = self.server.owner
         path, _, _query = self.path.partition("?")
         asked_zone = self.headers.get("timezone", "UTC")
@@ -115,7 +117,10 @@ class _Handler(BaseHTTPRequestHandler):
                 for sid, p in owner.payloads.items()
                 if owner.owners.get(sid) == self.headers.get("x-user-id")
             ]
-            return 200, {"detail": "OK", "result": {"timezone": zone or asked_zone, "sleep_session_list": items}}
+            return 200, {
+                "detail": "OK",
+                "result": {"timezone": zone or asked_zone, "sleep_session_list": items},
+            }
         if path.startswith("/ai/v1/users/"):
             user_id = user or path.rsplit("/", 1)[1]
             result = {"user_id": user_id, "to_be_deleted": False, "last_session_info": None, "metadata": None}
@@ -135,7 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _mode_other_user(self, key: str, user: str) -> None:
         self._json(*self._honest_body(user=user))
 
-    def _mode_status(self, key: str, status: int, detail: str = "Service Unavailable", times: int = -1) -> None:
+    def _mode_status(
+        self, key: str, status: int, detail: str = "Service Unavailable", times: int = -1
+    ) -> None:
         if times == 0:
             self._mode_honest(key)
             return
@@ -149,13 +156,23 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(answer[0], {"detail": answer[1]})
 
-    def _mode_retry_after(self, key: str, value: str, status: int = 429, detail: str = "Too Many Requests") -> None:
+    def _mode_retry_after(
+        self, key: str, value: str, status: int = 429, detail: str = "Too Many Requests"
+    ) -> None:
         self._json(status, {"detail": detail}, {"Retry-After": value})
 
-    def _mode_echo_key(self, key: str, at: int, status: int = 403, raw: bool = False) -> None:
+    def _mode_echo_key(
+        self, key: str, at: int, status: int = 403, raw: bool = False, where: str = "body"
+    ) -> None:
         filler = "x" * 400
         detail = filler[:at] + key + filler[at:]
-        if raw:  # not JSON: the key in plain text
+        if where == "reason":  # an empty body: the reason phrase is all there is to show
+            self.send_response(status, f"Nope {key}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif where == "content-type":  # a success that is not JSON: its Content-Type is shown
+            self._send(200, b"<html></html>", {"Content-Type": f"text/html; key={key}"})
+        elif raw:  # not JSON: the key in plain text
             self._send(status, detail.encode())
         else:
             self._json(status, {"detail": detail})
@@ -233,7 +250,9 @@ class HostileServer:
         self._httpd.owner = self
         self.port = self._httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> HostileServer:
         self._thread.start()
@@ -258,7 +277,7 @@ class HostileServer:
 
     def count_down(self) -> None:
         with self._lock:
-            mode, options = self._mode
+            options = self._mode[1]
             if options.get("times", -1) > 0:
                 options["times"] -= 1
 

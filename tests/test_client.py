@@ -143,7 +143,9 @@ def test_ids_that_break_the_contract_format_are_refused_before_any_request(
     client, standin, standin_ids, session_id, user_id, shown
 ) -> None:
     with pytest.raises(errors.InvalidIdentifier) as info:
-        client.get_session(session_id or standin_ids.example_session, user_id=user_id or standin_ids.example_user)
+        client.get_session(
+            session_id or standin_ids.example_session, user_id=user_id or standin_ids.example_user
+        )
     assert type(info.value) is errors.InvalidIdentifier and shown in str(info.value)
     assert "contract's format" in str(info.value) and len(str(info.value)) < 250
     assert standin.request_count == 0
@@ -300,6 +302,12 @@ def test_unsafe_ids_are_rejected_before_any_request(client, standin, standin_ids
         (lambda c, u, s: c.get_session(s, user_id=u, timezone="Mars/Olympus"), errors.InvalidTimezone),
         (lambda c, u, s: c.get_session(s, user_id=u, timezone="+09:00"), errors.InvalidTimezone),
         (lambda c, u, s: c.list_sessions(u, timezone="utc "), errors.InvalidTimezone),
+        (lambda c, u, s: c.get_session(s, user_id=u, timezone="posixrules"), errors.InvalidTimezone),
+        (lambda c, u, s: c.get_session(s, user_id=u, timezone="Factory"), errors.InvalidTimezone),
+        (lambda c, u, s: c.get_session(s, user_id=u, timezone="localtime"), errors.InvalidTimezone),
+        (lambda c, u, s: c.get_session(s, user_id=u, timezone="right/UTC"), errors.InvalidTimezone),
+        (lambda c, u, s: c.list_sessions(u, timezone="posix/Asia/Seoul"), errors.InvalidTimezone),
+        (lambda c, u, s: c.list_sessions(u, timezone="Asia/" + "x" * 100_000), errors.InvalidTimezone),
         (lambda c, u, s: c.list_sessions(u, order_by="asc"), ValueError),
         (lambda c, u, s: c.list_sessions(u, date_gte="2025-1-1"), ValueError),
         (lambda c, u, s: c.list_sessions(u, date_gte="2025-02-30"), ValueError),

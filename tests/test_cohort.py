@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from asleep_nb.api.records import SessionResult
 from asleep_nb.data.cohort import CLOCK_SLOTS, to_cohort
-from asleep_nb.data.manifest import ManifestError, read_manifest
+from asleep_nb.data.manifest import MANIFEST_COLUMNS, ManifestError, read_manifest
 from asleep_nb.data.table import stats_table
 from asleep_nb.definitions import PAD, STAT_FIELDS
 from asleep_nb.errors import InvalidTimezone
@@ -252,7 +252,7 @@ def test_cohort_to_timezone():
 
 
 # --------------------------------------------------------------------------- round trips
-@pytest.mark.parametrize("engine", ["netcdf", "zarr"])
+@pytest.mark.parametrize("engine", ["netcdf", "netcdf-xarray", "zarr"])
 @pytest.mark.parametrize("align", ["start", "onset", "clock"])
 def test_cohort_round_trip_identical(tmp_path, engine, align, example_webhook):
     payloads = [*zone_nights(), example_webhook]
@@ -330,7 +330,15 @@ def test_manifest_csv(tmp_path):
     path = tmp_path / "m.csv"
     path.write_text("user_id,group,session_id,date_gte,date_lte\nG-1,1,,2025-01-01,2025-01-31\nG-2,b,s2,,\n")
     table = read_manifest(path)
-    assert table.columns.tolist() == ["user_id", "group", "session_id", "date_gte", "date_lte", "timezone"]
+    assert table.columns.tolist() == list(MANIFEST_COLUMNS)  # every column, "" where not given
+    assert table.columns.tolist()[:6] == [
+        "user_id",
+        "group",
+        "session_id",
+        "date_gte",
+        "date_lte",
+        "timezone",
+    ]
     assert table["group"].tolist() == ["1", "b"] and table["session_id"].tolist() == ["", "s2"]
     with pytest.raises(ManifestError, match="not found"):
         read_manifest(tmp_path / "missing.csv")
@@ -381,3 +389,28 @@ def test_load_cohort_single_zone_and_empty_selection(standin, standin_ids):
         load_cohort(client, empty)
     with pytest.raises(TypeError, match="unexpected option"):
         load_cohort(client, pd.DataFrame({"user_id": [ids.seoul_user], "group": ["kr"]}), bogus=3)
+
+
+def test_manifest_period_column_becomes_a_coordinate_for_paired_designs(asleep_client):
+    """A ``period`` per manifest row reaches the cohort, the stats table and compare_periods."""
+    from asleep_nb.stats import compare_periods
+
+    sessions = pd.read_csv(Path(__file__).parents[1] / "data" / "demo" / "sessions.csv", dtype=str)
+    panel = sessions[sessions["group"] == "panel"].sort_values(["user_id", "start_time_utc"])
+    users = panel["user_id"].unique()[:3]
+    rows = []
+    for user in users:
+        mine = panel[panel["user_id"] == user].head(4)
+        for k, (session_id, zone) in enumerate(zip(mine["session_id"], mine["timezone"], strict=True)):
+            rows.append((user, "panel", session_id, zone, "baseline" if k < 2 else "intervention"))
+    manifest = pd.DataFrame(rows, columns=["user_id", "group", "session_id", "timezone", "period"])
+    cohort = load_cohort(asleep_client, manifest, progress=False)
+    assert cohort["period"].dims == ("session",) and cohort["period"].attrs["long_name"] == "design period"
+    expected = dict(zip(manifest["session_id"], manifest["period"], strict=True))
+    assert [expected[s] for s in cohort["session_id"].values] == list(cohort["period"].values)
+    table = stats_table(cohort)
+    assert (table.groupby("period").size() == 6).all()
+    change = compare_periods(table, "time_in_sleep", method="paired", n_boot=200)
+    assert np.isfinite(change["mean"]).all()
+    no_period = load_cohort(asleep_client, manifest.drop(columns="period"), progress=False)
+    assert "period" not in no_period.coords and "period" not in stats_table(no_period)

@@ -11,9 +11,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from asleep_nb import __version__
 from asleep_nb.api.records import SessionResult
+from asleep_nb.data.cf import encode, open_dataset, to_netcdf
 from asleep_nb.data.night import to_dataset
 from asleep_nb.definitions import PAD, STAT_FIELDS
+from asleep_nb.definitions.variables import REFERENCES
 from asleep_nb.errors import InvalidTimezone
 from asleep_nb.loading.load import load_session
 
@@ -101,13 +104,22 @@ def paris_dst_night() -> dict[str, Any]:
 
 
 def round_trip(ds: xr.Dataset, path, engine: str) -> xr.Dataset:
+    """Write ``ds`` and read it back with asleep_nb's reader.
+
+    ``netcdf``: the toolkit's CF form (``cf.to_netcdf``); ``netcdf-xarray``:
+    xarray's own ``to_netcdf`` straight from the dataset; ``zarr``: the CF
+    form in a consolidated zarr store.
+    """
     if engine == "netcdf":
-        ds.to_netcdf(path / "x.nc", engine="h5netcdf")
-        return xr.load_dataset(path / "x.nc", engine="h5netcdf")
+        to_netcdf(ds, path / "x.nc", engine="h5netcdf")
+        return open_dataset(path / "x.nc", engine="h5netcdf").load()
+    if engine == "netcdf-xarray":
+        ds.to_netcdf(path / "raw.nc", engine="h5netcdf")
+        return open_dataset(path / "raw.nc", engine="h5netcdf").load()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zarr v3: consolidated metadata is not in the spec
-        ds.to_zarr(path / "x.zarr")
-        return xr.open_zarr(path / "x.zarr").load()
+        warnings.filterwarnings("ignore", message="Consolidated metadata")  # zarr v3: not in the spec
+        encode(ds).to_zarr(path / "x.zarr", consolidated=True)
+    return open_dataset(path / "x.zarr", engine="zarr", consolidated=True, chunks=None).load()
 
 
 # --------------------------------------------------------------------------- published example
@@ -139,6 +151,11 @@ def test_published_example_layout(example_webhook):
         expected = {"time": "M", "time_list": "M", "text": "O"}.get(field.kind, "f")
         assert ds[name].dtype.kind == expected, name
     assert ds.attrs == {
+        "Conventions": "CF-1.11",
+        "title": "One night recorded with the Asleep sleep-tracking API",
+        "history": f"to_dataset(timezone='UTC') by asleep_nb {__version__}",
+        "source": "Asleep API v3 Get Session result",
+        "references": REFERENCES,
         "session_id": "20250115025029_fvivn",
         "user_id": "G-20250115025029-vLErWBfQNtnfvgDccFOQ",
         "state": "COMPLETE",
@@ -150,7 +167,6 @@ def test_published_example_layout(example_webhook):
         "end_time": "2025-01-15T03:50:29+00:00",
         "unexpected_end_time": "",
         "two_stage": 0,
-        "source": "Asleep API v3 Get Session result",
     }
 
 
@@ -241,12 +257,17 @@ def test_no_snoring_array_means_no_variable():
     assert "snoring_stage" not in ds and "breath_stage" not in ds
 
 
-def test_stage_attrs_name_the_fill_code(example_webhook):
-    assert to_dataset(example_webhook)["sleep_stage"].attrs["fill_code"] == PAD
+def test_stage_padding_is_the_cf_missing_value(example_webhook):
+    ds = to_dataset(make_payload("2025-02-03T22:00:00", "UTC", [0, 1, 1, 0], snoring=False))
+    for name in ("sleep_stage",):
+        var = ds[name]
+        assert var.attrs["missing_value"] == PAD and var.attrs["missing_value"].dtype == np.int8
+        assert var.encoding["_FillValue"] == PAD and var.encoding["_FillValue"].dtype == np.int8
+        assert "fill_code" not in var.attrs and PAD not in var.attrs["flag_values"]
 
 
 # --------------------------------------------------------------------------- round trips
-@pytest.mark.parametrize("engine", ["netcdf", "zarr"])
+@pytest.mark.parametrize("engine", ["netcdf", "netcdf-xarray", "zarr"])
 @pytest.mark.parametrize("which", ["published", "paris", "open", "two_stage"])
 def test_round_trip_identical(tmp_path, engine, which, example_webhook):
     payload = {

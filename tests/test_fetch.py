@@ -219,4 +219,4 @@ def test_cli_fetch_fills_an_archive_and_reports(standin_fresh, standin_ids, tmp_
     out = capsys.readouterr().out
     assert "failed 1" in out and "20990101000000_ghost" in out and "SessionNotFound" in out
     assert main(["fetch", "--manifest", str(tmp_path / "none.csv"), "--archive", str(tmp_path / "a")]) == 2
-    assert "manifest file not found" in capsys.readouterr().err
+    assert "none.csv not found" in capsys.readouterr().err

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 import tracemalloc
 from collections.abc import Callable
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -37,7 +37,7 @@ def _probe(call: Callable[[], object]) -> tuple[BaseException | None, float, int
     started = time.monotonic()
     try:
         call()
-    except BaseException as exc:  # noqa: BLE001 - the probe returns it
+    except BaseException as exc:
         raised: BaseException | None = exc
     else:
         raised = None
@@ -47,7 +47,9 @@ def _probe(call: Callable[[], object]) -> tuple[BaseException | None, float, int
     return raised, elapsed, peak
 
 
-def _get(client: Client, session_id: str = IDS.example_session, timezone: str = "UTC") -> Callable[[], object]:
+def _get(
+    client: Client, session_id: str = IDS.example_session, timezone: str = "UTC"
+) -> Callable[[], object]:
     return lambda: client.get_session(session_id, user_id=IDS.example_user, timezone=timezone)
 
 
@@ -67,7 +69,11 @@ def test_another_session_is_refused_naming_both(hostile) -> None:
         with pytest.raises(errors.IdentityMismatch):
             client.get_session_payload(IDS.example_session, user_id=IDS.example_user)
     assert type(raised) is errors.IdentityMismatch and elapsed < 2
-    assert (raised.field, raised.expected, raised.received) == ("session.id", IDS.example_session, OTHER_SESSION)
+    assert (raised.field, raised.expected, raised.received) == (
+        "session.id",
+        IDS.example_session,
+        OTHER_SESSION,
+    )
     assert IDS.example_session in str(raised) and OTHER_SESSION in str(raised)
     assert hostile.attempts == 2  # never retried
 
@@ -76,7 +82,7 @@ def test_another_zone_is_refused_naming_both(hostile) -> None:
     hostile.behave("other_zone", zone="Asia/Seoul")
     with _client(hostile) as client:
         raised, _, _ = _probe(_get(client, timezone="UTC"))
-        with pytest.raises(errors.IdentityMismatch, match="'Europe/Paris'.*'Asia/Seoul'"):
+        with pytest.raises(errors.IdentityMismatch, match=r"'Europe/Paris'.*'Asia/Seoul'"):
             client.list_sessions(IDS.example_user, timezone="Europe/Paris")
     assert type(raised) is errors.IdentityMismatch and raised.field == "timezone"
     assert "'UTC'" in str(raised) and "'Asia/Seoul'" in str(raised)
@@ -225,6 +231,15 @@ def test_an_echoed_key_never_shows_whatever_its_position_across_the_cut(hostile,
             shown = " ".join([str(raised), repr(raised), raised.detail, describe_error(raised)])
             assert not _fragments(shown), (at, _fragments(shown))
             assert len(raised.detail) <= 300
+
+
+@pytest.mark.parametrize("where", ["reason", "content-type"])
+def test_an_echoed_key_in_a_header_never_shows(hostile, where) -> None:
+    hostile.behave("echo_key", at=0, where=where)
+    with _client(hostile) as client, pytest.raises(errors.AsleepError) as info:
+        client.get_user(IDS.example_user)
+    shown = " ".join([str(info.value), repr(info.value), describe_error(info.value)])
+    assert "<api key>" in shown and not _fragments(shown)
 
 
 def test_an_echoed_key_in_a_payload_value_is_masked_before_it_is_named(hostile, hostile_payloads) -> None:

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import matplotlib
 
@@ -26,9 +27,10 @@ import pandas as pd
 import pytest
 import xarray as xr
 from matplotlib.testing.compare import compare_images
+from matplotlib.text import Text
 
 from asleep_nb import plot as ap
-from asleep_nb.definitions import PAD, STAT_FIELDS
+from asleep_nb.definitions import PAD, STAT_FIELDS, display
 from asleep_nb.stats import compare_groups
 
 BASELINE = Path(__file__).parent / "baseline"
@@ -254,7 +256,7 @@ def test_hypnodensity_uses_given_figure(cohort):
     out = ap.hypnodensity(cohort, fig=fig)
     assert out is fig and len(plt.get_fignums()) == n_figs
     assert dict(mpl.rcParams) == before
-    assert [a.get_label() for a in fig.axes] == ["control", "insomnia"]
+    assert [a.get_label() for a in fig.axes] == ["control", "control nights", "insomnia", "insomnia nights"]
     assert fig.axes[-1].get_xlabel() == "Time since sleep onset (h)"
 
 
@@ -558,7 +560,7 @@ def test_transition_matrix(cohort):
 
 def test_hypnodensity_clock_and_errors(cohort):
     fig = ap.hypnodensity(cohort, relative_to="clock", by="user_id")
-    assert len(fig.axes) == 12
+    assert len(fig.axes) == 24  # a panel and a nights strip per user
     assert fig.axes[-1].get_xlabel() == "Local time (Europe/Paris)"
     with pytest.raises(ValueError, match="relative_to"):
         ap.hypnodensity(cohort, relative_to="bedtime")
@@ -593,6 +595,229 @@ def test_hypnodensity_shares_match_a_loop(cohort):
     assert deep._values[bin_index] - deep._baseline[bin_index] == pytest.approx(deep_share)
 
 
+# ---------------------------------------------------------------- hypnodensity: nights per bin
+def _nights_per_bin(cohort: xr.Dataset, group: str, lead: int, per_bin: int, n_bins: int) -> np.ndarray:
+    """Sessions of ``group`` with at least one epoch in each bin, counted session by session."""
+    stages, n, groups = cohort["sleep_stage"].values, cohort["n_epochs"].values, cohort["group"].values
+    out = np.zeros(n_bins, dtype=int)
+    for i in np.flatnonzero(groups == group):
+        row = stages[i, : n[i]]
+        onset = np.flatnonzero(np.isin(row, (1, 2, 3)))[0]
+        columns = lead - onset + np.arange(n[i])  # aligned column of each epoch
+        out[np.unique(columns[columns >= 0] // per_bin)] += 1
+    return out
+
+
+def _strip_values(ax: mpl.axes.Axes, gid: str) -> np.ndarray:
+    return next(p for p in ax.patches if p.get_gid() == gid).get_data().values
+
+
+def test_hypnodensity_draws_nights_per_bin_beneath_each_group(cohort):
+    fig = ap.hypnodensity(cohort, bin_minutes=5, before_onset=0.5)
+    axes = {a.get_label(): a for a in fig.axes}
+    for group in ("control", "insomnia"):
+        panel, strip = axes[group], axes[f"{group} nights"]
+        assert strip.get_ylabel() == "Nights"
+        assert strip.get_shared_x_axes().joined(panel, strip)
+        assert strip.get_position().y1 <= panel.get_position().y0  # beneath its panel
+        values = _strip_values(strip, "nights")
+        expected = _nights_per_bin(cohort, group, lead=60, per_bin=10, n_bins=values.size)
+        np.testing.assert_array_equal(values, expected)
+        assert values.max() == 30  # every night of the group is recording at onset
+        assert panel.get_title(loc="left") == f"{group} (6 users, 30 nights)"
+
+
+def test_hypnodensity_hatches_bins_resting_on_few_nights(cohort):
+    fig = ap.hypnodensity(cohort, min_nights=25)
+    axes = {a.get_label(): a for a in fig.axes}
+    enough = some = np.zeros(0, dtype=bool)
+    for group in ("control", "insomnia"):
+        panel, strip = axes[group], axes[f"{group} nights"]
+        nights = _strip_values(strip, "nights")
+        few = next(p for p in panel.patches if p.get_gid() == "few_nights")
+        hatched = np.isfinite(few.get_data().values)
+        np.testing.assert_array_equal(hatched, (nights > 0) & (nights < 25))
+        assert hatched.any() and not hatched.all()  # the lead-in and the tail, not the night
+        assert few.get_hatch() == "////"
+        (line,) = [a for a in strip.lines if a.get_gid() == "min_nights"]
+        assert line.get_ydata()[0] == 25
+        enough = enough | (nights >= 25) if enough.size else nights >= 25
+        some = some | (nights > 0) if some.size else nights > 0
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[-1] == "Fewer than 25 nights"
+    # the time axis: from the first bin with a night to the last where some group has 25 nights
+    edges = next(p for p in fig.axes[0].patches if p.get_gid() == "few_nights").get_data().edges
+    first, last = np.flatnonzero(some)[0], np.flatnonzero(enough)[-1]
+    assert -0.5 <= edges[first] < 0 and last + 1 < some.size  # a lead-in; the longest nights cut
+    assert fig.axes[-1].get_xlim() == pytest.approx((edges[first], edges[last + 1]))
+
+
+def test_hypnodensity_min_nights_zero_hatches_nothing(cohort):
+    fig = ap.hypnodensity(cohort, min_nights=0)
+    few = next(p for p in fig.axes[0].patches if p.get_gid() == "few_nights")
+    assert not np.isfinite(few.get_data().values).any()
+    assert "Fewer than" not in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    for bad in (-1, 2.5):
+        with pytest.raises(ValueError, match="min_nights"):
+            ap.hypnodensity(cohort, min_nights=bad)
+
+
+def test_hypnodensity_default_size_is_full_width(cohort):
+    fig = ap.hypnodensity(cohort)
+    assert tuple(fig.get_size_inches()) == pytest.approx(ap.hypnodensity_figsize(2))
+    assert fig.get_size_inches()[0] == ap._style.FULL_WIDTH
+    fig.canvas.draw()
+    left = min(a.get_position().x0 for a in fig.axes)
+    right = max(a.get_position().x1 for a in fig.axes)
+    assert right - left > 0.85  # the panels use the width, the labels only a margin
+
+
+# ---------------------------------------------------------------- one format per number
+SHARE = rf"\d+\.\d{{{display.precision('light_ratio')}}}%"  # a share has a ratio's precision
+
+
+def test_transition_cells_share_one_format(cohort):
+    matrix = np.array([[0.993, 0.007, 0, 0], [0.05, 0.9, 0.05, 0], [0, 0.1, 0.9, 0], [0.02, 0, 0, 0.98]])
+    texts = [t.get_text() for t in ap.transition_matrix(matrix).texts]
+    assert texts[:4] == ["99.3%", "0.7%", "0.0%", "0.0%"]
+    for ax in (
+        ap.transition_matrix(matrix),
+        ap.transition_matrix(cohort),
+        *ap.transition_matrices(cohort).axes[:2],
+    ):
+        cells = [t.get_text() for t in ax.texts if t.get_gid() == "cell"]
+        assert len(cells) == 16 and all(re.fullmatch(SHARE, c) for c in cells), cells
+
+
+def test_stage_distribution_labels_share_one_format(cohort):
+    ax = ap.stage_distribution(cohort)
+    labels = [t.get_text() for t in ax.texts if t.get_gid() == "share"]
+    assert labels and all(re.fullmatch(SHARE, t) for t in labels), labels
+
+
+def test_metric_ratio_difference_in_percentage_points_with_each_groups_n():
+    table = pd.DataFrame(
+        {
+            "user_id": ["a1", "a1", "a2", "a2", "a3", "a3", "b1", "b2", "b3", "b4", "b5"],
+            "group": ["a"] * 6 + ["b"] * 5,
+            "rem_ratio": [0.18, 0.2, 0.21, 0.19, 0.22, 0.2, 0.15, 0.17, 0.14, 0.16, 0.18],
+        }
+    )
+    ax = ap.metric(table, "rem_ratio", n_boot=200)
+    numbers = compare_groups(table, "rem_ratio", n_boot=200)
+    diff = numbers.iloc[2]
+    (text,) = [t.get_text() for t in ax.texts if t.get_gid() == "difference"]
+    expected = display.format_estimate(
+        "rem_ratio", diff["mean"], diff["ci_low"], diff["ci_high"], difference=True
+    )
+    assert text == f"b - a: {expected}" and " pp [95% CI " in text
+    assert ax.get_ylabel() == display.axis_label("rem_ratio")
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == ["a\n(3 users, 6 nights)", "b\n(5 users, 5 nights)"]
+    assert "8 users" not in " ".join(ticks) and "11 nights" not in " ".join(ticks)  # never the totals
+
+
+# ---------------------------------------------------------------- text layout: nothing overlaps or is clipped
+def drawn_texts(fig: mpl.figure.Figure) -> list[tuple[Text, mpl.transforms.Bbox]]:
+    """Every text the renderer draws (not tick labels outside the view), with its window extent."""
+    drawn: list[Text] = []
+    draw = Text.draw
+
+    def record(self, renderer):
+        draw(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            drawn.append(self)
+
+    with patch.object(Text, "draw", record):
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [(t, t.get_window_extent(renderer)) for t in dict.fromkeys(drawn)]
+
+
+def layout_problems(fig: mpl.figure.Figure) -> list[str]:
+    """Texts reaching out of the figure, and pairs of texts whose boxes overlap (more than 0.5 px)."""
+    texts = drawn_texts(fig)
+    box = fig.bbox
+    problems = [
+        f"clipped {t.get_text()!r}"
+        for t, e in texts
+        if e.x0 < box.x0 - 0.5 or e.x1 > box.x1 + 0.5 or e.y0 < box.y0 - 0.5 or e.y1 > box.y1 + 0.5
+    ]
+    for i, (t1, e1) in enumerate(texts):
+        for t2, e2 in texts[i + 1 :]:
+            width = min(e1.x1, e2.x1) - max(e1.x0, e2.x0)
+            height = min(e1.y1, e2.y1) - max(e1.y0, e2.y0)
+            if width > 0.5 and height > 0.5:
+                problems.append(f"overlap {t1.get_text()!r} / {t2.get_text()!r}")
+    return problems
+
+
+def test_two_group_transition_figure_has_no_overlapping_text(cohort):
+    fig = ap.transition_matrices(cohort)
+    matrices = [a for a in fig.axes if a.get_label() in ("control", "insomnia")]
+    assert len(matrices) == 2
+    assert [a.get_ylabel() for a in matrices] == ["From stage", ""]  # the rows are named once
+    assert sum(a.get_gid() == "colorbar" for a in fig.axes) == 1  # one shared colour bar
+    assert len(drawn_texts(fig)) > 40
+    assert layout_problems(fig) == []
+    # in a plain figure, and beside a stage distribution as the report sets them
+    plain = plt.figure(figsize=tuple(fig.get_size_inches()))
+    assert layout_problems(ap.transition_matrices(cohort, fig=plain)) == []
+    row = plt.figure(figsize=(12.6, 3.8), layout="constrained")
+    left, right = row.subfigures(1, 2, width_ratios=[1, 2])
+    ap.stage_distribution(cohort, ax=left.subplots())
+    ap.transition_matrices(cohort, fig=right)
+    assert layout_problems(row) == []
+
+
+def test_transition_matrices_groups_and_errors(cohort):
+    fig = ap.transition_matrices(cohort, groups=["insomnia"])
+    assert fig.axes[0].get_label() == "insomnia"
+    assert fig.axes[0].get_title(loc="left") == "insomnia (6 users, 30 nights)"
+    with pytest.raises(KeyError, match="nope"):
+        ap.transition_matrices(cohort, groups=["nope"])
+    ax = ap.transition_matrix(cohort, colorbar=False)
+    assert len(ax.figure.axes) == 1
+
+
+LAYOUTS = {
+    "hypnogram": ("ax", lambda n, c, **kw: ap.hypnogram(n, title="A night", **kw)),
+    "nights": ("ax", lambda n, c, **kw: ap.nights(c, user_id="u1", **kw)),
+    "one_night": ("ax", lambda n, c, **kw: ap.nights(c.isel(session=[5]), **kw)),
+    "stage_distribution": ("ax", lambda n, c, **kw: ap.stage_distribution(c, **kw)),
+    "metric": ("ax", lambda n, c, **kw: ap.metric(c, "time_in_sleep", n_boot=200, **kw)),
+    "metric_clock": (
+        "ax",
+        lambda n, c, **kw: ap.metric(_two_zone_tables()[0], "sleep_time", n_boot=200, **kw),
+    ),
+    "metric_four_groups": (
+        "ax",
+        lambda n, c, **kw: ap.metric(
+            c.assign_coords(group=("session", np.arange(60) // 15 % 4 * 1.0)),
+            "time_in_sleep",
+            n_boot=200,
+            **kw,
+        ),
+    ),
+    "transition_matrix": ("ax", lambda n, c, **kw: ap.transition_matrix(c, **kw)),
+    "hypnodensity": ("fig", lambda n, c, **kw: ap.hypnodensity(c, **kw)),
+    "hypnodensity_clock": ("fig", lambda n, c, **kw: ap.hypnodensity(c, relative_to="clock", **kw)),
+    "transition_matrices": ("fig", lambda n, c, **kw: ap.transition_matrices(c, **kw)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_every_figure_fits_at_its_default_size(name, night, cohort):
+    """At the default size, constrained (the default) and plain: no text clipped, none overlapping."""
+    kind, draw = LAYOUTS[name]
+    out = draw(night, cohort)
+    fig = out if kind == "fig" else out.figure
+    assert layout_problems(fig) == [], "constrained"
+    plain = plt.figure(figsize=tuple(fig.get_size_inches()))
+    draw(night, cohort, **({"fig": plain} if kind == "fig" else {"ax": plain.add_subplot()}))
+    assert layout_problems(plain) == [], "plain"
+
+
 # ---------------------------------------------------------------- image comparison
 IMAGES = {
     "hypnogram": lambda n, c: pinned(ap.hypnogram, n, title="Synthetic night").figure,
@@ -600,13 +825,14 @@ IMAGES = {
     "stage_distribution": lambda n, c: pinned(ap.stage_distribution, c, figsize=(4, 3)).figure,
     "metric": lambda n, c: pinned(ap.metric, c, "time_in_sleep", figsize=(3.5, 3), n_boot=200).figure,
     "transition_matrix": lambda n, c: pinned(ap.transition_matrix, c, figsize=(3.6, 3)).figure,
-    "hypnodensity": lambda n, c: _pinned_fig(ap.hypnodensity, c),
+    "hypnodensity": lambda n, c: _pinned_fig(ap.hypnodensity, c, figsize=ap.hypnodensity_figsize(2, 8)),
+    "transition_matrices": lambda n, c: _pinned_fig(ap.transition_matrices, c, figsize=(6.4, 3)),
 }
 
 
-def _pinned_fig(fn, *args, **kw):
+def _pinned_fig(fn, *args, figsize=(6, 3.5), **kw):
     with mpl.rc_context(PINNED_RC):
-        return fn(*args, fig=plt.figure(figsize=(6, 3.5), layout="constrained"), **kw)
+        return fn(*args, fig=plt.figure(figsize=figsize, layout="constrained"), **kw)
 
 
 @pytest.mark.parametrize("name", sorted(IMAGES))

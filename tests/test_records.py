@@ -537,3 +537,37 @@ def test_a_webhook_data_object_keeps_its_user_id(example_webhook):
     result = SessionResult.from_payload(data)
     assert result.user_id == data["user_id"]
     assert result == SessionResult.from_webhook(example_webhook)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ([0, 1, 3, -1], [0, 1, 3, -1]),  # plain ints from json.loads: the fast path
+        ((0, 1, 3, -1), [0, 1, 3, -1]),
+        ([np.int64(0), 1, schema.SleepStage.REM, np.int8(-1)], [0, 1, 3, -1]),  # the general path
+        ([], []),
+    ],
+)
+def test_stage_arrays_of_any_integers_parse_to_read_only_int8(value: Any, expected: list[int]) -> None:
+    from asleep_nb.api.records.stages import STAGE_CODES, as_stage_array
+
+    out = as_stage_array(value, "session.sleep_stages", STAGE_CODES["sleep_stages"])
+    assert out is not None and out.dtype == np.int8 and out.tolist() == expected
+    assert not out.flags.writeable
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (True, "got boolean True"),
+        (1.0, "got number 1.0"),
+        (128, "value 128 is not"),
+        (-129, "value -129 is not"),
+    ],
+)
+def test_a_bad_stage_value_after_many_good_ones_is_named(bad: Any, reason: str) -> None:
+    from asleep_nb.api.records.stages import STAGE_CODES, as_stage_array
+
+    value = [1] * 900 + [bad] + [1] * 59
+    with pytest.raises(PayloadError, match=r"session\.sleep_stages\[900\]: .*" + reason):
+        as_stage_array(value, "session.sleep_stages", STAGE_CODES["sleep_stages"])

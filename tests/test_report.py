@@ -7,6 +7,9 @@ Few full reports are built (each runs the whole notebook, ~8 s), and shared by m
 - one run with every option at once (archive, missing sessions allowed, clock alignment,
   metrics, title, flagged nights excluded, both no-signal thresholds).
 
+The figures' difference annotations are compared with Table 1 on the demo page by drawing the
+same figures in this process (same nights, groups and bootstrap).
+
 Failures that need a kernel (a missing session, a template that raises) run tiny notebooks or
 stop at the first cell that loads data. Failures caught before any kernel starts are in
 ``tests/test_report_cli.py``.
@@ -23,8 +26,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pandas as pd
@@ -33,27 +42,55 @@ import xarray as xr
 from bs4 import BeautifulSoup
 from nbclient.exceptions import CellExecutionError
 
+import asleep_nb.plot as ap
 from asleep_nb import Client, cli
+from asleep_nb.data.codebook import codebook_html
 from asleep_nb.data.manifest import read_manifest
+from asleep_nb.definitions.display import axis_label, difference_unit, precision
 from asleep_nb.loading.archive import open_archive
 from asleep_nb.loading.fetch import fetch_sessions
 from asleep_nb.loading.load import expand_manifest
 from asleep_nb.report import TEMPLATE, ReportParameters, build_report, dataset_fingerprint, load_report_data
 from asleep_nb.report import provenance as provenance_table
 from asleep_nb.report.build import inject_parameters
+from asleep_nb.report.comparison import (
+    N_BOOT,
+    SEED,
+    TABLE_ONE_CAPTION,
+    compared_metrics,
+    comparison_table,
+    rules_note,
+    table_one_header,
+    table_one_latex,
+)
 from asleep_nb.report.manifest import demo_manifest
+from asleep_nb.report.sections import alignment_words, compared, latency_rules
+from asleep_nb.stats.quality import night_quality
+
+#: Caption of the report's Table 1.
+TABLE_ONE = TABLE_ONE_CAPTION
 
 pytestmark = pytest.mark.slow
 
 
 # -- helpers ---------------------------------------------------------------------------------------
 def tables(html: str) -> dict[str, list[list[str]]]:
-    """Every table of a report by its caption (the bold text before it), as rows of cell texts."""
+    """Every table of a report by its caption (the bold text before it), as rows of cell texts.
+
+    A header cell spanning several columns is repeated in each. The codebook appendix (a
+    ``<section>``, its tables without captions) is left out.
+    """
     out = {}
     for table in BeautifulSoup(html, "html.parser").find_all("table"):
+        if table.find_parent("section") is not None:
+            continue
         caption = table.find_previous("b")
         rows = [
-            [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
+            [
+                cell.get_text(" ", strip=True)
+                for cell in tr.find_all(["th", "td"])
+                for _ in range(int(cell.get("colspan", 1)))
+            ]
             for tr in table.find_all("tr")
         ]
         out[caption.get_text(strip=True) if caption else ""] = rows
@@ -63,6 +100,14 @@ def tables(html: str) -> dict[str, list[list[str]]]:
 def body_rows(rows: list[list[str]]) -> dict[str, list[str]]:
     """Table rows keyed by their first cell (header rows dropped)."""
     return {row[0]: row[1:] for row in rows if len(row) > 1 and row[0]}
+
+
+def column_of(rows: list[list[str]], top: str, statistic: str) -> int:
+    """Position, among a body row's cells after its label, of Table 1's column (``top``, ``statistic``).
+
+    Table 1 has a header of two rows: a group or a difference over its columns, then each column.
+    """
+    return list(zip(rows[0][1:], rows[1][1:], strict=True)).index((top, statistic))
 
 
 def notebook(*sources: str) -> nbformat.NotebookNode:
@@ -282,11 +327,93 @@ def test_demo_latency_rules_match_a_direct_count(demo: Run, demo_data) -> None:
                 differ += 1
                 zero += vendor == 0
         assert shown[group] == [str(n), str(differ), str(zero)]
-    assert differ == 0 or "research_sleep_latency (min)" in demo.html
+    assert differ == 0 or "Sleep latency (research rule) (min)" in body_rows(tables(demo.html)[TABLE_ONE])
     assert (
         "vendor rule (the API&#x27;s stat object)" in demo.html
         or "vendor rule (the API's stat object)" in demo.html
     )
+
+
+#: A difference with its interval as figures and tables write it: "+4.2 pp [95% CI 1.1, 7.3]".
+ESTIMATE = re.compile(
+    r"(?P<number>[+-][0-9.]+)(?P<unit> \S+)? \[95% CI (?P<low>-?[0-9.]+), (?P<high>-?[0-9.]+)\]"
+)
+
+
+def test_figures_and_table_one_write_each_difference_alike(demo: Run, demo_data) -> None:
+    """The metric figures and Table 1 show one difference per metric, in one unit and one precision.
+
+    The figures are drawn here as the report draws them (same nights, groups and bootstrap);
+    their difference annotations and y labels are compared with Table 1 on the demo's page.
+    """
+    params = ReportParameters()
+    nights = night_quality(
+        demo_data.cohort, flag_share=params.no_signal_threshold, long_run_minutes=params.no_signal_run
+    )
+    kept = compared(nights, exclude_flagged=False)
+    analysed = demo_data.cohort.isel(session=kept)
+    differ = bool(latency_rules(nights.iloc[kept])["latencies differ"].sum())
+    shown = compared_metrics(params.metrics, latencies_differ=differ)
+    assert "research_sleep_latency" in shown  # demo apnea nights open with no signal
+    groups = sorted(set(map(str, analysed["group"].values)))
+    comparison = comparison_table(analysed, shown)
+    # one research onset: the latency the figures and Table 1 compare is the data-quality section's
+    quality_latency = comparison["session_id"].map(nights["research_sleep_latency"])
+    np.testing.assert_array_equal(comparison["research_sleep_latency"], quality_latency)
+    study = tables(demo.html)[TABLE_ONE]
+    rows = body_rows(study)
+    assert list(rows) == [axis_label(name) for name in shown]
+    estimate_at = column_of(study, "healthy - apnea", "estimate")
+    mean_at = [column_of(study, g, "mean (SD)") for g in groups]
+    for name in shown:
+        ax = ap.metric(comparison, name, groups=groups, n_boot=N_BOOT, seed=SEED)
+        label = ax.get_ylabel()
+        notes = [t.get_text() for t in ax.texts if t.get_gid() == "difference"]
+        means = ax.containers[0].lines[0].get_ydata()  # the group means, in display units
+        plt.close(ax.figure)
+        row = rows[label]  # the figure's y label is the table's row label
+        (drawn,) = [m.group(0) for note in notes for m in ESTIMATE.finditer(note)]
+        assert row[estimate_at] == drawn, name
+        parts = ESTIMATE.fullmatch(drawn)
+        assert parts is not None
+        digits = precision(name)
+        for number in ("number", "low", "high"):
+            assert len(parts[number].rpartition(".")[2]) == digits, (name, drawn)
+        assert (parts["unit"] or "").strip() == difference_unit(name), (name, drawn)
+        if name.endswith("_ratio") or name == "sleep_efficiency":
+            assert parts["unit"] == " pp"
+        shown_means = [row[i].split(" ")[0] for i in mean_at]
+        assert shown_means == [f"{m:.{digits}f}" for m in means], name
+
+
+def test_demo_report_names_the_rule_of_every_onset(demo: Run) -> None:
+    text = " ".join(BeautifulSoup(demo.html, "html.parser").get_text().split())
+    assert "aligned at sleep onset by the research rule" in text
+    assert unescape(rules_note(["sleep_latency", "research_sleep_latency"])) in text
+    assert "Sleep onset and the sleep period in these figures follow the research rule" in text
+    assert "the vendor rule of the API's stat object counts a leading run" in text
+
+
+def test_demo_report_offers_table_one_as_escaped_latex(demo: Run) -> None:
+    soup = BeautifulSoup(demo.html, "html.parser")
+    summary = soup.find("summary", string=lambda t: t is not None and "Table 1 as LaTeX" in t)
+    assert summary is not None
+    latex = summary.find_parent("details").find("pre").get_text()
+    assert latex.startswith("\\begin{tabular}") and "\\toprule" in latex
+    assert "Sleep efficiency (\\%)" in latex and "[95\\% CI" in latex
+    assert "\\multicolumn{3}{c}{apnea}" in latex
+    assert not re.search(r"(?<!\\)%", latex) and "<" not in latex
+
+
+def test_demo_report_ends_with_the_codebook_without_attributes(demo: Run) -> None:
+    soup = BeautifulSoup(demo.html, "html.parser")
+    (section,) = soup.find_all("section")
+    assert not section.attrs and all(not tag.attrs for tag in section.find_all(True))
+    expected = BeautifulSoup(codebook_html(level=3), "html.parser")
+    assert section.get_text() == expected.get_text() and section.find("h3").get_text() == "asleep_nb codebook"
+    headings = [h.get_text(strip=True).rstrip("¶") for h in soup.find_all("h2")]
+    assert headings[-2:] == ["Provenance", "Appendix: codebook"]
+    assert section.find_next("h2") is None  # the appendix closes the page
 
 
 def test_demo_report_records_provenance(demo: Run) -> None:
@@ -360,11 +487,12 @@ def test_missing_and_excluded_sessions_are_listed(options: tuple[Run, float, str
         "Flagged nights excluded from the group comparison and the sleep architecture below: <b>1</b>."
         in run.html
     )
-    means = tables(run.html)["Means of user means with 95 % bootstrap confidence intervals"]
+    study = tables(run.html)[TABLE_ONE]
     users = {"apnea": 3, "healthy": 3}
     users[gone[worst][1]] -= 1  # the flagged night's user has no other night
-    assert means[2][:3] == ["time_in_sleep (min)", "apnea", str(users["apnea"])]
-    assert means[3][:2] == ["healthy", str(users["healthy"])]
+    at = {group: column_of(study, group, "users (nights)") for group in users}
+    row = body_rows(study)["Time in sleep (h)"]
+    assert {g: row[i] for g, i in at.items()} == {g: f"{n} ({n})" for g, n in users.items()}
     assert "6 sessions of 6 users" in run.html  # the flagged night is still analysed for quality
 
 
@@ -375,11 +503,9 @@ def test_options_reach_the_page(options: tuple[Run, float, str]) -> None:
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html  # no stray warning
     assert f"nights flagged (&gt; {threshold * 100:g} % no signal)" in html
     assert "nights opening with &gt; 10 min of no signal" in html
-    statistics = [
-        row[0] for row in tables(html)["Means of user means with 95 % bootstrap confidence intervals"] if row
-    ]
-    assert any("time_in_sleep (min)" in s for s in statistics)
-    assert "rem_ratio (%)" not in html and "waso_count" not in html
+    statistics = list(body_rows(tables(html)[TABLE_ONE]))
+    assert statistics[:3] == ["Time in sleep (h)", "Sleep efficiency (%)", "Sleep latency (min)"]
+    assert statistics[3:] in ([], ["Sleep latency (research rule) (min)"])  # where the two latencies differ
     info = body_rows(tables(html)["Provenance"])
     assert info["parameter alignment"] == ["clock"]
     assert info["parameter metrics"] == ["time_in_sleep, sleep_efficiency, sleep_latency"]
@@ -478,7 +604,9 @@ def test_new_sections_render_in_chromium(
     dom = subprocess.run([shutil.which("chromium"), *common, "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
     for text in ("Data quality", "No signal per group", "Sessions left out of the analysis (3)",
-                 "Sleep latency under two rules", "Manifest rows (8), by file line"):  # fmt: skip
+                 "Sleep latency under two rules", "Manifest rows (8), by file line", TABLE_ONE,
+                 "healthy - apnea", "Time in sleep (h)", "Table 1 as LaTeX", "Appendix: codebook",
+                 "asleep_nb codebook"):  # fmt: skip
         assert text in dom
 
 
@@ -500,6 +628,37 @@ def test_parameters_are_injected_after_the_tagged_cell() -> None:
     untagged = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     with pytest.raises(ValueError, match="parameters"):
         inject_parameters(untagged, {"x": 2})
+
+
+def test_table_one_header_puts_each_group_and_difference_over_its_columns() -> None:
+    # stats.table_one's columns with three groups: each difference's p prefixed with its name
+    names = ["a: mean (SD)", "a: users (nights)", "b: mean (SD)", "c: mean (SD)",
+             "b - a", "b - a: p", "b - a: p (FDR)", "c - a", "c - a: p", "c - a: p (FDR)"]  # fmt: skip
+    flat = pd.DataFrame([["1.0 (0.1)", "2 (2)", "1.1 (0.2)", "0.9 (0.1)", "+0.1 pp [95% CI 0.0, 0.2]",
+                          "<0.001", "0.5", "-0.1 pp [95% CI -0.2, 0.0]", "0.9", "0.9"]],
+                        index=["Sleep efficiency (%)"], columns=names)  # fmt: skip
+    assert table_one_header(flat, ["a", "b", "c"]).columns.tolist() == [
+        ("a", "mean (SD)"), ("a", "users (nights)"), ("b", "mean (SD)"), ("c", "mean (SD)"),
+        ("b - a", "estimate"), ("b - a", "p"), ("b - a", "p (FDR)"),
+        ("c - a", "estimate"), ("c - a", "p"), ("c - a", "p (FDR)"),
+    ]  # fmt: skip
+    latex = table_one_latex(table_one_header(flat, ["a", "b", "c"]))
+    assert "Sleep efficiency (\\%)" in latex and "\\multicolumn{3}{c}{b - a}" in latex
+    assert "[95\\% CI 0.0, 0.2]" in latex and "\\textless{}0.001" in latex
+
+
+def test_compared_metrics_and_rules_note() -> None:
+    both = ("sleep_latency", "research_sleep_latency")
+    assert compared_metrics(["sleep_latency"], latencies_differ=True) == both
+    assert compared_metrics(["sleep_latency"], latencies_differ=False) == ("sleep_latency",)
+    assert compared_metrics(["rem_ratio"], latencies_differ=True) == ("rem_ratio",)
+    stat_only = rules_note(["rem_ratio"])
+    assert stat_only.startswith("Every panel and row is a field of the API&#x27;s stat object")
+    assert rules_note(both).startswith(
+        "Sleep latency (research rule) is computed from the stage arrays by the"
+    )
+    onset = alignment_words(xr.Dataset(attrs={"alignment": "onset"}))
+    assert onset.startswith("at sleep onset by the research rule")
 
 
 def test_fingerprint_sees_one_changed_epoch_and_ignores_layout() -> None:

@@ -218,7 +218,7 @@ def test_vectorised_on_a_large_cohort_is_consistent():
         (["wake", "light"], TypeError, "integer stage codes"),
         ([True, False], TypeError, "integer stage codes"),
         ("0101", ValueError, "1-D"),
-        ([[0, 1], [1, 0]], ValueError, "1-D"),
+        ([[[0, 1]], [[1, 0]]], ValueError, "1-D"),
         (3, ValueError, "1-D"),
         ([PAD, PAD], ValueError, "only padding"),
         (xr.DataArray(np.zeros((2, 3), dtype=np.int8), dims=("a", "b")), ValueError, "session"),

@@ -7,6 +7,7 @@ API does must be equal, ratios to the last bit.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import UTC, datetime, timedelta, timezone
@@ -190,3 +191,99 @@ def test_generated_batches_match_pysleep(batch):
     for i, s in enumerate(batch):
         theirs = oracle(s, utc, utc + timedelta(seconds=30 * s.size))
         assert differences(json_row(stats, i), theirs, s) == {}
+
+
+# --- the documented rules as the oracle where pysleep has none: -1 epochs and snoring -----------
+
+
+def documented_rules(stages: list[int], snoring: list[int] | None) -> dict:
+    """The fields the vendor module's docstring defines for -1 epochs and snoring, as plain loops."""
+    ref: dict = {
+        f"time_in_{name}": 30 * stages.count(code) for name, code in (("light", 1), ("deep", 2), ("rem", 3))
+    }
+    ref["time_in_sleep"] = ref["time_in_light"] + ref["time_in_deep"] + ref["time_in_rem"]
+    not_wake = [i for i, code in enumerate(stages) if code != 0]  # -1 counts as not wake
+    if not any(code >= 1 for code in stages):
+        ref.update(sleep_latency=None, time_in_wake=0, waso_count=0, sleep_cycle_count=0)
+        if snoring is not None:
+            ref.update(time_in_snoring=0, snoring_count=0)
+        return ref
+    first, last = not_wake[0], not_wake[-1]
+    period = stages[first : last + 1]
+    wake_runs = [len(list(run)) for code, run in itertools.groupby(period) if code == 0]  # -1 splits a run
+    ref.update(
+        sleep_latency=30 * first,
+        wakeup_latency=30 * (len(stages) - 1 - last),
+        time_in_wake=30 * period.count(0),
+        waso_count=len(wake_runs),
+        longest_waso=30 * max(wake_runs, default=0),
+    )
+    ref["time_in_sleep_period"] = ref["time_in_sleep"] + ref["time_in_wake"]
+    for name, code in (("light_latency", 1), ("deep_latency", 2), ("rem_latency", 3)):
+        ref[name] = 30 * (stages.index(code) - first) if code in stages else None
+    clusters: list[int] = []
+    gap = None  # non-REM epochs (-1 included) since the last REM epoch
+    for code in period:
+        if code == 3:
+            if gap is None or gap > 20:
+                clusters.append(0)
+            clusters[-1] += 1
+            gap = 0
+        elif gap is not None:
+            gap += 1
+    ref["sleep_cycle_count"] = sum(size >= 20 for size in clusters)
+    if snoring is not None:
+        snores = [snoring[i] == 1 and stages[i] != -1 for i in range(first, last + 1)]
+        ref["time_in_snoring"] = 30 * sum(snores)
+        ref["snoring_count"] = sum(1 for on, _ in itertools.groupby(snores) if on)
+    return ref
+
+
+@st.composite
+def nights_with_errors(draw, max_epochs: int = 400) -> tuple[np.ndarray, np.ndarray | None]:
+    """Nights drawn as runs, -1 included, with snoring (-1, 0, 1) in runs or none."""
+    stages = draw(nights(max_epochs))
+    n = stages.size
+    errors = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(1, 25)), max_size=6))
+    for at, length in errors:
+        stages[at : at + length] = -1
+    if not draw(st.booleans()):
+        return stages, None
+    runs = draw(
+        st.lists(st.tuples(st.sampled_from([-1, 0, 1, 1]), st.integers(1, 30)), min_size=1, max_size=40)
+    )
+    snoring = np.concatenate([np.full(length, code, dtype=np.int8) for code, length in runs])
+    return stages, np.resize(snoring, n)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    batch=st.lists(nights_with_errors(), min_size=1, max_size=5),
+    offsets=st.lists(st.integers(0, 7), min_size=5),
+)
+def test_error_epochs_and_snoring_follow_the_documented_rules(batch, offsets):
+    width = max(s.size for s, _ in batch) + max(offsets)
+    stages = np.full((len(batch), width), PAD, dtype=np.int8)
+    snoring = np.full_like(stages, PAD)
+    for i, (s, sn) in enumerate(batch):
+        stages[i, offsets[i] : offsets[i] + s.size] = s
+        if sn is not None:
+            snoring[i, offsets[i] : offsets[i] + s.size] = sn
+    start = np.datetime64("2024-03-01T22:00:00", "ns")
+    n = np.array([s.size for s, _ in batch])
+    cohort = xr.Dataset(
+        {"sleep_stage": (("session", "epoch"), stages), "snoring_stage": (("session", "epoch"), snoring)},
+        coords={
+            "start_time": ("session", np.full(len(batch), start)),
+            "end_time": ("session", start + n * np.timedelta64(30, "s")),
+        },
+    )
+    stats = compute_stats(cohort)
+    for i, (s, sn) in enumerate(batch):
+        expected = documented_rules(s.tolist(), None if sn is None else sn.tolist())
+        night = compute_stat(s, START, START + timedelta(seconds=30 * s.size), snoring_stages=sn)
+        row = json_row(stats, i)
+        assert {f: night[f] for f in expected} == expected
+        assert {f: row[f] for f in expected} == expected
+        if sn is None:
+            assert night["time_in_snoring"] is None and row["snoring_count"] is None

@@ -67,6 +67,8 @@ def test_append_chunk_by_chunk_gives_the_same_store(cohort, tmp_path):
     lazy = open_cohort(path)
     assert lazy["sleep_stage"].chunks[0] == (10,) * 6
     xr.testing.assert_identical(lazy.compute(), cohort)
+    # the consolidated metadata follows the appends: a plain reader sees every session
+    assert xr.open_zarr(path, consolidated=True).sizes["session"] == cohort.sizes["session"]
     with pytest.raises(ValueError, match="epoch axis differs"):
         to_zarr(cohort.isel(session=slice(0, 2), epoch=slice(0, 10)), path, append=True)
 
@@ -78,6 +80,8 @@ def test_bad_arguments(cohort, zarr_path, tmp_path):
         to_zarr(cohort, tmp_path / "x.zarr", chunks={"session": 0})
     with pytest.raises(ValueError, match="mode"):
         to_zarr(cohort, tmp_path / "x.zarr", mode="a")
+    with pytest.raises(ValueError, match="zarr_format must be 2 or 3"):
+        to_zarr(cohort, tmp_path / "x.zarr", zarr_format=4)
     with pytest.raises(ValueError, match="session"):
         to_zarr(cohort.isel(session=0), tmp_path / "x.zarr")
     with pytest.raises(FileNotFoundError, match="no zarr store"):
@@ -121,3 +125,22 @@ def test_accessor_to_zarr(cohort, tmp_path):
     # a dask-backed cohort written again (rechunked) round-trips too
     to_zarr(lazy, tmp_path / "again.zarr", chunks=25)
     xr.testing.assert_identical(open_cohort(tmp_path / "again.zarr").compute(), cohort)
+
+
+@pytest.mark.parametrize("zarr_format", [2, 3])
+def test_store_formats_are_consolidated_and_hold_the_cf_form(cohort, tmp_path, zarr_format):
+    path = tmp_path / f"v{zarr_format}.zarr"
+    to_zarr(cohort, path, chunks=25, zarr_format=zarr_format)
+    assert (path / (".zmetadata" if zarr_format == 2 else "zarr.json")).exists()
+    plain = xr.open_zarr(path, consolidated=True)
+    assert plain["night"].dtype.kind in "OTU" and plain["local_start_time"].dtype.kind in "OTU"
+    assert plain["sleep_stage"].dtype == np.float32  # padding masked for plain readers
+    lazy = open_cohort(path)
+    assert lazy["sleep_stage"].dtype == np.int8 and lazy["sleep_stage"].chunks[0] == (25, 25, 10)
+    xr.testing.assert_identical(lazy.compute(), cohort)
+
+
+def test_a_store_written_before_consolidation_still_opens(cohort, tmp_path):
+    path = tmp_path / "old.zarr"
+    cohort.to_zarr(path, consolidated=False)  # xarray's own writer, no CF form, no consolidated metadata
+    xr.testing.assert_identical(open_cohort(path).compute(), cohort)

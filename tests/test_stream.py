@@ -13,7 +13,7 @@ import xarray as xr
 
 import asleep_nb.loading.stream as stream
 from asleep_nb.data.cohort import to_cohort
-from asleep_nb.errors import ArchiveCorrupt
+from asleep_nb.errors import ArchiveCorrupt, ArchiveWarning
 from asleep_nb.loading.archive import Archive, open_archive
 from asleep_nb.loading.stream import archive_to_zarr, plan_stream
 from asleep_nb.resources import demo_data_dir
@@ -63,6 +63,12 @@ def test_streamed_store_equals_to_cohort_of_all_records(archive_path, groups, tm
     assert lazy["sleep_stage"].chunks[0][0] == CHUNK
     assert lazy.sizes["session"] == 204
     xr.testing.assert_identical(lazy.compute(), expected)
+
+
+def test_the_archive_method_streams_the_same_store(archive_path, groups, tmp_path):
+    archive = open_archive(archive_path)
+    lazy = archive.to_zarr(tmp_path / "m.zarr", chunk=CHUNK, align="onset", groups=groups)
+    xr.testing.assert_identical(lazy.compute(), archive.to_cohort(align="onset", groups=groups))
 
 
 def test_chunks_of_different_widths_are_padded_to_the_planned_axis(archive_path, tmp_path):
@@ -129,9 +135,11 @@ def test_corrupt_file_raises_or_is_skipped(archive_path, tmp_path):
     (copy / victim.file).write_bytes(b"{}")
     with pytest.raises(ArchiveCorrupt):
         archive_to_zarr(archive, tmp_path / "a.zarr", chunk=7)
-    lazy = archive_to_zarr(archive, tmp_path / "b.zarr", chunk=7, on_corrupt="skip")
+    with pytest.warns(ArchiveWarning, match="skipped"):
+        lazy = archive_to_zarr(archive, tmp_path / "b.zarr", chunk=7, on_corrupt="skip")
+        expected = archive.to_cohort(on_corrupt="skip")
     assert victim.session_id not in lazy["session_id"].values
-    xr.testing.assert_identical(lazy.compute(), archive.to_cohort(on_corrupt="skip"))
+    xr.testing.assert_identical(lazy.compute(), expected)
 
 
 def test_refuses_what_to_cohort_refuses(archive_path, tmp_path):

@@ -353,8 +353,19 @@ def test_cohort_explorer_realigns_from_client_and_manifest(client, server, manif
     explorer.align.value = "onset"
     assert explorer.cohort.attrs["alignment"] == "onset"
     assert explorer.hypnodensity_image.value != density
-    server.drop_next(1)
+    server.drop_next(1000)  # the network is gone: nothing can be listed or fetched
     explorer.align.value = "clock"
+    server.clear_faults()
     assert status_level(explorer) == "error" and "Network failure" in explorer.message
     assert explorer.align.value == "onset" and explorer.cohort.attrs["alignment"] == "onset"
+    assert not any(server.api_key in t for t in widget_texts(explorer.widget))
+
+
+def test_cohort_explorer_says_which_sessions_a_partial_failure_left_out(client, server, manifest):
+    explorer = CohortExplorer(client=client, manifest=manifest, align="onset")
+    n = explorer.cohort.sizes["session"]
+    server.drop_next(1)  # one manifest row cannot be listed; the others arrive
+    explorer.align.value = "clock"
+    assert explorer.cohort.attrs["alignment"] == "clock" and explorer.cohort.sizes["session"] < n
+    assert status_level(explorer) == "warning" and "could not be fetched" in explorer.message
     assert not any(server.api_key in t for t in widget_texts(explorer.widget))

@@ -4,22 +4,16 @@
 List Sessions, Get User, Average Stats) and returns typed records from
 :mod:`asleep_nb.api.records`.
 
-- Input: ids must be in the contract's formats
-  (:mod:`asleep_nb.api.ids`), zone names real IANA zones, dates and periods
-  valid (:mod:`asleep_nb.api.params`), all checked before any request.
-- Calls are bounded (:mod:`asleep_nb.api.transport`): a hard deadline per
-  attempt (connect, headers and body), bodies read as streams within
-  ``max_body_bytes`` and ``max_inflated_bytes``, one retry budget for
-  every cause (:mod:`asleep_nb.api.retry`). Redirects are not followed (the
-  key travels in a custom header that ``requests`` would not strip).
-- Answers are checked against what was asked (:mod:`asleep_nb.api.identity`):
-  the session id and the zone of Get Session, the zone of every List
-  Sessions page, the user of Get User. A mismatch raises
-  :class:`~asleep_nb.errors.IdentityMismatch` naming both values.
-- Errors: each error answer raises the exception of the table in
-  :mod:`asleep_nb.api.responses`, carrying ``status_code``, ``detail`` and
-  ``request``, never headers; the key is masked in every body before
-  anything is taken from it.
+- Input (ids in the contract's formats, real IANA zones, dates, periods) is
+  checked before any request (:mod:`asleep_nb.api.ids`, :mod:`asleep_nb.api.params`).
+- Calls are bounded (:mod:`asleep_nb.api.transport`, :mod:`asleep_nb.api.retry`):
+  a deadline per attempt, bodies within size limits, one retry budget.
+  Redirects are not followed (the key is in a header ``requests`` keeps).
+- Answers must be about what was asked (:mod:`asleep_nb.api.identity`):
+  Get Session's session id and zone, every List Sessions page's zone, Get
+  User's user (:class:`~asleep_nb.errors.IdentityMismatch` otherwise).
+- Error answers raise the exceptions of :mod:`asleep_nb.api.responses`;
+  the key is masked in every body before anything is taken from it.
 
 Logging goes to the ``asleep_nb.api.client`` logger: method, path and status.
 
@@ -146,11 +140,6 @@ class Client:
     def timeout(self) -> float:
         """Seconds one attempt may take in all (``settings.timeout``)."""
         return self.settings.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """Retries of a call after its first attempt (``settings.max_retries``)."""
-        return self.settings.max_retries
 
     # -- lifecycle --------------------------------------------------------------------------
     @property

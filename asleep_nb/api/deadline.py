@@ -86,10 +86,14 @@ class Attempt:
                 _shut(connection)
 
     def finish(self) -> bool:
-        """End the attempt; return whether the deadline passed first (then discard what was read)."""
+        """End the attempt; return whether the deadline passed first (then discard what was read).
+
+        Also true when the deadline has passed though the watchdog has not
+        fired yet (a socket timeout, set to the time left, may beat it).
+        """
         with self._lock:
             self._finished = True
-            return self.expired
+            return self.expired or time.monotonic() >= self.deadline
 
     def _expire(self) -> None:
         with self._lock:
@@ -130,11 +134,13 @@ def _note(connection: HTTPConnection) -> None:
 
 
 class _Watchdog:
-    """One daemon thread firing the callbacks of deadlines in time order; started on first use.
+    """One daemon thread firing the callbacks of deadlines in time order.
 
-    Its loop lives as long as the process and sleeps until the next deadline
-    (or until one is scheduled); cancelled deadlines leave the heap when they
-    come up, so it holds at most the attempts of the last ``timeout`` seconds.
+    Started on first use; it sleeps until the next deadline (or until one is
+    scheduled) and ends after :data:`_IDLE_EXIT` seconds without any, to be
+    started again by the next attempt. Cancelled deadlines leave the heap
+    when they come up, so it holds at most the attempts of the last
+    ``timeout`` seconds.
     """
 
     def __init__(self) -> None:
@@ -148,7 +154,7 @@ class _Watchdog:
         with self._cond:
             ticket = next(self._counter)
             heapq.heappush(self._heap, (when, ticket, callback))
-            if self._thread is None or not self._thread.is_alive():
+            if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="asleep-deadline", daemon=True)
                 self._thread.start()
             self._cond.notify()
@@ -161,11 +167,14 @@ class _Watchdog:
                 self._cancelled.discard(heapq.heappop(self._heap)[1])
 
     def _run(self) -> None:
-        while True:
+        while True:  # ends after _IDLE_EXIT seconds with nothing scheduled
             with self._cond:
                 while not self._heap or self._heap[0][0] > time.monotonic():
-                    wait = self._heap[0][0] - time.monotonic() if self._heap else None
-                    self._cond.wait(wait)
+                    if not self._heap and not self._cond.wait(_IDLE_EXIT) and not self._heap:
+                        self._thread = None
+                        return
+                    if self._heap:
+                        self._cond.wait(max(self._heap[0][0] - time.monotonic(), 0.0))
                 _, ticket, callback = heapq.heappop(self._heap)
                 if ticket in self._cancelled:
                     self._cancelled.discard(ticket)
@@ -173,6 +182,8 @@ class _Watchdog:
             callback()
 
 
+#: Seconds the watchdog thread waits with nothing scheduled before it ends.
+_IDLE_EXIT = 30.0
 _WATCHDOG = _Watchdog()
 
 

@@ -245,10 +245,10 @@ def scrub(text: str, secret: str) -> str:
 
     Examples
     --------
-    >>> scrub("bad key s3cret", "s3cret")
+    >>> scrub("bad key s3cret-key", "s3cret-key")
     'bad key <api key>'
     """
-    return text.replace(secret, KEY_MASK) if secret and secret in text else text
+    return text.replace(secret, KEY_MASK) if len(secret) >= MIN_SECRET_LENGTH and secret in text else text
 
 
 def scrub_bytes(body: bytes, secret: str) -> bytes:
@@ -260,7 +260,7 @@ def scrub_bytes(body: bytes, secret: str) -> bytes:
 
     Examples
     --------
-    >>> scrub_bytes(b'{"detail": "bad key a/b, escaped a\\/b"}', "a/b")
+    >>> scrub_bytes(b'{"detail": "bad key sec/ret-1, escaped sec\\/ret-1"}', "sec/ret-1")
     b'{"detail": "bad key <api key>, escaped <api key>"}'
     """
     if len(secret) < MIN_SECRET_LENGTH:

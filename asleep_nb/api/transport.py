@@ -59,10 +59,11 @@ _NO_ANSWER = (requests.RequestException, urllib3.exceptions.HTTPError, http.clie
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
-    """A whole answer: status, headers and the (inflated, key-masked) body."""
+    """A whole answer: status, headers and the (inflated) body; the texts shown are key-masked."""
 
     status: int
     reason: str
+    content_type: str
     headers: Mapping[str, str]
     body: bytes
     raw: urllib3.BaseHTTPResponse
@@ -145,7 +146,7 @@ class Transport:
             status = answer.status
             logger.debug("%s -> %d", label, status)
             if 200 <= status < 300:
-                return envelope_result(answer.body, status, answer.headers.get("Content-Type", ""), label)
+                return envelope_result(answer.body, status, answer.content_type, label)
             detail = error_detail(answer.body, status, answer.reason)
             if not is_retryable(status, detail):
                 raise error_class(status, detail, not_found)(status, detail, request=label)
@@ -192,8 +193,11 @@ class Transport:
                     response.close()
             if late:
                 raise _NoAnswer(None, late=True)
-        body = scrub_bytes(body, self._api_key)
-        return _Answer(response.status_code, response.reason or "", response.headers, body, response.raw)
+        key = self._api_key
+        reason = truncate(scrub(response.reason or "", key), 100)
+        content_type = truncate(scrub(response.headers.get("Content-Type", ""), key), 100)
+        body = scrub_bytes(body, key)
+        return _Answer(response.status_code, reason, content_type, response.headers, body, response.raw)
 
     def _read_body(self, response: requests.Response, label: str) -> bytes:
         """The whole (decompressed) body, read in chunks within the size limits."""

@@ -5,6 +5,11 @@ function that adds its options to an ``argparse`` parser, and a function that
 runs it and returns the exit status. Heavy imports happen inside ``run``, so
 ``asleep-nb --help`` stays fast.
 
+Exit statuses, the same for every subcommand: 0 done; 1 done, but some
+sessions failed (each listed); 2 bad input or setup (one line on stderr);
+3 the archive cannot be written, disk full or no permission (one line, by
+``fetch``, :data:`asleep_nb.cli.fetch.EXIT_STORAGE`); 130 interrupted.
+
 Examples
 --------
 .. code-block:: console

@@ -1,14 +1,40 @@
-"""``asleep-nb fetch``: fill a local archive with the sessions a manifest names."""
+"""``asleep-nb fetch``: fill a local archive with the sessions a manifest names.
+
+Every session that cannot be had is listed with the manifest line that asked
+for it, and the run goes on; the exit status says how it ended:
+
+====  ==================================================================
+0     every selected session is in the archive
+1     some sessions (or manifest rows) failed; each is listed with its line
+2     bad input or setup: the manifest, an option, the key, the base URL
+3     the archive cannot be written: disk full, no permission, read-only
+130   interrupted (Ctrl-C); what was archived stays
+====  ==================================================================
+
+Statuses 2 and 3 end with one line on stderr saying why, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from asleep_nb.errors import AsleepError, ManifestError
-from asleep_nb.loading.fetch import DEFAULT_WORKERS, fetch_sessions
+from asleep_nb.errors import ArchiveUnwritable, AsleepError, ValidationError
 
-__all__ = ["configure", "run"]
+__all__ = ["configure", "run", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_STORAGE", "EXIT_INTERRUPTED"]
+
+#: Every selected session is archived.
+EXIT_OK = 0
+#: Some sessions or rows failed (listed, with their manifest lines).
+EXIT_FAILED = 1
+#: Bad input or setup.
+EXIT_USAGE = 2
+#: The archive's storage failed (disk full, no permission).
+EXIT_STORAGE = 3
+#: Interrupted by the user.
+EXIT_INTERRUPTED = 130
+
+_DEFAULT_WORKERS = 4  # asleep_nb.loading.fetch.DEFAULT_WORKERS, not imported: --help stays fast
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,8 +51,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=DEFAULT_WORKERS,
-        help=f"concurrent requests (default {DEFAULT_WORKERS})",
+        default=_DEFAULT_WORKERS,
+        help=f"concurrent requests, for listing users and fetching sessions (default {_DEFAULT_WORKERS})",
     )
     parser.add_argument(
         "--timezone", default=None, help="one IANA zone for every session (default: the manifest's column)"
@@ -41,10 +67,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``asleep-nb fetch``: fill an archive from a manifest; print a summary.
+    """Run ``asleep-nb fetch``: fill an archive from a manifest; print a summary; return the exit status.
 
-    Returns 0 when every session is in the archive, 1 when some failed, 2 on
-    a bad manifest or setup.
+    See the module docs for the statuses.
 
     Examples
     --------
@@ -54,20 +79,37 @@ def run(args: argparse.Namespace) -> int:
     0
     """
     from asleep_nb.connection import connect
-    from asleep_nb.data.manifest import read_manifest
     from asleep_nb.loading.archive import Archive
-    from asleep_nb.loading.load import expand_manifest
+    from asleep_nb.loading.fetch import FetchResult, fetch_sessions
+    from asleep_nb.loading.selection import select_sessions
+    from asleep_nb.report.manifest import read_manifest_file
 
     try:
+        manifest = read_manifest_file(args.manifest)
         archive = Archive(args.archive)
         with connect(base_url=args.base_url, verbose=True) as client:
-            table = read_manifest(args.manifest)
-            requests = expand_manifest(client, table, timezone=args.timezone)
-            result = fetch_sessions(
-                client, requests, workers=args.workers, archive=archive, progress=not args.no_progress
+            selection = select_sessions(client, manifest.rows, timezone=args.timezone, workers=args.workers)
+            result = (
+                fetch_sessions(
+                    client,
+                    selection.requests,
+                    workers=args.workers,
+                    archive=archive,
+                    progress=not args.no_progress,
+                    keep_results=False,
+                )
+                if selection.requests
+                else FetchResult()
             )
-    except (ManifestError, ValueError, FileNotFoundError, AsleepError) as exc:
+    except ArchiveUnwritable as exc:
         print(f"asleep-nb fetch: {exc}", file=sys.stderr)
-        return 2
-    print(result.summary(), flush=True)
-    return 0 if result.ok else 1
+        return EXIT_STORAGE
+    except (ValidationError, ValueError, FileNotFoundError, AsleepError) as exc:
+        print(f"asleep-nb fetch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("asleep-nb fetch: interrupted; what was archived stays", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    result.failed = sorted([*selection.failed, *result.failed], key=lambda failure: failure[0].row or 0)
+    print(result.summary(where=lambda r: manifest.where(r.row - 1) if r.row else manifest.name), flush=True)
+    return EXIT_OK if result.ok else EXIT_FAILED

@@ -47,13 +47,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="continue without sessions that cannot be had; the report lists each with the reason",
     )
     parser.add_argument(
-        "--align", default=None, help="cohort alignment: onset (default, sleep onset), start or clock"
+        "--align",
+        default=None,
+        help="cohort alignment: onset (default: sleep onset by the research rule, the first epoch "
+        "scored as sleep), start or clock",
     )
     parser.add_argument(
         "--metrics",
         default=None,
         help="comma-separated stat fields to compare (default: time_in_sleep, sleep_efficiency, "
-        "sleep_latency, waso_count, deep_ratio, rem_ratio)",
+        "sleep_latency, waso_count, deep_ratio, rem_ratio); with sleep_latency, the research rule's "
+        "latency is compared next to it wherever the two differ",
     )
     parser.add_argument("--title", default=None, help="page title and first heading")
     parser.add_argument(

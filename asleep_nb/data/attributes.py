@@ -35,7 +35,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from asleep_nb.definitions import PAD, SLEEP_STAGE_FLAGS, SNORING_STAGE_FLAGS, STAT_FIELDS, TWO_STAGE_FLAGS, stat_attrs
+from asleep_nb.definitions import (
+    PAD,
+    SLEEP_STAGE_FLAGS,
+    SNORING_STAGE_FLAGS,
+    STAT_FIELDS,
+    TWO_STAGE_FLAGS,
+    stat_attrs,
+)
 from asleep_nb.definitions.variables import (
     BUILDERS,
     CALENDAR,
@@ -72,7 +79,10 @@ TIMEDELTA_ENCODING: dict[str, str] = {"units": DURATION_UNITS}
 #: The stage arrays: ``int8`` CF flag variables padded with ``PAD``.
 STAGE_NAMES: tuple[str, ...] = tuple(STAGE_VARIABLES)
 
-_FLAGS: dict[str, dict[str, object]] = {"sleep_stage": SLEEP_STAGE_FLAGS, "snoring_stage": SNORING_STAGE_FLAGS}
+_FLAGS: dict[str, dict[str, object]] = {
+    "sleep_stage": SLEEP_STAGE_FLAGS,
+    "snoring_stage": SNORING_STAGE_FLAGS,
+}
 
 
 def stage_attrs(name: str) -> dict[str, object]:

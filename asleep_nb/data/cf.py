@@ -39,11 +39,13 @@ array([3600, 3600], dtype=int32)
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import xarray as xr
 
 from asleep_nb.data.attributes import STAGE_NAMES, variable_definition
@@ -79,13 +81,13 @@ def _map(var: xr.Variable, func: Callable[[np.ndarray], np.ndarray], dtype: Any)
 
 def _iso_text(values: np.ndarray, unit: str) -> np.ndarray:
     """Naive datetimes as ISO 8601 text (``""`` for ``NaT``) in ``unit``, finer when ``unit`` would round."""
-    arr = np.asarray(values, dtype="datetime64[ns]")
+    arr: npt.NDArray[np.datetime64] = np.asarray(values, dtype="datetime64[ns]")
     known = ~np.isnat(arr)
     for candidate in (unit, "s", "ns"):
         if (arr[known].astype(f"datetime64[{candidate}]") == arr[known]).all():
             unit = candidate
             break
-    text = np.datetime_as_string(arr, unit=unit).astype(object)
+    text = np.datetime_as_string(arr, unit=unit).astype(object)  # type: ignore[call-overload]
     text[~known] = ""
     return text
 
@@ -109,9 +111,9 @@ def encode(ds: xr.Dataset) -> xr.Dataset:
     xarray.Dataset
         No wall-clock value held as a CF time: ``local_time`` as
         ``utc_offset`` seconds beside ``time``, ``local_start_time`` and
-        ``night`` as ISO text,
-        ``two_stage`` as an ``int8`` flag variable, stage arrays with
-        ``_FillValue``. Variables the toolkit does not know are unchanged.
+        ``night`` as ISO text, ``two_stage`` as an ``int8`` flag variable,
+        stage arrays with ``_FillValue`` and ``missing_value`` encoded.
+        Variables the toolkit does not know are unchanged.
 
     Examples
     --------
@@ -129,7 +131,7 @@ def encode(ds: xr.Dataset) -> xr.Dataset:
         out = out.drop_vars("local_time")
     for name, unit in _TEXT_UNIT.items():
         if name in out.variables and out[name].dtype.kind == "M":
-            var = _map(out[name].variable, lambda v, u=unit: _iso_text(v, u), object)
+            var = _map(out[name].variable, functools.partial(_iso_text, unit=unit), object)
             var.attrs["comment"] = WALL_CLOCK_ON_DISK[name]
             replaced[name] = var
     if "two_stage" in out.variables and out["two_stage"].dtype == bool:
@@ -137,10 +139,11 @@ def encode(ds: xr.Dataset) -> xr.Dataset:
     coords = {k: v for k, v in replaced.items() if k in ds.coords or k == _OFFSET}
     data = {k: v for k, v in replaced.items() if k not in coords}
     out = out.assign_coords(coords).assign(data)
-    for name in STAGE_NAMES:
+    for name in STAGE_NAMES:  # padding: CF _FillValue and missing_value, as xarray's encoders expect them
         if name in out.variables:
-            out[name].encoding.setdefault("_FillValue", np.int8(PAD))
-            out[name].attrs.setdefault("missing_value", np.int8(PAD))
+            var = out[name].variable
+            var.encoding.setdefault("_FillValue", np.int8(PAD))
+            var.encoding["missing_value"] = np.int8(var.attrs.pop("missing_value", PAD))
     return out
 
 
@@ -190,7 +193,7 @@ def decode(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _int8_stage(var: xr.Variable) -> xr.Variable:
-    """A stage array as built: ``int8`` padded with ``PAD``, ``missing_value`` attr, ``_FillValue`` encoding."""
+    """A stage array as built: ``int8`` padded with ``PAD``, ``missing_value`` and ``_FillValue``."""
     attrs = dict(var.attrs)
     encoding = dict(var.encoding)
     fill = attrs.pop("_FillValue", encoding.get("_FillValue", PAD))

@@ -141,8 +141,13 @@ def to_cohort(
           (``NaN``/``NaT``/``""`` where a session has no ``stat``: OPEN,
           CLOSED or invalid sessions), ``sleep_cycle_time`` along
           (``session``, ``cycle``);
-        - attrs ``alignment``, ``clock_start`` (``""`` unless clock),
-          ``epoch_seconds``, ``fill_code``, ``night_rule``, ``session_order``.
+        - attrs: the CF-1.11 ``Conventions``, ``title``, ``history``,
+          ``source`` and ``references``, then ``alignment``, ``clock_start``
+          (``""`` unless clock), ``epoch_seconds``, ``fill_code``,
+          ``night_rule``, ``session_order``; every variable with its CF
+          ``long_name`` (``units``, ``standard_name`` where they exist), stage
+          arrays as CF flag variables whose ``missing_value`` is ``PAD``
+          (:func:`asleep_nb.data.attributes.annotate`).
 
         Sessions are sorted by ``(group, user_id, start_time)``.
 

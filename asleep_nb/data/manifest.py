@@ -12,6 +12,9 @@ session_id no       one session; leave empty to take every session of the user
 date_gte   no       ``YYYY-MM-DD``: first local start date (only without session_id)
 date_lte   no       ``YYYY-MM-DD``: last local start date, inclusive (idem)
 timezone   no       IANA zone the user's sessions are fetched in (default UTC)
+period     no       design period of the row's sessions (e.g. ``baseline``,
+                    ``intervention``): the cohort's ``period`` coordinate, for
+                    :func:`asleep_nb.stats.compare_periods`
 ========== ======== ==========================================================
 
 Empty cells mean "not given". Any other column is an error (a misspelt
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -38,15 +40,23 @@ from typing import Any
 
 import pandas as pd
 
+from asleep_nb.definitions.contract import DATE_PATTERN
 from asleep_nb.errors import InvalidTimezone, ManifestError
 from asleep_nb.timezones import validate_timezone
 
 __all__ = ["ManifestError", "SessionRequest", "MANIFEST_COLUMNS", "read_manifest"]
 
 #: Every column a manifest may have; the first two are required.
-MANIFEST_COLUMNS: tuple[str, ...] = ("user_id", "group", "session_id", "date_gte", "date_lte", "timezone")
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "user_id",
+    "group",
+    "session_id",
+    "date_gte",
+    "date_lte",
+    "timezone",
+    "period",
+)
 _REQUIRED = ("user_id", "group")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +183,7 @@ def _check_row(i: int, row: dict[str, str]) -> None:
                 f"(session_id={row['session_id']!r}, {col}={text!r})"
             )
         try:
-            if not _DATE.match(text):
+            if not DATE_PATTERN.fullmatch(text):
                 raise ValueError
             dates[col] = date.fromisoformat(text)
         except ValueError:

@@ -220,12 +220,21 @@ def to_dataset(result: SessionResult | Mapping[str, Any], *, timezone: str | Non
           :func:`stat_variables`); absent when ``stat`` is null (OPEN and
           CLOSED sessions, invalid sessions; ``attrs["state"]`` and
           ``attrs["peculiarities"]`` say why);
-        - attrs ``session_id``, ``user_id``, ``state``, ``timezone``,
-          ``created_timezone``, ``peculiarities`` (comma-separated labels: a
-          one-element list attr would not survive netCDF),
-          ``missing_data_ratio`` (NaN when null), ``start_time``,
-          ``end_time``, ``unexpected_end_time`` (ISO strings in UTC, ``""``
-          when null), ``two_stage`` (0/1), ``source``.
+        - attrs: the CF-1.11 ``Conventions``, ``title``, ``history``,
+          ``source`` and ``references``
+          (:func:`asleep_nb.data.attributes.annotate`), then ``session_id``,
+          ``user_id``, ``state``, ``timezone``, ``created_timezone``,
+          ``peculiarities`` (comma-separated labels: a one-element list attr
+          would not survive netCDF), ``missing_data_ratio`` (NaN when null),
+          ``start_time``, ``end_time``, ``unexpected_end_time`` (ISO strings
+          in UTC, ``""`` when null), ``two_stage`` (0/1).
+
+        Every variable carries its CF ``long_name`` (and ``units``,
+        ``standard_name`` where there is one); ``sleep_stage`` is a CF flag
+        variable whose ``missing_value`` is ``PAD``. Write it with
+        :func:`asleep_nb.data.cf.to_netcdf` (``local_time`` is then held as a
+        UTC offset, not as a fake instant) and read it back with
+        :func:`asleep_nb.data.cf.open_dataset`.
 
         The time axis covers the epochs received: for an OPEN session
         (``end_time`` null) that is what has been uploaded so far.

@@ -25,17 +25,27 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Hashable, Mapping
-from typing import Any
+import warnings
+from collections.abc import Hashable, Iterator, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["to_zarr", "open_cohort", "DEFAULT_SESSION_CHUNK"]
+from asleep_nb.data.attributes import TIME_ENCODING, TIMEDELTA_ENCODING
+from asleep_nb.data.cf import UNMASKED, decode, encode
+
+__all__ = ["to_zarr", "open_cohort", "DEFAULT_SESSION_CHUNK", "ZARR_FORMATS", "ZarrFormat"]
 
 #: Sessions per chunk when none is given (about 1 MB of ``sleep_stage`` for 960-epoch nights).
 DEFAULT_SESSION_CHUNK = 1000
+ZarrFormat = Literal[2, 3]
+#: The zarr formats :func:`to_zarr` writes (3 by default; 2 for older readers).
+ZARR_FORMATS: tuple[ZarrFormat, ...] = (2, 3)
+#: The encodings a store keeps (CF units and fill values); chunks and compressors are the store's own.
+_ENCODING_KEYS = ("units", "calendar", "dtype", "_FillValue", "missing_value")
 
 
 def _session_chunk(chunks: int | Mapping[str, int] | None) -> int:
@@ -54,8 +64,15 @@ def to_zarr(
     chunks: int | Mapping[str, int] | None = None,
     mode: str = "w-",
     append: bool = False,
+    zarr_format: ZarrFormat = 3,
 ) -> None:
-    """Write a cohort to a zarr store chunked along ``session``.
+    """Write a cohort to a zarr store chunked along ``session``, with consolidated metadata.
+
+    The store holds the cohort's CF form (:func:`asleep_nb.data.cf.encode`:
+    wall-clock values as ISO text, never as CF times; stage padding as
+    ``_FillValue``), so plain ``xarray.open_zarr(path)`` opens it with no
+    warning in a process that never imports asleep_nb, and
+    :func:`open_cohort` gives back the cohort as built.
 
     Parameters
     ----------
@@ -71,14 +88,17 @@ def to_zarr(
         Ignored with ``append=True``.
     append
         Append ``cohort`` along ``session`` to an existing store written by
-        this function (same ``epoch`` axis and variables). The chunk size is
-        the store's.
+        this function (same ``epoch`` axis and variables). The chunk size and
+        the zarr format are the store's.
+    zarr_format
+        ``3`` (default) or ``2``, for readers limited to zarr format 2.
 
     Raises
     ------
     ValueError
-        When ``cohort`` has no ``session`` dimension, on a bad ``chunks`` or
-        ``mode``, or when appending a cohort whose ``epoch`` axis differs.
+        When ``cohort`` has no ``session`` dimension, on a bad ``chunks``,
+        ``mode`` or ``zarr_format``, or when appending a cohort whose
+        ``epoch`` axis differs.
     FileExistsError
         When the store exists and ``mode="w-"``.
 
@@ -86,13 +106,16 @@ def to_zarr(
     --------
     >>> to_zarr(cohort, "study.zarr", chunks={"session": 500})  # doctest: +SKIP
     >>> to_zarr(more_nights, "study.zarr", append=True)  # doctest: +SKIP
+    >>> to_zarr(cohort, "study-v2.zarr", zarr_format=2)  # for zarr-format-2 readers  # doctest: +SKIP
     """
     if not isinstance(cohort, xr.Dataset) or "session" not in cohort.dims:
         raise ValueError("to_zarr needs a cohort: a Dataset with a 'session' dimension")
     if mode not in ("w", "w-"):
         raise ValueError(f"mode must be 'w' or 'w-', got {mode!r}")
+    if zarr_format not in ZARR_FORMATS:
+        raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
     if append:
-        existing = xr.open_zarr(path, chunks=None, consolidated=False)
+        existing = _open(path, chunks=None)
         if "epoch" in cohort.dims and not np.array_equal(existing["epoch"].values, cohort["epoch"].values):
             raise ValueError(
                 "cannot append: the cohort's epoch axis differs from the store's "
@@ -102,7 +125,8 @@ def to_zarr(
             if name in cohort.dims and cohort.sizes[name] != existing.sizes.get(name):
                 raise ValueError(f"cannot append: dimension {name!r} differs from the store's")
         ds = _prepared(cohort.drop_vars([v for v in cohort.variables if "session" not in cohort[v].dims]))
-        ds.to_zarr(path, append_dim="session", consolidated=False)
+        with _quiet_consolidation():
+            ds.to_zarr(path, append_dim="session", consolidated=True)
         return
     n = _session_chunk(chunks)
     ds = cohort
@@ -112,14 +136,30 @@ def to_zarr(
     encoding: dict[Hashable, dict[str, Any]] = {}
     for var_name, var in ds.variables.items():
         if "session" in var.dims:
-            encoding[var_name] = {"chunks": tuple(n if d == "session" else ds.sizes[d] for d in var.dims)}
+            chunk = tuple(n if d == "session" else ds.sizes[d] for d in var.dims)
+            encoding[var_name] = {**var.encoding, "chunks": chunk}  # the argument replaces .encoding
     if mode == "w-" and os.path.exists(path):
         raise FileExistsError(f"{os.fspath(path)!r} exists; pass mode='w' to overwrite it")
-    ds.to_zarr(path, mode="w" if mode == "w" else "w-", encoding=encoding, consolidated=False)
+    with _quiet_consolidation():
+        ds.to_zarr(
+            path,
+            mode="w" if mode == "w" else "w-",
+            encoding=encoding,
+            consolidated=True,
+            zarr_format=zarr_format,
+        )
+
+
+@contextlib.contextmanager
+def _quiet_consolidation() -> Iterator[None]:
+    """Silence zarr's note that consolidated metadata is not in the zarr format 3 spec (we want it)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+        yield
 
 
 def _prepared(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` with encodings that zarr accepts for chunked and appended data.
+    """``ds`` in its CF form (:func:`~asleep_nb.data.cf.encode`) with encodings zarr accepts.
 
     Times are stored as ``int64`` counts in their CF units (seconds since
     the epoch for instants, as the API gives whole seconds) so chunked and
@@ -128,16 +168,16 @@ def _prepared(ds: xr.Dataset) -> xr.Dataset:
     compressors) are dropped. Lazy text variables (one string per session)
     are loaded: zarr needs their values to choose a string type.
     """
-    ds = ds.copy()
+    ds = encode(ds)
     for var in ds.variables.values():
         if var.dtype == object and var.chunks is not None:
             var.load()
         kind = var.dtype.kind
-        keep = {k: v for k, v in var.encoding.items() if k in ("units", "calendar", "dtype", "_FillValue")}
+        keep = {k: v for k, v in var.encoding.items() if k in _ENCODING_KEYS}
         if kind in "mM":
-            keep.setdefault("units", "seconds since 1970-01-01" if kind == "M" else "seconds")
+            keep.setdefault("units", TIME_ENCODING["units"] if kind == "M" else TIMEDELTA_ENCODING["units"])
             if kind == "M":
-                keep.setdefault("calendar", "proleptic_gregorian")
+                keep.setdefault("calendar", TIME_ENCODING["calendar"])
             keep["dtype"] = np.dtype("int64")
         var.encoding = keep
     return ds
@@ -177,18 +217,16 @@ def open_cohort(
     if not os.path.exists(path):
         raise FileNotFoundError(f"no zarr store at {os.fspath(path)!r}")
     session_chunk = None if chunks is None else _session_chunk(chunks)
-    ds = xr.open_zarr(path, chunks={}, consolidated=False)  # the store's own chunks
+    ds = _open(path, chunks={})  # the store's own chunks
     if session_chunk is not None:  # rechunk after opening: no warning when sizes differ from the store's
         ds = ds.chunk({"session": session_chunk, **{d: -1 for d in ds.dims if d != "session"}})
-    return _object_strings(ds)
+    return ds
 
 
-def _object_strings(ds: xr.Dataset) -> xr.Dataset:
-    """Text variables back as ``object`` arrays of ``str`` (zarr gives numpy ``StringDType``), as built."""
-    text = [name for name, var in ds.variables.items() if var.dtype.kind == "T"]
-    if not text:
-        return ds
-    converted = {name: ds[name].astype(object) for name in text}
-    coords = {k: v for k, v in converted.items() if k in ds.coords}
-    data = {k: v for k, v in converted.items() if k not in ds.coords}
-    return ds.assign_coords(coords).assign(data)
+def _open(path: str | os.PathLike[str], *, chunks: dict[str, int] | None) -> xr.Dataset:
+    """The store decoded (:func:`~asleep_nb.data.cf.decode`); stores from before consolidation open too."""
+    try:
+        ds = xr.open_zarr(path, chunks=chunks, consolidated=True, mask_and_scale=UNMASKED)
+    except (KeyError, ValueError, FileNotFoundError):  # no consolidated metadata: an older store
+        ds = xr.open_zarr(path, chunks=chunks, consolidated=False, mask_and_scale=UNMASKED)
+    return decode(ds)

@@ -18,7 +18,7 @@ from asleep_nb.data.cohort import DEFAULT_GROUP
 from asleep_nb.data.night import local_naive
 from asleep_nb.definitions import STAT_FIELDS, night_of
 
-__all__ = ["stats_table", "session_labels"]
+__all__ = ["stats_table", "session_labels", "aware_times"]
 
 
 def stats_table(ds: xr.Dataset) -> pd.DataFrame:
@@ -61,7 +61,7 @@ def stats_table(ds: xr.Dataset) -> pd.DataFrame:
             continue
         values = ds[name].values
         if name in ("start_time", "end_time"):
-            columns[name] = _aware(values, zones)
+            columns[name] = aware_times(values, zones)
         else:
             columns[name] = values
         if name == "peculiarities":
@@ -73,7 +73,7 @@ def stats_table(ds: xr.Dataset) -> pd.DataFrame:
             continue
         values = ds[name].values
         if field.kind == "time":
-            columns[name] = _aware(values, zones)
+            columns[name] = aware_times(values, zones)
         elif field.kind == "time_list":
             columns[name] = [
                 [pd.Timestamp(t).tz_localize("UTC").tz_convert(z) for t in row if not np.isnat(t)]
@@ -94,6 +94,7 @@ _SESSION_COORDS = (
     "session_id",
     "user_id",
     "group",
+    "period",
     "night",
     "start_time",
     "end_time",
@@ -107,7 +108,18 @@ _SESSION_COORDS = (
 )
 
 
-def _aware(utc: np.ndarray, zones: np.ndarray) -> pd.DatetimeIndex | np.ndarray:
+def aware_times(utc: np.ndarray, zones: np.ndarray) -> pd.DatetimeIndex | np.ndarray:
+    """UTC-naive instants as tz-aware times, each in its row's IANA zone (the stats table's time columns).
+
+    One zone: a ``DatetimeIndex`` in it; several: an ``object`` array of
+    tz-aware ``Timestamp`` objects.
+
+    Examples
+    --------
+    >>> t = np.array(["2025-03-29T22:00"], "datetime64[ns]")
+    >>> str(aware_times(t, np.array(["Europe/Paris"], dtype=object))[0])
+    '2025-03-29 23:00:00+01:00'
+    """
     index = pd.DatetimeIndex(np.asarray(utc, dtype="datetime64[ns]")).tz_localize("UTC")
     unique = set(zones.tolist())
     if len(unique) == 1:
@@ -163,7 +175,7 @@ def _night_as_cohort(ds: xr.Dataset) -> xr.Dataset:
     )
 
 
-_TEXT = {"session_id", "user_id", "group", "timezone", "state", "peculiarities"}
+_TEXT = {"session_id", "user_id", "group", "period", "timezone", "state", "peculiarities"}
 
 
 def session_labels(cohort: xr.Dataset, by: str) -> np.ndarray:

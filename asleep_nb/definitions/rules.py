@@ -128,22 +128,32 @@ def _bounds(mark: np.ndarray, slept: np.ndarray) -> SleepPeriod:
         none = np.full(mark.shape[:-1], -1, dtype=np.int64)
         return SleepPeriod(none, none.copy())
     first = np.argmax(mark, axis=-1)
-    last = n - 1 - _argmax_mirrored(mark)
+    last = _last_marked(mark)
     return SleepPeriod(
         np.where(slept, first, -1).astype(np.int64), np.where(slept, last, -1).astype(np.int64)
     )
 
 
-def _argmax_mirrored(mark: np.ndarray) -> np.ndarray:
-    """``argmax`` of ``mark[..., ::-1]`` along the last axis, computed fast.
+#: Highest set bit of each byte value (0 for 0): the last of eight packed epochs that is marked.
+_HIGH_BIT = np.array([max(value.bit_length() - 1, 0) for value in range(256)], dtype=np.int64)
 
-    numpy's ``argmax`` over a reversed view copies it axis by axis, several
-    times slower than reversing the whole flat array once; reversing the flat
-    array mirrors each row and reverses the order of the rows.
+
+def _last_marked(mark: np.ndarray) -> np.ndarray:
+    """Index of the last True along the last axis (unspecified where there is none).
+
+    numpy reverses an array byte by byte, slowly, and ``argmax`` over a
+    reversed view copies it that way. So eight epochs are packed per byte
+    (epoch ``8 j + i`` is bit ``i`` of byte ``j``), the last nonzero byte is
+    found by ``argmax`` over the mirror image of the bytes (reversing the flat
+    array mirrors each row and reverses the row order), and the last marked
+    epoch inside it is its highest set bit.
     """
-    n = mark.shape[-1]
-    mirrored = np.ascontiguousarray(mark).reshape(-1)[::-1].copy().reshape(-1, n)
-    return mirrored.argmax(axis=-1)[::-1].reshape(mark.shape[:-1])
+    packed = np.packbits(mark, axis=-1, bitorder="little")
+    n_bytes = packed.shape[-1]
+    mirrored = (packed != 0).reshape(-1)[::-1].copy().reshape(-1, n_bytes)
+    last_byte = n_bytes - 1 - mirrored.argmax(axis=-1)[::-1].reshape(packed.shape[:-1])
+    top = np.take_along_axis(packed, last_byte[..., None], axis=-1)[..., 0]
+    return np.asarray(8 * last_byte + _HIGH_BIT[top])
 
 
 def _any(mark: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -61,6 +61,8 @@ __all__ = [
     "NIGHT_ATTRIBUTES",
     "COHORT_ATTRIBUTES",
     "CF_ATTRIBUTES",
+    "EPOCH_TABLE_COLUMNS",
+    "TABLE_TITLES",
     "alignment_variables",
 ]
 
@@ -193,7 +195,8 @@ NIGHT_VARIABLES: MappingProxyType[str, DatasetVariable] = MappingProxyType({
         _v("local_time", "local wall-clock time (see attrs timezone)",
            "The epoch start on the wall clock of the dataset's time zone (global attribute timezone): it "
            "jumps at a daylight-saving change while time does not. A view: never the index.", "time", _WALL,
-           rule="time converted to the IANA zone attrs['timezone']; ds.asleep.to_timezone(name) recomputes it",
+           rule="time converted to the IANA zone attrs['timezone'] "
+           "(ds.asleep.to_timezone(name) recomputes it)",
            on_disk="not written: the file holds utc_offset, and local_time = time + utc_offset"),
     ]
 })  # fmt: skip
@@ -208,6 +211,8 @@ COHORT_VARIABLES: MappingProxyType[str, DatasetVariable] = MappingProxyType({
            "session", "str"),
         _v("group", "study group", "The study group of the session (manifest column group; 'all' when "
            "none is given).", "session", "str"),
+        _v("period", "design period", "The design period of the session (manifest column period, e.g. "
+           "baseline or intervention); present only when the manifest gives one.", "session", "str"),
         _v("night", "local calendar date of (local start - 12 h)",
            "The night the session belongs to, so that a session starting after midnight counts for the "
            "evening before.", "session", "local calendar date (datetime64[ns] at midnight)",
@@ -219,7 +224,8 @@ COHORT_VARIABLES: MappingProxyType[str, DatasetVariable] = MappingProxyType({
         _v("local_start_time", "local wall-clock start (see timezone)",
            "The session start on the wall clock of the session's time zone.", "session", _WALL,
            rule="start_time converted to the session's timezone",
-           on_disk="ISO 8601 local date and time string YYYY-MM-DDTHH:MM:SS without offset ('' when unknown)"),
+           on_disk="ISO 8601 local date and time string YYYY-MM-DDTHH:MM:SS without offset "
+           "('' when unknown)"),
         _v("timezone", "IANA time zone of the local view", "The zone of local_start_time, night and the "
            "clock alignment (an IANA name, never a fixed offset).", "session", "str"),
         _v("state", "session state", "The API's session state: OPEN, CLOSED or COMPLETE.", "session", "str"),
@@ -251,6 +257,7 @@ DISK_VARIABLES: MappingProxyType[str, DatasetVariable] = MappingProxyType(
             "time",
             "int32 (files only)",
             units="s",
+            on_disk="int32 seconds, a coordinate beside time (replaces local_time)",
         ),
     }
 )
@@ -269,8 +276,11 @@ ALIGNMENT_RULES: MappingProxyType[str, str] = MappingProxyType(
 
 #: How files hold each wall-clock quantity, instead of a CF time that readers would take for UTC.
 WALL_CLOCK_ON_DISK: MappingProxyType[str, str] = MappingProxyType(
-    {name: v.on_disk for name, v in {**NIGHT_VARIABLES, **COHORT_VARIABLES}.items() if "wall clock" in v.dtype}
-    | {"night": COHORT_VARIABLES["night"].on_disk}
+    {
+        "local_time": NIGHT_VARIABLES["local_time"].on_disk,
+        "local_start_time": COHORT_VARIABLES["local_start_time"].on_disk,
+        "night": COHORT_VARIABLES["night"].on_disk,
+    }
 )
 
 
@@ -345,5 +355,46 @@ COHORT_ATTRIBUTES: MappingProxyType[str, str] = MappingProxyType(
         "fill_code": f"the padding code of the stage arrays ({PAD})",
         "night_rule": f"how night is found: {NIGHT_RULE}",
         "session_order": "how sessions are sorted",
+    }
+)
+
+#: Columns of the long per-epoch table (``asleep_nb.data.export.epoch_table``): one row per epoch.
+EPOCH_TABLE_COLUMNS: MappingProxyType[str, DatasetVariable] = MappingProxyType(
+    {
+        "session_id": replace(COHORT_VARIABLES["session_id"], dims="row", dtype="str"),
+        "time": replace(
+            NIGHT_VARIABLES["time"], dims="row", dtype="datetime64[ns, UTC]",
+            on_disk="CSV: ISO 8601 with offset +00:00; Parquet: timestamp UTC",
+        ),
+        "local_time": replace(
+            NIGHT_VARIABLES["local_time"],
+            long_name="local wall-clock time (the session's time zone)",
+            meaning="The epoch start on the wall clock of the session's time zone (the dataset's timezone).",
+            dims="row",
+            on_disk="CSV: ISO 8601 without offset; Parquet: timestamp without time zone",
+        ),
+        "epoch": replace(NIGHT_VARIABLES["epoch"], dims="row"),
+        "stage": replace(
+            STAGE_VARIABLES["sleep_stage"], name="stage", dims="row", dtype="int8 (sleep_stage codes)",
+            meaning="The vendor's sleep stage of the epoch (API sleep_stages).",
+        ),
+        "stage_label": _v(
+            "stage_label", "display label of the sleep stage",
+            "The stage's label as figures show it (code -1 is 'No signal'; code 1 is 'Sleep' on a two-stage "
+            "night).", "row", "str",
+        ),
+        "snoring": replace(
+            STAGE_VARIABLES["snoring_stage"], name="snoring", dims="row", dtype="Int8 (snoring_stage codes)",
+            meaning="Whether the sleeper snored in the epoch (API snoring_stages); missing when the session "
+            "has no snoring data.",
+        ),
+    }
+)  # fmt: skip
+
+#: Titles of the exported tables (``asleep_nb.data.export``).
+TABLE_TITLES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "stats": "One row per session: its coordinates and the Asleep stat fields",
+        "epochs": "One row per 30-s epoch of every session: its time and stage codes",
     }
 )

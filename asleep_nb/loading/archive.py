@@ -10,7 +10,8 @@ An archive is a folder::
 
 Each file holds the server's ``result`` object as compact JSON (UTF-8); the
 values are exactly those received (JSON numbers and strings round-trip),
-only insignificant whitespace may differ from the wire. Each manifest line
+only insignificant whitespace may differ from the wire (and an API key a
+server echoed is masked). Each manifest line
 records ``session_id``, ``user_id``, ``timezone``, ``state``,
 ``fetched_at`` (UTC ISO 8601), ``sha256`` and ``size`` of the file bytes and
 ``file`` (the path relative to ``<dir>``); the last line for a
@@ -19,17 +20,34 @@ records ``session_id``, ``user_id``, ``timezone``, ``state``,
 Rules
 -----
 - ``COMPLETE`` sessions are immutable: once archived they are served from
-  the archive and never fetched again. ``OPEN`` and ``CLOSED`` ones are
-  refetched (and rewritten) every time they are asked for through a client.
-- Writes are atomic: the payload goes to a temporary file in the same
-  folder, is flushed and ``fsync``-ed, then ``os.replace``-d over the final
-  name; only then is its manifest line appended (one ``write`` call on a
-  file opened in append mode, then ``fsync``). A crash leaves at worst a
-  stray ``.*.tmp`` file (ignored) or a file without a manifest line, or a
-  truncated last manifest line (ignored): never a file that is trusted.
-- Every read checks the file's SHA-256 against the manifest. A mismatch, a
-  missing or unparsable file raises :class:`ArchiveCorrupt`; when fetching,
-  such a session counts as missing and is fetched again.
+  the archive and never fetched again, and their file is never replaced: the
+  same payload again is a no-op, a different one raises
+  :class:`~asleep_nb.errors.ArchiveConflict` naming both SHA-256 hashes.
+  ``OPEN`` and ``CLOSED`` ones are refetched (and rewritten) every time they
+  are asked for through a client.
+- Nothing is archived under a name it does not bear: a payload fetched for
+  session A in zone Z must say session A and zone Z
+  (:class:`~asleep_nb.errors.IdentityMismatch` otherwise, nothing written).
+- Nothing is trusted unread: every read checks the file against its
+  manifest line (its place from the ids, size, SHA-256, then its session id
+  and zone once parsed), reading and parsing each file once. A mismatch, a
+  missing or unparsable file, a link, or a folder linked out of the archive
+  raise :class:`ArchiveCorrupt`; when fetching, such a session counts as
+  missing and is fetched again.
+- Writes are guarded: under the folder's lock (threads and processes), the
+  payload goes to a temporary file in the same folder and is ``os.replace``-d
+  over its name (one hash, one rename, no ``fsync`` per file); only then is
+  its manifest line appended in one ``write``. A crash leaves at worst a
+  stray ``.*.tmp`` file (ignored), a file without a manifest line, or a torn
+  line (skipped with a warning): never a file that is trusted. Durability is
+  grouped: :meth:`~ArchiveFolder.flush` syncs the manifest once when a
+  fetching run ends; a file lost to a power cut fails its check and is
+  fetched again.
+- Read-only archives open for reading. Storage failures (disk full, no
+  permission) raise :class:`~asleep_nb.errors.ArchiveUnwritable`.
+- The manifest is read leniently: a line that is not UTF-8 JSON with the
+  expected keys is skipped with one :class:`~asleep_nb.errors.ArchiveWarning`
+  naming its line.
 
 Examples
 --------
@@ -47,10 +65,12 @@ import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
 
+from asleep_nb.api.identity import check_session_result
 from asleep_nb.api.protocols import PayloadSource
 from asleep_nb.api.records import SessionResult
 from asleep_nb.errors import ArchiveCorrupt, PayloadError
-from asleep_nb.loading.archive_folder import ArchiveFolder, OnCorrupt, zone_token
+from asleep_nb.loading.archive_folder import ArchiveFolder, OnCorrupt
+from asleep_nb.loading.archive_layout import zone_token
 from asleep_nb.loading.archive_manifest import IMMUTABLE_STATES, MANIFEST_NAME, ArchiveEntry
 from asleep_nb.loading.archived_client import ArchivedClient
 
@@ -112,6 +132,23 @@ class Archive(ArchiveFolder):
 
         return to_cohort(self.records(on_corrupt=on_corrupt), **kwargs)
 
+    def to_zarr(self, path: str | os.PathLike[str], **kwargs: Any) -> xr.Dataset:
+        """Stream every archived session into a chunked zarr cohort, never holding them all in memory.
+
+        The store equals :meth:`to_cohort` written with
+        :func:`asleep_nb.data.store.to_zarr`; see
+        :func:`asleep_nb.loading.stream.archive_to_zarr` for ``chunk``,
+        ``align``, ``groups`` and the rest of ``kwargs``. Open it with
+        :func:`asleep_nb.open_cohort` (dask-backed).
+
+        Examples
+        --------
+        >>> lazy = open_archive("study").to_zarr("study.zarr", chunk=2000, align="onset")  # doctest: +SKIP
+        """
+        from asleep_nb.loading.stream import archive_to_zarr
+
+        return archive_to_zarr(self, path, **kwargs)
+
     def fetch(
         self, client: PayloadSource, session_id: str, *, user_id: str, timezone: str = "UTC"
     ) -> SessionResult:
@@ -136,19 +173,21 @@ class Archive(ArchiveFolder):
     ) -> tuple[SessionResult, bool]:
         """Like :meth:`fetch`, also telling whether the archive answered (``True``) or the network.
 
-        The payload is validated (``SessionResult.from_payload``) before it is
-        archived: an invalid payload raises and is not written.
+        The payload is checked to be about ``session_id`` in ``timezone``
+        (:class:`~asleep_nb.errors.IdentityMismatch` otherwise) and validated
+        (``SessionResult.from_payload``) before it is archived: a payload that
+        fails either raises and is not written.
         """
         cached = self.cached(session_id, user_id, timezone)
         if cached is not None:
             return cached, True
         payload = client.get_session_payload(session_id, user_id=user_id, timezone=timezone)
+        label = f"GET /data/v3/sessions/{session_id}"
         try:
+            check_session_result(payload, session_id, timezone, request=label)
             record = SessionResult.from_payload(payload)
         except PayloadError as exc:
-            raise PayloadError(
-                exc.field, exc.reason, status_code=200, request=f"GET /data/v3/sessions/{session_id}"
-            ) from None
+            raise PayloadError(exc.field, exc.reason, status_code=200, request=label) from None
         self.write(payload, user_id=user_id, timezone=timezone)
         return dataclasses.replace(record, user_id=user_id), False
 
@@ -181,6 +220,9 @@ def open_archive(path: str | os.PathLike[str]) -> Archive:
     ------
     FileNotFoundError
         When the folder or its manifest does not exist.
+
+    A read-only folder opens (for reading); nothing is written until a
+    session is fetched into it.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""The files of a local archive: verified reads and atomic writes, no network.
+"""The files of a local archive: verified reads and guarded writes, no network.
 
 :class:`ArchiveFolder` is the storage half of :class:`~asleep_nb.loading.archive.Archive`
 (which adds fetching through a client and building cohorts); the folder
@@ -8,7 +8,7 @@ Examples
 --------
 >>> import tempfile
 >>> folder = ArchiveFolder(tempfile.mkdtemp())
->>> folder.file_for("20250115025029_fvivn", "G-1", "Asia/Seoul").name
+>>> folder.file_for("20250115025029_fvivn", "G-20250115025029-vLErWBfQNtnfvgDccFOQ", "Asia/Seoul").name
 '20250115025029_fvivn@Asia~Seoul.json'
 """
 
@@ -16,20 +16,28 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from asleep_nb.api.ids import check_session_id, check_user_id
+from asleep_nb.api.identity import session_identity
+from asleep_nb.api.jsonbytes import dumps, loads
 from asleep_nb.api.records import SessionResult
-from asleep_nb.errors import ArchiveCorrupt, PayloadError
+from asleep_nb.errors import (
+    ArchiveConflict,
+    ArchiveCorrupt,
+    ArchiveUnwritable,
+    ArchiveWarning,
+    IdentityMismatch,
+    PayloadError,
+)
+from asleep_nb.loading.archive_layout import folder_for, read_inside, relative_file, zone_token
 from asleep_nb.loading.archive_manifest import MANIFEST_FIELDS, MANIFEST_NAME, ArchiveEntry, ArchiveManifest
-from asleep_nb.loading.atomic import atomic_write
-from asleep_nb.timezones import validate_timezone
+from asleep_nb.loading.atomic import FolderLock, atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -42,33 +50,32 @@ logger = logging.getLogger("asleep_nb.loading.archive")
 OnCorrupt = Literal["raise", "skip"]
 
 
-def zone_token(timezone: str) -> str:
-    """The file-name form of an IANA zone name (``/`` becomes ``~``).
-
-    Examples
-    --------
-    >>> zone_token("America/Argentina/Buenos_Aires")
-    'America~Argentina~Buenos_Aires'
-    """
-    return timezone.replace("/", "~")
-
-
 class ArchiveFolder:
     """An archive folder's files and manifest (see :class:`~asleep_nb.loading.archive.Archive`).
 
-    Thread-safe: one folder may be filled by many fetching threads at once.
+    Thread-safe, and safe with other processes filling the same folder: each
+    write holds the folder's lock (:class:`~asleep_nb.loading.atomic.FolderLock`)
+    while it checks what is stored, places the file and appends its line. A
+    read-only folder opens for reading (nothing is created until a write).
     The parameters (``path``, ``create``) are described on :class:`~asleep_nb.loading.archive.Archive`.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
         self.path = Path(path)
-        if not self.path.is_dir():
-            if not create:
-                raise FileNotFoundError(f"no archive folder at {os.fspath(path)!r}")
-            self.path.mkdir(parents=True, exist_ok=True)
-        elif not create and not (self.path / MANIFEST_NAME).is_file():
-            raise FileNotFoundError(f"{os.fspath(path)!r} is not an archive: it has no {MANIFEST_NAME}")
-        self._manifest = ArchiveManifest(self.path / MANIFEST_NAME)
+        manifest = self.path / MANIFEST_NAME
+        try:
+            if not self.path.is_dir():
+                if not create:
+                    raise FileNotFoundError(f"no archive folder at {os.fspath(path)!r}")
+                self.path.mkdir(parents=True, exist_ok=True)
+            elif not create and not manifest.is_file():
+                raise FileNotFoundError(f"{os.fspath(path)!r} is not an archive: it has no {MANIFEST_NAME}")
+            self._manifest = ArchiveManifest(manifest, create=create)
+        except (PermissionError, OSError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise ArchiveUnwritable.from_os_error(self.path, exc) from None
+        self._lock = FolderLock(self.path)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({os.fspath(self.path)!r}, sessions={len(self)})"
@@ -121,39 +128,61 @@ class ArchiveFolder:
         Raises
         ------
         asleep_nb.errors.InvalidIdentifier, asleep_nb.errors.InvalidTimezone
-            For ids that are not plain identifiers or an unknown zone.
+            For ids not in the contract's formats or an unknown zone.
 
         Examples
         --------
         >>> import tempfile
-        >>> ArchiveFolder(tempfile.mkdtemp()).file_for("20250115025029_fvivn", "G-1", "Asia/Seoul").name
+        >>> user = "G-20250115025029-vLErWBfQNtnfvgDccFOQ"
+        >>> ArchiveFolder(tempfile.mkdtemp()).file_for("20250115025029_fvivn", user, "Asia/Seoul").name
         '20250115025029_fvivn@Asia~Seoul.json'
         """
-        check_session_id(session_id)
-        check_user_id(user_id)
-        validate_timezone(timezone)
-        return self.path / "sessions" / user_id / f"{session_id}@{zone_token(timezone)}.json"
+        return self.path / relative_file(session_id, user_id, timezone)
 
     def read_bytes(self, entry: ArchiveEntry) -> bytes:
-        """The verified bytes of an archived payload.
+        """The bytes of an archived payload, checked against the manifest's size and SHA-256.
 
         Raises
         ------
         ArchiveCorrupt
-            When the file is missing, unreadable, or its size or SHA-256
-            differ from the manifest.
+            When the file is missing, unreadable, a link, reached through a
+            link out of the archive, not where its entry's ids say, or its
+            size or SHA-256 differ from the manifest.
         """
+        return self._verified(entry)[0]
+
+    def _verified(self, entry: ArchiveEntry) -> tuple[bytes, dict[str, Any]]:
+        """Read a file once: its bytes and parsed payload, after every check against its entry."""
         path = self.path / entry.file
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ArchiveCorrupt(path, f"cannot read it ({exc.strerror or exc})") from None
+            expected = relative_file(entry.session_id, entry.user_id, entry.timezone)
+        except ValueError as exc:  # InvalidIdentifier, InvalidTimezone: an edited line
+            raise ArchiveCorrupt(path, f"its manifest line is not valid ({exc})") from None
+        if entry.file != expected:
+            raise ArchiveCorrupt(path, f"its manifest line names it, but its ids say {expected}")
+        data = read_inside(self.path, entry.file)
         if len(data) != entry.size:
             raise ArchiveCorrupt(path, f"size {len(data)} bytes, the manifest says {entry.size}")
         digest = hashlib.sha256(data).hexdigest()
         if digest != entry.sha256:
-            raise ArchiveCorrupt(path, f"sha256 {digest[:12]}... does not match the manifest's")
-        return data
+            raise ArchiveCorrupt(path, f"sha256 {digest} does not match the manifest's {entry.sha256}")
+        try:
+            payload = loads(data)
+        except ValueError as exc:
+            raise ArchiveCorrupt(path, f"not JSON ({exc})") from None
+        if not isinstance(payload, dict):
+            raise ArchiveCorrupt(path, f"not a JSON object but {type(payload).__name__}")
+        try:
+            session_id, zone = session_identity(payload)
+        except PayloadError as exc:
+            raise ArchiveCorrupt(path, f"not a session payload ({exc})") from None
+        if (session_id, zone) != (entry.session_id, entry.timezone):
+            raise ArchiveCorrupt(
+                path,
+                f"it holds session {session_id!r} in {zone!r}; the manifest says "
+                f"{entry.session_id!r} in {entry.timezone!r}",
+            )
+        return data, payload
 
     def read_payload(self, session_id: str, timezone: str = "UTC") -> dict[str, Any]:
         """The archived ``result`` dict of a session in a zone, verified.
@@ -163,27 +192,14 @@ class ArchiveFolder:
         KeyError
             When that session and zone are not archived.
         ArchiveCorrupt
-            When the file fails verification or is not a JSON object.
+            When the file fails verification.
 
         Examples
         --------
         >>> archive.read_payload("20250115025029_fvivn")["session"]["state"]  # doctest: +SKIP
         'COMPLETE'
         """
-        entry = self.entry(session_id, timezone)
-        if entry is None:
-            raise KeyError(f"session {session_id!r} in zone {timezone!r} is not in the archive")
-        return self._payload(entry)
-
-    def _payload(self, entry: ArchiveEntry) -> dict[str, Any]:
-        data = self.read_bytes(entry)
-        try:
-            payload = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ArchiveCorrupt(self.path / entry.file, f"not JSON ({exc})") from None
-        if not isinstance(payload, dict):
-            raise ArchiveCorrupt(self.path / entry.file, f"not a JSON object but {type(payload).__name__}")
-        return payload
+        return self._verified(self._entry_or_key_error(session_id, timezone))[1]
 
     def read(self, session_id: str, timezone: str = "UTC") -> SessionResult:
         """An archived session as a :class:`~asleep_nb.api.records.SessionResult` (``user_id`` set).
@@ -200,13 +216,16 @@ class ArchiveFolder:
         >>> archive.read("20250115025029_fvivn").stat.time_in_sleep  # doctest: +SKIP
         1080
         """
+        return self._record(self._entry_or_key_error(session_id, timezone))
+
+    def _entry_or_key_error(self, session_id: str, timezone: str) -> ArchiveEntry:
         entry = self.entry(session_id, timezone)
         if entry is None:
             raise KeyError(f"session {session_id!r} in zone {timezone!r} is not in the archive")
-        return self._record(entry)
+        return entry
 
     def _record(self, entry: ArchiveEntry) -> SessionResult:
-        payload = self._payload(entry)
+        payload = self._verified(entry)[1]
         try:
             record = SessionResult.from_payload(payload)
         except PayloadError as exc:
@@ -234,12 +253,15 @@ class ArchiveFolder:
     def records(self, *, on_corrupt: OnCorrupt = "raise") -> list[SessionResult]:
         """Every archived session as a record, sorted by user, session and zone. No network.
 
+        Each file is read once: bytes, size and SHA-256 checked, parsed once,
+        its session id and zone checked against its manifest line.
+
         Parameters
         ----------
         on_corrupt
             ``"raise"`` (default): the first corrupt file raises
             :class:`ArchiveCorrupt`; ``"skip"``: corrupt files are left out
-            with a warning.
+            with an :class:`~asleep_nb.errors.ArchiveWarning` naming each.
 
         Examples
         --------
@@ -254,12 +276,16 @@ class ArchiveFolder:
             except ArchiveCorrupt as exc:
                 if on_corrupt == "raise":
                     raise
-                logger.warning("%s; skipped", exc)
+                warnings.warn(f"{exc}; skipped", ArchiveWarning, stacklevel=2)
         return out
 
     # ------------------------------------------------------------------ writing
     def write(self, payload: Mapping[str, Any], *, user_id: str, timezone: str = "UTC") -> ArchiveEntry:
-        """Archive one Get Session ``result`` atomically; return its manifest entry.
+        """Archive one Get Session ``result``; return its manifest entry.
+
+        A stored final (``COMPLETE``) copy is never replaced: the same payload
+        again is a no-op returning the stored entry, a different one raises
+        :class:`~asleep_nb.errors.ArchiveConflict` naming both hashes.
 
         Parameters
         ----------
@@ -268,38 +294,87 @@ class ArchiveFolder:
         user_id
             The session's owner (Get Session does not return it).
         timezone
-            The zone the payload was asked for.
+            The zone the payload was asked for; the payload's own
+            ``timezone`` must say the same.
 
         Raises
         ------
         asleep_nb.errors.PayloadError
-            When the payload has no ``session.id`` string.
+            When the payload has no ``session.id`` or ``timezone`` string.
+        asleep_nb.errors.IdentityMismatch
+            When the payload is in another zone than ``timezone``.
+        asleep_nb.errors.ArchiveConflict
+            See above. Nothing is written.
+        asleep_nb.errors.ArchiveCorrupt
+            When the place of the file leads out of the archive.
+        asleep_nb.errors.ArchiveUnwritable
+            Disk full, no permission, read-only folder.
 
         Examples
         --------
         >>> entry = archive.write(result, user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
         """
-        session = payload.get("session") if isinstance(payload, Mapping) else None
-        if not isinstance(session, Mapping) or not isinstance(session.get("id"), str):
-            raise PayloadError("session.id", "missing: cannot name the archived file")
-        session_id: str = session["id"]
-        state = session.get("state")
+        session_id, zone = session_identity(payload)
+        if zone != timezone:
+            raise IdentityMismatch.of("timezone", timezone, zone)
         target = self.file_for(session_id, user_id, timezone)
-        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, data)
+        data = dumps(payload)
         entry = ArchiveEntry(
             session_id=session_id,
             user_id=user_id,
             timezone=timezone,
-            state=str(state),
+            state=str((payload.get("session") or {}).get("state")),
             fetched_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
             file=target.relative_to(self.path).as_posix(),
         )
-        self._manifest.append(entry)
+        try:
+            with self._lock:
+                stored = self._final_copy(session_id, timezone)
+                if stored is not None:
+                    return self._same_or_conflict(stored, entry, payload)
+                folder_for(self.path, entry.file, create=True)
+                atomic_write(target, data)
+                self._manifest.append(entry)
+        except OSError as exc:
+            raise ArchiveUnwritable.from_os_error(target, exc) from None
         return entry
+
+    def _final_copy(self, session_id: str, timezone: str) -> tuple[ArchiveEntry, dict[str, Any]] | None:
+        """The stored final copy (entry and payload) when there is one that verifies."""
+        stored = self.entry(session_id, timezone)
+        if stored is None or not stored.is_final:
+            return None
+        try:
+            return stored, self._verified(stored)[1]
+        except ArchiveCorrupt as exc:
+            logger.warning("%s; it is replaced", exc)
+            return None
+
+    def _same_or_conflict(
+        self, stored: tuple[ArchiveEntry, dict[str, Any]], new: ArchiveEntry, payload: Mapping[str, Any]
+    ) -> ArchiveEntry:
+        entry, stored_payload = stored
+        if entry.sha256 == new.sha256 or stored_payload == payload:
+            return entry
+        raise ArchiveConflict(self.path / entry.file, entry.sha256, new.sha256)
+
+    def close(self) -> None:
+        """Release the folder's lock file (the archive stays usable; the next write reopens it)."""
+        self._lock.close()
+
+    def flush(self) -> None:
+        """Make what was written durable: one ``fsync`` of the manifest (see the module docs).
+
+        Examples
+        --------
+        >>> archive.flush()  # doctest: +SKIP
+        """
+        try:
+            self._manifest.sync()
+        except OSError as exc:
+            raise ArchiveUnwritable.from_os_error(self.path / MANIFEST_NAME, exc) from None
 
     def compact(self) -> None:
         """Rewrite the manifest with one line per (session, zone), atomically.
@@ -308,4 +383,8 @@ class ArchiveFolder:
         --------
         >>> archive.compact()  # doctest: +SKIP
         """
-        self._manifest.compact()
+        try:
+            with self._lock:
+                self._manifest.compact()
+        except OSError as exc:
+            raise ArchiveUnwritable.from_os_error(self.path / MANIFEST_NAME, exc) from None

@@ -1,4 +1,21 @@
-r"""Crash-safe file writes: whole files replaced atomically, lines appended durably.
+r"""Crash-safe file writes: whole files replaced atomically, lines appended whole, one writer at a time.
+
+- :func:`atomic_write`: the bytes go to a temporary file in the same folder,
+  which is then ``os.replace``-d over the target: a reader sees the old bytes
+  or the new, never a mix; a crash leaves at worst a stray ``.*.tmp`` file.
+- :func:`append_line`: one ``write`` on a file opened in append mode, so
+  lines of several processes never interleave.
+- :class:`FolderLock`: an exclusive lock on a folder, between the threads of
+  a process and between processes (``flock`` on a lock file, where the
+  system has it), held while an archive checks and writes.
+
+No ``fsync`` per file by default: an archive verifies every file against the
+SHA-256 and size its manifest records before trusting it, so a file or a
+line lost or torn by a power cut costs a refetch, never a wrong answer.
+:func:`sync_file` makes a file durable when a run ends.
+
+Errors are the system's ``OSError`` (``ENOSPC``, ``EACCES``, ``EROFS``...),
+raised after the temporary file is removed.
 
 Examples
 --------
@@ -6,45 +23,76 @@ Examples
 >>> from pathlib import Path
 >>> folder = Path(tempfile.mkdtemp())
 >>> atomic_write(folder / "a.json", b"{}")
->>> append_line(folder / "log.jsonl", b'{"n":1}')
+>>> append_line(folder / "log.jsonl", b'{"n":1}')  # the size the file had before
+0
 >>> (folder / "a.json").read_bytes(), (folder / "log.jsonl").read_bytes()
 (b'{}', b'{"n":1}\n')
+>>> with FolderLock(folder):
+...     pass
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
+import threading
 from pathlib import Path
+from types import TracebackType
 
-__all__ = ["atomic_write", "append_line"]
+try:  # pragma: no cover - POSIX has it, Windows does not
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["atomic_write", "append_line", "sync_file", "write_all", "FolderLock", "LOCK_NAME"]
+
+#: Name of the lock file :class:`FolderLock` creates in its folder.
+LOCK_NAME = ".lock"
 
 
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a fsync-ed temporary file in the same folder.
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write less); ``ENOSPC`` if nothing goes."""
+    view = memoryview(data)
+    while view:  # bounded: every pass writes at least one byte or raises
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
 
-    The temporary file (``.<name>.*.tmp``) is ``os.replace``-d over
-    ``target``: a reader sees the old bytes or the new, never a mix, and a
-    crash leaves at worst a stray temporary file.
+
+def atomic_write(target: Path, data: bytes, *, sync: bool = False) -> None:
+    """Write ``data`` to ``target`` through a temporary file in the same folder, replaced over it.
+
+    Parameters
+    ----------
+    target
+        The file to (re)place; its folder must exist.
+    data
+        The whole new content.
+    sync
+        ``fsync`` the temporary file before the replace (durable, slower).
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            write_all(fd, data)
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def append_line(path: Path, line: bytes) -> None:
-    """Append ``line`` and a newline to ``path`` in one ``write`` call, then ``fsync``.
+def append_line(path: Path, line: bytes) -> int:
+    """Append ``line`` and a newline to ``path`` in one ``write`` call; return the size it had before.
 
     When the file's last line was torn by a crash (no final newline), a
     newline is written first, so the torn line stays on its own (and is
-    ignored by readers that skip unparsable lines).
+    skipped by readers, which skip lines that do not parse).
     """
     data = line + b"\n"
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -52,7 +100,72 @@ def append_line(path: Path, line: bytes) -> None:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data
-        os.write(fd, data)
+        written = os.write(fd, data)
+        if written != len(data):  # a partial append (disk full): say so, the reader skips the torn line
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path))
+    finally:
+        os.close(fd)
+    return size
+
+
+def sync_file(path: Path) -> None:
+    """``fsync`` an existing file (its content reaches the disk)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class FolderLock:
+    """An exclusive lock on ``folder``, between threads and between processes; a context manager.
+
+    The lock file (:data:`LOCK_NAME`) is created and opened on first use
+    (so a read-only folder can be opened without one) and stays open until
+    :meth:`close`; each ``with`` block is then one ``flock`` call each way.
+
+    Parameters
+    ----------
+    folder
+        The folder to lock.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_NAME
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+
+    def __enter__(self) -> FolderLock:
+        self._thread_lock.acquire()
+        try:
+            if fcntl is not None:
+                if self._fd is None:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if fcntl is not None and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def close(self) -> None:
+        """Close the lock file (the next ``with`` opens it again)."""
+        with self._thread_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:  # pragma: no cover
+                pass

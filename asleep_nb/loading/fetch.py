@@ -1,21 +1,32 @@
-"""Fetching many sessions: a bounded thread pool, a shared rate-limit backoff, progress, resume.
+"""Fetching many sessions: bounded in-flight work, a shared rate-limit pause, progress, resume.
 
 :func:`fetch_sessions` gets a list of sessions with ``workers`` threads
 sharing one :class:`~asleep_nb.api.client.Client` (its connection pool is
-thread-safe). With an archive (``archive=`` or the client's own), sessions
-already archived as ``COMPLETE`` are read from it without any request, and
-every session fetched is written to it as soon as it arrives, so an
-interrupted run resumes where it stopped.
+thread-safe), never more than a few times ``workers`` sessions in flight
+(:mod:`asleep_nb.loading.pool`). With an archive (``archive=`` or the
+client's own), sessions already archived as ``COMPLETE`` are read from it
+without any request, and every session fetched is written to it as soon as
+it arrives, so an interrupted run resumes where it stopped; the archive's
+manifest is synced once when the run ends.
 
 Rate limits: the client first retries a ``403 Rate limit exceeded`` / 429
 by itself. When one still surfaces as :class:`~asleep_nb.errors.RateLimited`,
 a :class:`BackoffGate` shared by all workers closes: every worker waits
 before its next request (``rate_limit_pause`` seconds, doubling while the
 limit persists, at most :data:`MAX_PAUSE`), then the session is retried,
-up to ``rate_limit_retries`` times.
+up to ``rate_limit_retries`` times. A server that asks to wait longer than
+:data:`MAX_PAUSE` (``RateLimited.retry_after``) fails that session at once.
 
-Failures never stop the run: every other session is still fetched, and
-the result lists ``failed`` ``(request, exception)`` pairs.
+Failures never stop the run: whatever one session raises (an API error, a
+malformed id, a wrong answer, a conflict in the archive, even a bug) is
+recorded in ``failed`` and every other session is still fetched. Only a
+storage failure of the archive (:class:`~asleep_nb.errors.ArchiveUnwritable`:
+disk full, no permission), which no other session could escape, or an
+interruption ends the run, after the sessions in flight; what was archived
+stays.
+
+Memory grows with the sessions in flight, plus the results kept: pass
+``keep_results=False`` to only fill an archive (``asleep-nb fetch`` does).
 
 Examples
 --------
@@ -33,16 +44,16 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol, TypedDict
 
 from asleep_nb.api.protocols import FetchClient
 from asleep_nb.api.records import SessionResult
-from asleep_nb.errors import AsleepError, RateLimited
+from asleep_nb.errors import ArchiveUnwritable, AsleepError, RateLimited
 from asleep_nb.loading.archive import Archive, as_archive
 from asleep_nb.loading.backoff import MAX_PAUSE, BackoffGate
 from asleep_nb.loading.fetch_result import FetchResult, FetchWarning, Request
+from asleep_nb.loading.pool import run_bounded
 
 __all__ = [
     "BackoffGate",
@@ -75,9 +86,6 @@ class FetchOptions(TypedDict, total=False):
 #: The names of :class:`FetchOptions`.
 FETCH_OPTIONS: frozenset[str] = frozenset(FetchOptions.__annotations__)
 
-#: One session's outcome: ``(record, read from the archive)``, the error that stopped it, or not yet run.
-_Outcome = tuple[SessionResult, bool] | BaseException | None
-
 
 def fetch_sessions(
     client: FetchClient,
@@ -88,8 +96,9 @@ def fetch_sessions(
     progress: bool = True,
     rate_limit_pause: float = 1.0,
     rate_limit_retries: int = 5,
+    keep_results: bool = True,
 ) -> FetchResult:
-    """Fetch many sessions with a bounded thread pool; keep what succeeds.
+    """Fetch many sessions with a bounded thread pool; keep what succeeds, record what fails.
 
     Parameters
     ----------
@@ -112,13 +121,23 @@ def fetch_sessions(
     rate_limit_pause, rate_limit_retries
         First shared pause (seconds) after a :class:`~asleep_nb.errors.RateLimited`
         and how many times one session is retried after one.
+    keep_results
+        Keep the records in ``results`` (``False``: only counts and failures,
+        for filling an archive with memory bounded by the sessions in flight).
 
     Returns
     -------
     FetchResult
         ``results`` in input order, ``failed`` ``(request, exception)``
-        pairs, counts. Only :class:`~asleep_nb.errors.AsleepError` counts as
-        a failure; any other exception (a bug) stops the run and is raised.
+        pairs for every session that failed, whatever the exception, counts.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Before any request, on bad options or a request of the wrong shape.
+    asleep_nb.errors.ArchiveUnwritable
+        When the archive cannot be written (disk full, no permission): the
+        run stops after the sessions in flight; what was archived stays.
 
     Examples
     --------
@@ -134,8 +153,16 @@ def fetch_sessions(
     todo = [Request.of(item) for item in requests]
     store: Archive | None = as_archive(archive) if archive is not None else getattr(client, "archive", None)
     worker = _Worker(client, store, BackoffGate(rate_limit_pause), threading.Event(), rate_limit_retries)
-    outcomes = _run(todo, worker, workers, _progress_bar(len(todo), progress))
-    return _collect(todo, outcomes, worker.gate.trips)
+    tally = _Tally(FetchResult(), {}, {}, keep_results, _progress_bar(len(todo), progress))
+    try:
+        run_bounded(
+            worker, todo, workers=workers, stop=worker.stop, on_done=tally.add, fatal=(ArchiveUnwritable,)
+        )
+    finally:
+        tally.close()
+    if store is not None:
+        store.flush()
+    return tally.result(worker.gate.trips)
 
 
 @dataclass
@@ -149,22 +176,22 @@ class _Worker:
     rate_limit_retries: int
 
     def __call__(self, request: Request) -> tuple[SessionResult, bool]:
-        attempt = 0
-        while True:
+        for attempt in range(self.rate_limit_retries + 1):
             self.gate.wait(self.stop)
             if self.stop.is_set():
                 raise _Cancelled
             try:
                 got = self._get(request)
-            except RateLimited:
-                if attempt >= self.rate_limit_retries:
+            except RateLimited as exc:
+                too_long = exc.retry_after is not None and exc.retry_after > self.gate.maximum
+                if too_long or attempt >= self.rate_limit_retries:
                     raise
-                attempt += 1
                 pause = self.gate.trip()
                 logger.info("rate limited on %s; all workers pause %.2f s", request.session_id, pause)
                 continue
             self.gate.success()
             return got
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     def _get(self, request: Request) -> tuple[SessionResult, bool]:
         session_id, user_id, zone = request.session_id, request.user_id, request.timezone
@@ -173,58 +200,49 @@ class _Worker:
         return self.client.get_session(session_id, user_id=user_id, timezone=zone), False
 
 
-def _run(todo: list[Request], worker: _Worker, workers: int, bar: _ProgressBar | None) -> list[_Outcome]:
-    """Run ``worker`` on every request in a pool; an error that is not an :class:`AsleepError` stops all."""
-    outcomes: list[_Outcome] = [None] * len(todo)
-    n_failed = 0
-    try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asleep-fetch") as pool:
-            pending: dict[Future[tuple[SessionResult, bool]], int] = {
-                pool.submit(worker, request): i for i, request in enumerate(todo)
-            }
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        i = pending.pop(future)
-                        exc = future.exception()
-                        if exc is None:
-                            outcomes[i] = future.result()
-                        elif isinstance(exc, AsleepError):
-                            outcomes[i] = exc
-                            n_failed += 1
-                            logger.warning("could not fetch %s: %s", todo[i].session_id, exc)
-                        else:
-                            raise exc
-                        if bar is not None:
-                            bar.update(1)
-                            if n_failed:
-                                bar.set_postfix(failed=n_failed, refresh=False)
-            except BaseException:
-                worker.stop.set()
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-    finally:
-        if bar is not None:
-            bar.close()
-    return outcomes
+@dataclass
+class _Tally:
+    """What the run got so far: counts, failures and (if kept) results, by input position."""
 
+    out: FetchResult
+    kept: dict[int, tuple[Request, SessionResult]]
+    failed: dict[int, tuple[Request, BaseException]]
+    keep_results: bool
+    bar: _ProgressBar | None
 
-def _collect(todo: list[Request], outcomes: list[_Outcome], rate_limit_pauses: int) -> FetchResult:
-    """The :class:`FetchResult` of a run, in input order."""
-    out = FetchResult(rate_limit_pauses=rate_limit_pauses)
-    for request, outcome in zip(todo, outcomes, strict=True):
+    def add(self, index: int, request: Request, outcome: tuple[SessionResult, bool] | BaseException) -> None:
         if isinstance(outcome, BaseException):
-            out.failed.append((request, outcome))
-        elif outcome is not None:
+            self.failed[index] = (request, outcome)
+            if isinstance(outcome, AsleepError):
+                logger.warning("could not fetch %s: %s", request.session_id, outcome)
+            else:  # a bug, recorded like any failure, logged with its traceback
+                logger.error("could not fetch %s", request.session_id, exc_info=outcome)
+        else:
             record, from_archive = outcome
-            out.results.append(record)
-            out.requests.append(request)
             if from_archive:
-                out.from_archive += 1
+                self.out.from_archive += 1
             else:
-                out.fetched += 1
-    return out
+                self.out.fetched += 1
+            if self.keep_results:
+                self.kept[index] = (request, record)
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.failed:
+                self.bar.set_postfix(failed=len(self.failed), refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def result(self, rate_limit_pauses: int) -> FetchResult:
+        out = self.out
+        out.rate_limit_pauses = rate_limit_pauses
+        for index in sorted(self.kept):
+            request, record = self.kept[index]
+            out.requests.append(request)
+            out.results.append(record)
+        out.failed.extend(self.failed[index] for index in sorted(self.failed))
+        return out
 
 
 class _Cancelled(Exception):

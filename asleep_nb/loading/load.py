@@ -13,17 +13,28 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import time as dt_time
 from typing import Unpack
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
 from asleep_nb.api.protocols import CohortClient, SessionLister, SessionSource
+from asleep_nb.data.attributes import variable_definition
 from asleep_nb.data.cohort import Alignment, to_cohort
 from asleep_nb.data.manifest import ManifestError, SessionRequest, read_manifest
 from asleep_nb.data.night import to_dataset
-from asleep_nb.loading.fetch import FETCH_OPTIONS, FetchOptions, FetchResult, fetch_sessions
+from asleep_nb.loading.fetch import (
+    DEFAULT_WORKERS,
+    FETCH_OPTIONS,
+    FetchOptions,
+    FetchResult,
+    Request,
+    fetch_sessions,
+)
+from asleep_nb.loading.selection import select_sessions
 from asleep_nb.timezones import validate_timezone
 
 __all__ = ["load_session", "load_cohort", "expand_manifest"]
@@ -82,16 +93,19 @@ def load_cohort(
     **fetch_options
         ``workers``, ``archive``, ``progress``, ... passed to
         :func:`asleep_nb.loading.fetch.fetch_sessions` (a thread pool; default 4
-        workers, a progress bar, no archive unless the client has one).
-        Sessions that fail are left out with a
-        :class:`~asleep_nb.loading.fetch.FetchWarning`, and listed as JSON in
-        ``attrs["failed_sessions"]`` (absent when none failed); when all
-        fail, the first error is raised.
+        workers, a progress bar, no archive unless the client has one);
+        ``workers`` also lists the users of rows without ``session_id``.
+        Sessions that fail, and rows whose sessions cannot be listed, are
+        left out with a :class:`~asleep_nb.loading.fetch.FetchWarning`, and
+        listed as JSON in ``attrs["failed_sessions"]`` (absent when none
+        failed; a row that could not be listed has an empty ``session_id``
+        and its ``row``); when all fail, the first error is raised.
 
     Raises
     ------
     asleep_nb.errors.ManifestError
-        A malformed manifest, or one that selects no session.
+        A malformed manifest, one that selects no session, or one that
+        selects a session twice (its two rows named).
     asleep_nb.errors.AsleepAPIError
         What the client raises (unknown user or session, ...).
 
@@ -100,10 +114,14 @@ def load_cohort(
     >>> cohort = load_cohort(client, "cohort.csv", align="clock")  # doctest: +SKIP
     """
     table = read_manifest(manifest)
-    requests = expand_manifest(client, table, timezone=timezone)
-    if not requests:
+    workers = fetch_options.get("workers", DEFAULT_WORKERS)
+    selection = select_sessions(client, table, timezone=timezone, workers=workers)
+    for _, error in selection.failed:
+        if isinstance(error, ManifestError):  # a session in two rows: which group would it be in?
+            raise error
+    if not selection.requests and not selection.failed:
         raise ManifestError("the manifest selects no session (no sessions in the given date ranges)")
-    fetched = _fetch_results(client, requests, **fetch_options)
+    fetched = _fetch_results(client, selection.requests, selection.failed, **fetch_options)
     cohort = to_cohort(
         fetched.results,
         groups=[r.group for r in fetched.requests],
@@ -111,74 +129,67 @@ def load_cohort(
         clock_start=clock_start,
         timezone=None,
     )
-    return fetched.attach(cohort)
+    return fetched.attach(_with_periods(cohort, table, fetched.requests))
+
+
+def _with_periods(cohort: xr.Dataset, table: pd.DataFrame, requests: Sequence[Request]) -> xr.Dataset:
+    """The manifest's ``period`` of each session's row as a ``period`` coordinate (when any is given)."""
+    if not table["period"].astype(bool).any():
+        return cohort
+    of_session = {r.session_id: str(table["period"].iloc[r.row - 1]) for r in requests if r.row}
+    periods = np.array([of_session.get(str(s), "") for s in cohort["session_id"].values], dtype=object)
+    definition = variable_definition("period", "cohort")
+    attrs = {"long_name": definition.long_name} if definition is not None else {}
+    return cohort.assign_coords(period=("session", periods, attrs))
 
 
 def _fetch_results(
-    client: CohortClient, requests: list[SessionRequest], **options: Unpack[FetchOptions]
+    client: CohortClient,
+    requests: Sequence[object],
+    unlisted: Sequence[tuple[Request, BaseException]],
+    **options: Unpack[FetchOptions],
 ) -> FetchResult:
-    """Fetch every requested session with :func:`~asleep_nb.loading.fetch.fetch_sessions`."""
+    """Fetch every requested session with :func:`~asleep_nb.loading.fetch.fetch_sessions`.
+
+    Rows that could not be listed (``unlisted``) join the failures, first.
+    """
     unknown = set(options) - FETCH_OPTIONS
     if unknown:
         raise TypeError(f"load_cohort got unexpected option(s): {', '.join(sorted(unknown))}")
-    fetched = fetch_sessions(client, requests, **options)
+    fetched = fetch_sessions(client, requests, **options) if requests else FetchResult()
+    fetched.failed[:0] = unlisted
     fetched.raise_if_empty()
     return fetched
 
 
 def expand_manifest(
-    client: SessionLister, table: pd.DataFrame, *, timezone: str | None = None
+    client: SessionLister, table: pd.DataFrame, *, timezone: str | None = None, workers: int = DEFAULT_WORKERS
 ) -> list[SessionRequest]:
     """Turn a validated manifest into one :class:`SessionRequest` per session.
 
     Rows without ``session_id`` are expanded with ``client.list_sessions``
     (every session of the user whose local start date is in
-    ``[date_gte, date_lte]``, oldest first).
+    ``[date_gte, date_lte]``, oldest first), ``workers`` rows at a time
+    (:func:`~asleep_nb.loading.selection.select_sessions`, which also keeps
+    going past rows that fail).
 
-    Parameters
-    ----------
-    client
-        An :class:`asleep_nb.Client` (anything with ``list_sessions``).
-    table
-        The output of :func:`read_manifest`.
-    timezone
-        One IANA zone for every request; ``None`` takes each row's
-        ``timezone`` column, and ``"UTC"`` where that is empty.
+    The parameters are :func:`~asleep_nb.loading.selection.select_sessions`'s
+    (``client`` with ``list_sessions``, ``table`` from :func:`read_manifest`,
+    ``timezone`` for every request or ``None`` for each row's own,
+    ``workers`` rows listed at once).
 
     Raises
     ------
     ManifestError
         When two rows yield the same session (e.g. overlapping date ranges).
+    asleep_nb.errors.AsleepError
+        The error of the first row that could not be listed.
 
     Examples
     --------
     >>> requests = expand_manifest(client, read_manifest("cohort.csv"))  # doctest: +SKIP
     """
-    if timezone is not None:
-        validate_timezone(timezone)
-    requests: list[SessionRequest] = []
-    first_row: dict[str, int] = {}
-    for i, row in enumerate(table.to_dict(orient="records"), start=1):
-        # read_manifest gives every column as text, "" where not given
-        user_id, group, given_id = str(row["user_id"]), str(row["group"]), str(row["session_id"])
-        zone = timezone or str(row["timezone"]) or "UTC"
-        if given_id:
-            ids = [given_id]
-        else:
-            summaries = client.list_sessions(
-                user_id,
-                date_gte=str(row["date_gte"]) or None,
-                date_lte=str(row["date_lte"]) or None,
-                order_by="ASC",
-                timezone=zone,
-            )
-            ids = [s.session_id for s in summaries]
-        for session_id in ids:
-            if session_id in first_row:
-                raise ManifestError(
-                    f"row {i}: session {session_id!r} of user {user_id!r} is also "
-                    f"selected by row {first_row[session_id]}"
-                )
-            first_row[session_id] = i
-            requests.append(SessionRequest(session_id, user_id, zone, group))
-    return requests
+    selection = select_sessions(client, table, timezone=timezone, workers=workers)
+    if selection.failed:
+        raise selection.failed[0][1]
+    return [SessionRequest(r.session_id, r.user_id, r.timezone, r.group) for r in selection.requests]

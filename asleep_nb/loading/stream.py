@@ -41,9 +41,9 @@ Examples
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,7 +57,7 @@ import xarray as xr
 from asleep_nb.data.cohort import Alignment, to_cohort
 from asleep_nb.data.store import DEFAULT_SESSION_CHUNK, open_cohort, to_zarr
 from asleep_nb.definitions import EPOCH_SECONDS, PAD
-from asleep_nb.errors import ArchiveCorrupt
+from asleep_nb.errors import ArchiveCorrupt, ArchiveWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.api.records import SessionResult
@@ -65,7 +65,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["archive_to_zarr", "StreamPlan", "plan_stream"]
 
-logger = logging.getLogger("asleep_nb.loading.stream")
 
 #: Groups as :func:`archive_to_zarr` takes them: one label, ``session_id -> label``, or one per entry.
 Groups = str | Mapping[str, str] | Sequence[str] | None
@@ -138,8 +137,9 @@ def archive_to_zarr(
         ``session_id -> label``, or one label per entry of
         ``archive.entries()`` in that order.
     on_corrupt
-        ``"raise"`` (default) or ``"skip"`` corrupt files (with a warning in
-        the log), as :meth:`~asleep_nb.loading.archive.Archive.records`.
+        ``"raise"`` (default) or ``"skip"`` corrupt files (with an
+        :class:`~asleep_nb.errors.ArchiveWarning` each), as
+        :meth:`~asleep_nb.loading.archive.Archive.records`.
     mode
         ``"w-"`` (fail if the store exists) or ``"w"`` (overwrite). The store
         is built beside ``path`` (``.<name>.partial-<pid>``) and renamed
@@ -251,7 +251,7 @@ def plan_stream(
             except ArchiveCorrupt as exc:
                 if on_corrupt == "raise":
                     raise
-                logger.warning("%s; skipped", exc)
+                warnings.warn(f"{exc}; skipped", ArchiveWarning, stacklevel=3)
                 plan.skipped.append(entry)
                 continue
             by_id[entry.session_id] = entry

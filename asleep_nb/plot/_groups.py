@@ -9,14 +9,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
-from matplotlib.textpath import TextToPath
 
 from asleep_nb.definitions import SleepStage
-from asleep_nb.plot._style import RC_PARAMS, STACK_ORDER, STAGE_COLORS, stage_labels
+from asleep_nb.plot._style import RC_PARAMS, STACK_ORDER, STAGE_COLORS, stage_labels, text_width, width_inches
 
-__all__ = ["stack_codes", "group_order", "stack_legend", "count", "group_counts", "group_ticks"]
+__all__ = [
+    "stack_codes",
+    "group_order",
+    "stack_legend",
+    "count",
+    "group_counts",
+    "group_title",
+    "group_ticks",
+]
 
 
 def stack_codes(two_stage: bool) -> tuple[tuple[int, ...], dict[int, str]]:
@@ -56,12 +62,16 @@ def group_counts(n_users: int | None, n_nights: int) -> str:
     return nights if n_users is None else f"{count(int(n_users), 'user')}, {nights}"
 
 
-def _text_width(text: str, points: float) -> float:
-    """Width (inches) of one line of ``text`` at ``points``, in the current font (no renderer needed)."""
-    width, _height, _descent = TextToPath().get_text_width_height_descent(
-        text, FontProperties(size=points), ismath=False
-    )
-    return float(width) / 72
+def group_title(group: Any, counts: str, width: float, points: float) -> str:
+    r"""``"group (counts)"`` on one line if it fits ``width`` inches at ``points``, else on two.
+
+    Examples
+    --------
+    >>> group_title("apnea", "55 users, 55 nights", 4.0, 9), group_title("apnea", "5 users", 0.5, 9)
+    ('apnea (55 users, 55 nights)', 'apnea\n5 users')
+    """
+    line = f"{group} ({counts})"
+    return line if text_width(line, points) <= width else f"{group}\n{counts}"
 
 
 def group_ticks(ax: Axes, order: Sequence[Any], counts: Sequence[str], many: int = 6) -> None:
@@ -76,9 +86,9 @@ def group_ticks(ax: Axes, order: Sequence[Any], counts: Sequence[str], many: int
         ax.set_xticks(np.arange(len(order)), [str(g) for g in order], rotation=35, ha="right",
                       rotation_mode="anchor")  # fmt: skip
         return
-    slot = ax.get_window_extent().width / ax.figure.dpi / max(len(order), 1)
+    slot = width_inches(ax) / max(len(order), 1)
     points = float(RC_PARAMS["xtick.labelsize"])
     lines = [f"({c})" for c in counts]
-    if any(_text_width(line, points) > 0.95 * slot for line in lines):
+    if any(text_width(line, points) > 0.95 * slot for line in lines):
         lines = [c.replace(", ", "\n") for c in counts]
     ax.set_xticks(np.arange(len(order)), [f"{g}\n{line}" for g, line in zip(order, lines, strict=True)])

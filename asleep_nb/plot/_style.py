@@ -24,6 +24,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import FigureBase
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 
 from asleep_nb.definitions import SNORING_COLOR as DEFINED_SNORING_COLOR
 from asleep_nb.definitions import STAGES, SleepStage
@@ -45,6 +47,8 @@ __all__ = [
     "FULL_WIDTH",
     "FEW_NIGHTS_HATCH",
     "format_share",
+    "width_inches",
+    "text_width",
     "style",
     "style_axes",
     "get_axes",
@@ -212,6 +216,35 @@ def get_figure(fig: FigureBase | None, figsize: tuple[float, float]) -> FigureBa
             raise TypeError(f"fig must be a matplotlib Figure, not {type(fig).__name__}")
         return fig
     return plt.figure(figsize=figsize, layout="constrained")
+
+
+def text_width(text: str, points: float) -> float:
+    """Width (inches) of one line of ``text`` at ``points`` in the current font (no renderer needed).
+
+    Examples
+    --------
+    >>> text_width("", 9), 0.4 < text_width("Nights", 9) < 0.5
+    (0.0, True)
+    """
+    width, _height, _descent = TextToPath().get_text_width_height_descent(
+        text, FontProperties(size=points), ismath=False
+    )
+    return float(width) / 72
+
+
+def width_inches(ax: Axes, *, square: bool = False) -> float:
+    """Width of ``ax`` in inches as laid out now (``square``: its smaller side, for an equal-aspect image).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> round(width_inches(plt.figure(figsize=(4, 3)).add_axes((0, 0, 0.5, 1))), 2)
+    2.0
+    """
+    figure = ax.get_figure(root=True)
+    dpi = figure.dpi if figure is not None else 72.0
+    box = ax.get_window_extent()
+    return float(min(box.width, box.height) if square else box.width) / dpi
 
 
 def stage_labels(two_stage: bool) -> dict[int, str]:

@@ -26,11 +26,15 @@ from asleep_nb.plot._groups import count, group_order, stack_codes, stack_legend
 from asleep_nb.plot._style import (
     FEW_NIGHTS_HATCH,
     FULL_WIDTH,
+    RC_PARAMS,
     STAGE_COLORS,
+    TITLE_PAD_OVER_LEGEND,
     get_figure,
     stage_gid,
     style,
     style_axes,
+    text_width,
+    width_inches,
 )
 from asleep_nb.plot._time import parse_clock
 
@@ -40,6 +44,8 @@ __all__ = ["hypnodensity", "hypnodensity_figsize"]
 _PANEL_HEIGHT, _STRIP_HEIGHT = 1.55, 0.5
 #: Height (inches) of the space between one group's strip and the next group's title.
 _GROUP_GAP = 0.2
+#: Font size of each group's title (points).
+_TITLE_POINTS = 9.0
 #: Colour of the nights-per-bin strip.
 _NIGHTS_COLOR = "#9A9A9A"
 
@@ -55,7 +61,7 @@ def hypnodensity_figsize(n_groups: int, width: float = FULL_WIDTH) -> tuple[floa
     Examples
     --------
     >>> hypnodensity_figsize(2)
-    (12.0, 5.6)
+    (12.0, 5.8)
     """
     return (float(width), round(0.9 + (_PANEL_HEIGHT + _STRIP_HEIGHT + _GROUP_GAP + 0.2) * n_groups, 2))
 
@@ -110,13 +116,44 @@ def _densities(
     return out
 
 
-def _shown_bins(densities: dict[Any, _Density], min_nights: int) -> np.ndarray:
-    """First and last bin of the time axis: where some group has ``min_nights`` nights (else any)."""
+def _shown_bins(densities: dict[Any, _Density], min_nights: int, *, crop_start: bool) -> tuple[int, int]:
+    """First and last bin of the time axis.
+
+    The axis ends with the last bin where some group has ``min_nights``
+    nights (with any night, when no bin has that many) and starts with the
+    first bin with a night, or (``crop_start``) the first with ``min_nights``.
+    """
     nights = np.stack([d.nights for d in densities.values()])
+    some = np.flatnonzero((nights > 0).any(axis=0))
     enough = np.flatnonzero((nights >= max(min_nights, 1)).any(axis=0))
     if enough.size == 0:
-        enough = np.flatnonzero((nights > 0).any(axis=0))
-    return np.array([enough[0], enough[-1]])
+        enough = some
+    return int(enough[0] if crop_start else some[0]), int(enough[-1])
+
+
+#: The legend: one row above the first panel, at its right.
+_LEGEND: dict[str, Any] = {
+    "loc": "lower right",
+    "bbox_to_anchor": (1.0, 1.0),
+    "borderaxespad": 0.2,
+    "handlelength": 1.2,
+    "handletextpad": 0.5,
+    "columnspacing": 1.0,
+}
+
+
+def _lift_title_over_legend(ax: Axes) -> None:
+    """Lift the first panel's title above the legend when both do not fit side by side on its top."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    em = float(RC_PARAMS["legend.fontsize"]) / 72
+    per_entry = (_LEGEND["handlelength"] + _LEGEND["handletextpad"] + _LEGEND["columnspacing"]) * em
+    texts = [t.get_text() for t in legend.get_texts()]
+    needed = sum(text_width(t, float(RC_PARAMS["legend.fontsize"])) + per_entry for t in texts)
+    needed += text_width(ax.get_title(loc="left"), _TITLE_POINTS) + 0.3
+    if needed > width_inches(ax):
+        ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=_TITLE_POINTS, pad=TITLE_PAD_OVER_LEGEND)
 
 
 def _draw_group(
@@ -168,9 +205,11 @@ def hypnodensity(
     contribute to each bin: the sessions with at least one epoch in it. Bins
     resting on fewer than ``min_nights`` nights are veiled and hatched (legend
     "Fewer than N nights"), and a dotted line marks ``min_nights`` in the
-    strip. The time axis covers the bins where at least one group has
-    ``min_nights`` nights (all bins with a night when no group has that many),
-    so one unusually long night does not stretch it.
+    strip. The time axis ends with the last bin where at least one group
+    has ``min_nights`` nights (the last with a night, when no bin has that
+    many), so one unusually long night does not stretch it. It starts with
+    the first bin with a night (from onset: at most ``before_onset`` before
+    it) or, on the clock, with the first bin where a group has ``min_nights``.
 
     Parameters
     ----------
@@ -251,7 +290,7 @@ def hypnodensity(
     codes, names = stack_codes(two)
     densities = _densities(_gather(stages, n, shift, width), labels, users, codes, per_bin)
     edges = x0 + np.arange(width // per_bin + 1) * bin_minutes / 60
-    first_bin, last_bin = _shown_bins(densities, min_nights)
+    first_bin, last_bin = _shown_bins(densities, min_nights, crop_start=relative_to == "clock")
     lo, hi = edges[first_bin], edges[last_bin + 1]
 
     with style():
@@ -268,7 +307,7 @@ def hypnodensity(
                 style_axes(a)
             _draw_group(ax, strip, density, edges, codes, two, min_nights)
             who = f"{count(density.n_users, 'user')}, " if density.n_users is not None else ""
-            ax.set_title(f"{g} ({who}{count(density.n_nights, 'night')})", fontsize=9)
+            ax.set_title(f"{g} ({who}{count(density.n_nights, 'night')})", fontsize=_TITLE_POINTS)
             ax.set_label(str(g))
             strip.set_label(f"{g} nights")
             if relative_to == "onset":
@@ -290,9 +329,11 @@ def hypnodensity(
             clock = [(origin + pd.Timedelta(hours=float(t))).components for t in ticks]
             bottom.set_xticks(ticks, [f"{c.hours:02d}:{c.minutes:02d}" for c in clock])
         fig.align_ylabels(axes)
-        stack_legend(axes[0], codes, names, loc="lower right", bbox_to_anchor=(1.0, 1.0),
-                     ncol=len(codes) + (min_nights > 0), borderaxespad=0.2, handlelength=1.2,
-                     columnspacing=1.0,
-                     extra=[Patch(label=f"Fewer than {count(min_nights, 'night')}", **FEW_NIGHTS_HATCH,
-                                  )] if min_nights > 0 else [])  # fmt: skip
+        few = (
+            [Patch(label=f"Fewer than {count(min_nights, 'night')}", **FEW_NIGHTS_HATCH)]
+            if min_nights
+            else []
+        )
+        stack_legend(axes[0], codes, names, extra=few, **_LEGEND, ncol=len(codes) + len(few))
+        _lift_title_over_legend(axes[0])
     return fig

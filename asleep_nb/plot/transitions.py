@@ -21,7 +21,7 @@ from matplotlib.image import AxesImage
 
 from asleep_nb.data.table import session_labels
 from asleep_nb.plot._data import check_cohort, four_stage_only, is_two_stage
-from asleep_nb.plot._groups import count, group_order
+from asleep_nb.plot._groups import group_counts, group_order, group_title
 from asleep_nb.plot._style import (
     CODE_ORDER,
     FULL_WIDTH,
@@ -31,6 +31,7 @@ from asleep_nb.plot._style import (
     stage_labels,
     style,
     style_axes,
+    width_inches,
 )
 from asleep_nb.stats.transitions import transition_counts
 
@@ -40,6 +41,8 @@ Within = Literal["sleep_period", "night"]
 
 #: Colour-bar label; the cells carry the same numbers in :func:`format_share`'s format.
 _BAR_LABEL = "Transition probability (%)"
+#: Font size of each group's title (points).
+_TITLE_POINTS = 9.0
 #: Cells above this probability (percent) are written in white.
 _DARK = 60.0
 
@@ -91,8 +94,8 @@ def _draw_matrix(ax: Axes, probs: np.ndarray, two: bool, *, from_label: bool = T
     return image
 
 
-def _colorbar(image: AxesImage, axes: Axes | Sequence[Axes], **kw: Any) -> None:
-    figure = np.atleast_1d(axes)[0].figure
+def _colorbar(image: AxesImage, axes: Axes | list[Axes], **kw: Any) -> None:
+    figure = (axes[0] if isinstance(axes, list) else axes).figure
     bar = figure.colorbar(image, ax=axes, **kw)
     bar.set_label(_BAR_LABEL)
     bar.outline.set_visible(False)
@@ -144,7 +147,7 @@ def transition_matrix(
     else:
         probs, two = _given_matrix(cohort_or_matrix)
     with style():
-        ax = get_axes(ax, (4.2, 3.4))
+        ax = get_axes(ax, (4.5, 3.4))
         image = _draw_matrix(ax, probs, two)
         if colorbar:
             _colorbar(image, ax, shrink=0.9)
@@ -204,15 +207,16 @@ def transition_matrices(
     with style():
         fig = get_figure(fig, (min(FULL_WIDTH, 1.2 + 3.1 * len(order)), 3.6))
         axes = fig.subplots(1, len(order), squeeze=False)[0]
-        image = None
+        images = []
         for i, (ax, g) in enumerate(zip(axes, order, strict=True)):
             style_axes(ax)
             member = np.flatnonzero(labels == g)
             probs, two = _pooled_matrix(cohort.isel(session=member), within)
-            image = _draw_matrix(ax, probs, two, from_label=i == 0)
-            who = f"{count(len(set(users[member].tolist())), 'user')}, " if users is not None else ""
-            ax.set_title(f"{g} ({who}{count(member.size, 'night')})", fontsize=9)
+            images.append(_draw_matrix(ax, probs, two, from_label=i == 0))
+            n_users = len(set(users[member].tolist())) if users is not None else None
+            side = width_inches(ax, square=True)
+            ax.set_title(group_title(g, group_counts(n_users, member.size), side, _TITLE_POINTS),
+                         fontsize=_TITLE_POINTS)  # fmt: skip
             ax.set_label(str(g))
-        assert image is not None  # at least one group: labels is not empty
-        _colorbar(image, list(axes), shrink=0.9, fraction=0.05, pad=0.02)
+        _colorbar(images[-1], list(axes), shrink=0.9, fraction=0.05, pad=0.02)
     return fig

@@ -8,7 +8,12 @@ then writes one self-contained HTML file: figures embedded as PNG, no code
 cells.
 
 The report shows where its data came from and how good it is (no-signal
-epochs, flagged nights, sessions that could not be had), and records what
+epochs, flagged nights, sessions that could not be had); compares the groups
+in figures and a Table 1 that write every number alike (one display unit and
+precision per metric, from :mod:`asleep_nb.definitions.display`); names the
+onset rule wherever onset or latency appears (the research rule for figures,
+alignment and prose, the vendor's for the API's own ``stat``); ends with the
+codebook (:mod:`asleep_nb.data.codebook`) as an appendix; and records what
 makes it reproducible: the data source, the manifest's SHA-256 and rows,
 every parameter, the package versions and a SHA-256 fingerprint of the data
 it analysed. Execution metadata (timestamps, kernel ids) is stripped and
@@ -20,7 +25,9 @@ Modules: :mod:`~asleep_nb.report.parameters` (the options, validated once),
 :mod:`~asleep_nb.report.sources` (demo, API or archive; run in the kernel),
 :mod:`~asleep_nb.report.checks` (before the kernel starts),
 :mod:`~asleep_nb.report.kernel` (execution over IPC),
-:mod:`~asleep_nb.report.sections` (tables the notebook shows),
+:mod:`~asleep_nb.report.sections` (data-quality and latency tables),
+:mod:`~asleep_nb.report.comparison` (the group comparison and Table 1),
+:mod:`~asleep_nb.report.page` (how the notebook displays them),
 :mod:`~asleep_nb.report.provenance`, :mod:`~asleep_nb.report.build`,
 :mod:`~asleep_nb.report.errors`.
 

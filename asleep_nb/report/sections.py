@@ -1,9 +1,10 @@
-"""The tables a report shows, built from :mod:`asleep_nb.stats` results; and how it shows them.
+"""The data-quality and latency tables a report shows, built from :mod:`asleep_nb.stats` results.
 
 Every number here is computed in :mod:`asleep_nb.stats` (no-signal shares,
-edge runs and flags in :mod:`asleep_nb.stats.quality`, group means in
-:func:`asleep_nb.stats.compare_groups`); this module only labels, orders and
-formats them for the page.
+edge runs, flags and both sleep latencies in :mod:`asleep_nb.stats.quality`);
+this module only labels, orders and formats them for the page. The group
+comparison is in :mod:`asleep_nb.report.comparison`, the page helpers in
+:mod:`asleep_nb.report.page`.
 
 Examples
 --------
@@ -18,70 +19,23 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from asleep_nb.definitions import STAT_FIELDS
-
 if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.report.sources import Missing
 
 __all__ = [
-    "EXTRA_METRICS",
     "alignment_words",
     "compared",
-    "PAGE_STYLE",
     "flagged_nights",
-    "heading",
     "latency_rules",
     "left_out",
-    "means_table",
     "quality_summary",
-    "say",
-    "show_table",
 ]
-
-
-#: The page's own style: tables of text (reasons, provenance) read left-aligned.
-PAGE_STYLE = ".jp-RenderedHTMLCommon table.report-text :is(td, thead th) { text-align: left; }"
-
-
-def heading(title: str) -> None:
-    """Display the page's style and its first heading (``title``, escaped)."""
-    from IPython.display import HTML, display
-
-    display(HTML(f"<style>{PAGE_STYLE}</style><h1>{escape(title)}</h1>"))
-
-
-def show_table(
-    frame: pd.DataFrame, caption: str | None = None, *, collapsed: bool = False, text: bool = False
-) -> None:
-    """Display a DataFrame as a plain HTML table, with an optional bold caption.
-
-    With ``collapsed`` the table sits in a closed ``<details>`` element whose
-    summary is the caption (long lists: the reader opens them); with ``text``
-    its cells are left-aligned.
-    """
-    from IPython.display import HTML, display
-
-    classes = "report-table report-text" if text else "report-table"
-    html = frame.to_html(border=0, na_rep="—", escape=True, classes=classes)
-    if collapsed:
-        html = f"<details><summary><b>{escape(caption or '')}</b></summary>{html}</details>"
-    elif caption:
-        html = f"<p><b>{escape(caption)}</b></p>" + html
-    display(HTML(html))
-
-
-def say(text: str) -> None:
-    """Display one paragraph of (already escaped) HTML."""
-    from IPython.display import HTML, display
-
-    display(HTML(f"<p>{text}</p>"))
 
 
 def alignment_words(cohort: xr.Dataset) -> str:
@@ -97,7 +51,7 @@ def alignment_words(cohort: xr.Dataset) -> str:
     if align == "clock":
         return f"on a common local clock from {cohort.attrs.get('clock_start', '')}"
     if align == "onset":
-        return "at sleep onset (the first epoch scored as sleep)"
+        return "at sleep onset by the research rule (the first epoch scored as sleep: light, deep or REM)"
     return "at each session's start"
 
 
@@ -214,62 +168,6 @@ def left_out(missing: Sequence[Missing], nights: pd.DataFrame, *, excluded: bool
             rows.append((str(session_id), night["user_id"], night["group"], "flagged, excluded", why))
     frame = pd.DataFrame(rows, columns=["session_id", "user_id", "group", "left out", "why"])
     return frame.set_index("session_id")
-
-
-#: Columns a report compares besides the ``stat`` fields, and their kind (as in ``STAT_FIELDS``).
-EXTRA_METRICS: dict[str, str] = {"research_sleep_latency": "duration"}
-
-
-def _shown(name: str, values: pd.Series) -> tuple[pd.Series, str]:
-    """Values in display units: seconds -> minutes, ratios -> percent, clock hours, counts unchanged."""
-    field = STAT_FIELDS.get(name)
-    kind = field.kind if field is not None else EXTRA_METRICS[name]
-    if kind == "duration":
-        return values / 60.0, "min"
-    if kind == "ratio":
-        return values * 100.0, "%"
-    if kind == "time":
-        return values, "h, local clock"
-    return values, ""
-
-
-def means_table(
-    table: pd.DataFrame, metrics: Sequence[str], *, n_boot: int = 2000, seed: int = 0
-) -> pd.DataFrame:
-    """Means of user means with bootstrap CIs for each metric and group (and their difference).
-
-    Parameters
-    ----------
-    table
-        A :func:`asleep_nb.stats_table` (plus any extra numeric column named in ``metrics``).
-    metrics
-        Column names, in order.
-    n_boot, seed
-        As for :func:`asleep_nb.stats.compare_groups`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by (statistic, group); columns ``users``, ``nights``, ``mean``, ``95% CI``.
-    """
-    from asleep_nb.stats import compare_groups
-
-    rows = []
-    for name in metrics:
-        numbers = compare_groups(table, name, n_boot=n_boot, seed=seed)
-        for group, row in numbers.iterrows():
-            values, unit = _shown(name, row[["mean", "ci_low", "ci_high"]].astype(float))
-            rows.append(
-                {
-                    "statistic": f"{name} ({unit})" if unit else name,
-                    "group": group,
-                    "users": int(row["n_users"]),
-                    "nights": int(row["n_nights"]),
-                    "mean": f"{values['mean']:.1f}",
-                    "95% CI": f"[{values['ci_low']:.1f}, {values['ci_high']:.1f}]",
-                }
-            )
-    return pd.DataFrame(rows).set_index(["statistic", "group"])
 
 
 def latency_rules(nights: pd.DataFrame) -> pd.DataFrame:

@@ -33,7 +33,6 @@ from asleep_nb.definitions import (
     PAD,
     STAT_FIELDS,
     SleepStage,
-    SnoringStage,
     vendor_sleep_period,
 )
 from asleep_nb.errors import PayloadError
@@ -41,6 +40,7 @@ from asleep_nb.stats._checks import aware_datetime, check_codes, check_epoch_cou
 from asleep_nb.stats._cycles import REM_CLUSTER_DISTANCE, REM_CLUSTER_MIN_EPOCHS, max_cycles, rem_clusters
 from asleep_nb.stats._rounding import round2_hundredths, round_half_even
 from asleep_nb.stats._runs import Runs
+from asleep_nb.stats._snoring import check_snoring_shape, snoring_in_period
 
 __all__ = [
     "UNKNOWABLE_FIELDS",
@@ -83,7 +83,12 @@ _E = EPOCH_SECONDS
 # columns of the per-code tables of Runs.tables(PAD, 3): PAD, -1, wake, light, deep, rem
 _WAKE, _LIGHT, _DEEP, _REM = 2, 3, 4, 5
 # codes as plain ints: comparing int8 codes with an IntEnum member casts them to int64 (10x slower)
-_WAKE_CODE, _ERROR_CODE, _SNORING_CODE = int(SleepStage.WAKE), int(SleepStage.ERROR), int(SnoringStage.SNORING)
+_WAKE_CODE = int(SleepStage.WAKE)
+_SLEEP_CODES = (int(SleepStage.LIGHT), int(SleepStage.DEEP), int(SleepStage.REM))  # _Nights.first_at columns
+_LATENCIES = ("light_latency", "deep_latency", "rem_latency")
+#: Epoch slots per block of sessions computed at once: a block's temporaries stay in the caches
+#: (10-15 % faster on 10,000 real nights than one block) and memory stays bounded.
+_BLOCK_SLOTS = 2**22
 
 
 class StatArrays(NamedTuple):
@@ -112,7 +117,7 @@ class _Nights:
     stages: np.ndarray  # (sessions, epochs)
     runs: Runs
     counts: np.ndarray  # epochs per (session, code column)
-    first_at: np.ndarray  # first epoch per (session, code column)
+    first_at: np.ndarray  # first epoch of light, deep, REM per session (meaningless where absent)
     start: np.ndarray  # each session's first epoch slot
     end: np.ndarray  # each session's last epoch slot
     n_epochs: np.ndarray
@@ -120,18 +125,13 @@ class _Nights:
     first: np.ndarray  # vendor-rule sleep onset epoch (-1: never slept)
     last: np.ndarray  # vendor-rule last epoch of the sleep period
     slept: np.ndarray
-    waso_rows: np.ndarray  # session of each wake run inside the sleep period
-    waso_len: np.ndarray  # its length in epochs
+    waso_count: np.ndarray  # wake runs strictly inside the sleep period
+    n_wake: np.ndarray  # their epochs
+    longest_waso: np.ndarray  # epochs of the longest
 
     @cached_property
     def n_sleep(self) -> np.ndarray:
         return np.asarray(self.counts[:, _LIGHT] + self.counts[:, _DEEP] + self.counts[:, _REM])
-
-    @cached_property
-    def n_wake(self) -> np.ndarray:
-        """Wake epochs inside the sleep period."""
-        n_s = self.stages.shape[0]
-        return np.bincount(self.waso_rows, weights=self.waso_len, minlength=n_s).astype(np.int64)
 
     @cached_property
     def n_period(self) -> np.ndarray:
@@ -146,10 +146,7 @@ class _Columns:
         self.values = np.full((n_sessions, len(FIELD_COLUMNS)), np.nan)
 
     def put(self, name: str, values: np.ndarray, where: np.ndarray | None = None) -> None:
-        if where is None:
-            self.values[:, _COL[name]] = values
-        else:
-            self.values[where, _COL[name]] = np.asarray(values)[where]
+        self.values[:, _COL[name]] = values if where is None else np.where(where, values, np.nan)
 
 
 def _validated(stages: np.ndarray) -> np.ndarray:
@@ -170,7 +167,7 @@ def _first_bad(mask: np.ndarray) -> int:
 def _nights(S: np.ndarray, tib: np.ndarray, two: np.ndarray) -> _Nights:
     """Runs, per-code tables and the vendor-rule sleep period; checks the sessions' shape."""
     runs = Runs(S)
-    counts, first_at = runs.tables(PAD, 3)
+    counts = runs.counts(PAD, 3)
     n_ep = S.shape[1] - counts[:, 0]
     start, end = runs.span(PAD)
     gaps = (n_ep > 0) & (end - start + 1 != n_ep)
@@ -182,13 +179,45 @@ def _nights(S: np.ndarray, tib: np.ndarray, two: np.ndarray) -> _Nights:
         raise PayloadError(
             f"sleep_stage[{_first_bad(bad_two)}]", "deep (2) or REM (3) code in a two-stage session"
         )
-    period = vendor_sleep_period(S)
-    first, last, slept = period.onset, period.last, period.slept
+    matrix = runs.code_matrix(PAD)
+    first, last, slept = _sleep_period(runs, matrix)
+    first_at = np.stack([runs.first_epoch(matrix, code) for code in _SLEEP_CODES], axis=1)
     wake = np.flatnonzero(runs.code == _WAKE_CODE)
     r, col = runs.row[wake], runs.col[wake]
     waso = (col > first[r]) & (col < last[r])  # strictly inside; never slept: first = last = -1, none is
-    return _Nights(S, runs, counts, first_at, start, end, n_ep, tib, first, last, slept,
-                   r[waso], runs.length[wake][waso])  # fmt: skip
+    waso_runs = _per_session(r[waso], runs.length[wake][waso], len(tib))
+    return _Nights(S, runs, counts, first_at, start, end, n_ep, tib, first, last, slept, *waso_runs)
+
+
+def _per_session(rows: np.ndarray, lengths: np.ndarray, n_s: int) -> tuple[np.ndarray, ...]:
+    """Runs, epochs and the longest run's epochs per session, of runs given in session order."""
+    count = np.bincount(rows, minlength=n_s)
+    epochs, longest = np.zeros(n_s, dtype=np.int64), np.zeros(n_s, dtype=np.int64)
+    if rows.size:
+        begin = np.flatnonzero(np.diff(rows, prepend=-1))  # each session's first run
+        epochs[rows[begin]] = np.add.reduceat(lengths, begin)
+        longest[rows[begin]] = np.maximum.reduceat(lengths, begin)
+    return count, epochs, longest
+
+
+def _sleep_period(runs: Runs, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Onset epoch, last epoch of the sleep period and "slept", by :func:`vendor_sleep_period`.
+
+    The rule marks epochs by their code, so on the matrix of each session's
+    run codes (``matrix``: :meth:`Runs.code_matrix` of ``PAD``, a few times
+    smaller than the epochs of a real night) it marks the same runs: the
+    onset is the first epoch of the first marked run, the period ends with
+    the last epoch of the last one.
+    """
+    period = vendor_sleep_period(matrix)
+    slept = period.slept
+    if not slept.any():
+        return period.onset, period.last, slept
+    onset_run = runs.first_run + np.where(slept, period.onset, 0)
+    last_run = runs.first_run + np.where(slept, period.last, 0)
+    first = np.where(slept, runs.col[onset_run], -1)
+    last = np.where(slept, runs.col[last_run] + runs.length[last_run] - 1, -1)
+    return first, last, slept
 
 
 def _timing_fields(out: _Columns, n: _Nights) -> np.ndarray:
@@ -199,8 +228,8 @@ def _timing_fields(out: _Columns, n: _Nights) -> np.ndarray:
     out.put("wake_time", n.time_in_bed - wakeup_latency, n.slept)
     out.put("sleep_latency", sleep_latency, n.slept)
     out.put("wakeup_latency", wakeup_latency, n.slept)
-    for name, column in (("light_latency", _LIGHT), ("deep_latency", _DEEP), ("rem_latency", _REM)):
-        out.put(name, (n.first_at[:, column] - n.first) * _E, n.counts[:, column] > 0)
+    for name, code, first_at in zip(_LATENCIES, _SLEEP_CODES, n.first_at.T, strict=True):
+        out.put(name, (first_at - n.first) * _E, n.counts[:, code - PAD] > 0)
     return sleep_latency
 
 
@@ -245,11 +274,8 @@ def _ratio_fields(out: _Columns, n: _Nights) -> None:
 
 def _waso_fields(out: _Columns, n: _Nights) -> None:
     """Runs of wake strictly inside the sleep period."""
-    n_s = len(n.slept)
-    out.put("waso_count", np.bincount(n.waso_rows, minlength=n_s))
-    longest = np.zeros(n_s, dtype=np.int64)
-    np.maximum.at(longest, n.waso_rows, n.waso_len)
-    out.put("longest_waso", longest * _E)
+    out.put("waso_count", n.waso_count)
+    out.put("longest_waso", n.longest_waso * _E)
 
 
 def _cycle_fields(out: _Columns, n: _Nights, sleep_latency: np.ndarray) -> np.ndarray:
@@ -274,20 +300,8 @@ def _cycle_fields(out: _Columns, n: _Nights, sleep_latency: np.ndarray) -> np.nd
 
 def _snoring_fields(out: _Columns, n: _Nights, snoring: np.ndarray) -> None:
     """Snoring over the sleep period (epochs whose sleep stage is -1 are out of it)."""
-    S = n.stages
-    N = np.ascontiguousarray(snoring)
-    if N.shape != S.shape:
-        raise PayloadError("snoring_stage", f"shape {N.shape} differs from sleep_stage's {S.shape}")
-    inside = S != PAD
-    inside &= N != PAD
-    if N.size and (N.min() < PAD or N.max() > 1):  # the slow exact check only when a code is off
-        check_codes(np.where(inside, N, 0), -1, 1, "snoring_stage")
-    n_inside = _row_counts(inside)
-    has_snoring = n_inside > 0
-    partial = has_snoring & (n_inside != n.n_epochs)
-    if partial.any():
-        raise PayloadError(f"snoring_stage[{_first_bad(partial)}]", "length differs from sleep_stage's")
-    n_snore, snoring_count = _snoring_in_period(n, N)
+    span, period = (n.start, n.end), (n.first, n.last)
+    has_snoring, n_snore, snoring_count = snoring_in_period(n.stages, snoring, span, period)
     n_period = n.n_period
     per = n_period > 0
     m_snore = np.where(per, round2_hundredths(n_snore, np.where(per, n_period, 1)), 0)
@@ -296,34 +310,6 @@ def _snoring_fields(out: _Columns, n: _Nights, snoring: np.ndarray) -> None:
     out.put("snoring_ratio", m_snore / 100, has_snoring)
     out.put("no_snoring_ratio", (100 - m_snore) * per / 100, has_snoring)
     out.put("snoring_count", snoring_count, has_snoring)
-
-
-def _row_counts(mask: np.ndarray) -> np.ndarray:
-    """True values per row of a 2-D boolean array (summing its bytes: faster than ``count_nonzero``)."""
-    small = mask.shape[1] < 2**16  # a narrow accumulator is faster, and cannot overflow then
-    return mask.view(np.uint8).sum(axis=1, dtype=np.uint16 if small else np.int64).astype(np.int64)
-
-
-def _snoring_in_period(n: _Nights, N: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Snoring epochs, and runs of them, per session inside the sleep period.
-
-    A snoring epoch whose sleep stage is -1 does not count (and splits a
-    run); the period is ``first``..``last`` (both -1 for a night that never
-    slept: nothing counts). One scratch mask is reused: fresh temporaries of
-    this size cost page faults.
-    """
-    S = n.stages
-    n_e = S.shape[1]
-    snore = np.equal(N, _SNORING_CODE)
-    scratch = np.not_equal(S, _ERROR_CODE)
-    snore &= scratch
-    col = np.arange(n_e, dtype=np.int16 if n_e < 2**15 else np.int64)
-    snore &= np.greater_equal(col, n.first.astype(col.dtype)[:, None], out=scratch)
-    snore &= np.less_equal(col, n.last.astype(col.dtype)[:, None], out=scratch)
-    flat, starts = snore.reshape(-1), scratch.reshape(-1)
-    np.greater(flat[1:], flat[:-1], out=starts[1:])  # a run starts after a non-snoring epoch...
-    starts[:: max(n_e, 1)] = flat[:: max(n_e, 1)]  # ...or at a session's first slot
-    return _row_counts(snore), _row_counts(scratch)
 
 
 def stat_arrays(
@@ -368,9 +354,24 @@ def stat_arrays(
     np.float64(1080.0)
     """
     S = _validated(stages)
-    n_s = S.shape[0]
+    n_s, n_e = S.shape
     tib = np.broadcast_to(np.asarray(time_in_bed, dtype=np.float64), (n_s,))
     two = np.broadcast_to(np.asarray(two_stage, dtype=bool), (n_s,))
+    N = None if snoring is None else check_snoring_shape(snoring, S)
+    block = max(1, _BLOCK_SLOTS // max(n_e, 1))
+    if n_s <= block:
+        return _stat_block(S, N, tib, two)
+    blocks = [slice(lo, lo + block) for lo in range(0, n_s, block)]
+    try:
+        parts = [_stat_block(S[b], None if N is None else N[b], tib[b], two[b]) for b in blocks]
+    except PayloadError:  # raise it again, naming the session by its index in the whole array
+        return _stat_block(S, N, tib, two)
+    return StatArrays(np.concatenate([p.fields for p in parts]), np.concatenate([p.cycles for p in parts]))
+
+
+def _stat_block(S: np.ndarray, snoring: np.ndarray | None, tib: np.ndarray, two: np.ndarray) -> StatArrays:
+    """:func:`stat_arrays` of validated stages, in one piece."""
+    n_s = S.shape[0]
     nights = _nights(S, tib, two)
     out = _Columns(n_s)
     sleep_latency = _timing_fields(out, nights)

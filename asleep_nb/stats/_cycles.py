@@ -71,13 +71,14 @@ def rem_clusters(runs: Runs) -> Clusters:
     ([2], [19, 67])
     """
     rr = np.flatnonzero(runs.code == _REM)
-    rows, rem_start = runs.row[rr], runs.col[rr]
-    rem_end = rem_start + runs.length[rr] - 1
+    rows, rem_start, rem_length = runs.row[rr], runs.col[rr], runs.length[rr]
+    rem_end = rem_start + rem_length - 1
     new = np.ones(rr.size, dtype=bool)
     new[1:] = (rows[1:] != rows[:-1]) | (rem_start[1:] - rem_end[:-1] - 1 > REM_CLUSTER_DISTANCE)
-    cluster = np.cumsum(new) - 1
-    size = np.bincount(cluster, weights=runs.length[rr]) if rr.size else np.zeros(0)
-    last_run = np.append(np.flatnonzero(new)[1:] - 1, rr.size - 1) if rr.size else np.zeros(0, dtype=np.int64)
-    counted = size >= REM_CLUSTER_MIN_EPOCHS
-    row = rows[new][counted]
+    begin = np.flatnonzero(new)  # first REM run of each cluster
+    if not rr.size:
+        return Clusters(rows, rem_end, np.zeros(runs.n_sessions, dtype=np.int64))
+    counted = np.add.reduceat(rem_length, begin) >= REM_CLUSTER_MIN_EPOCHS
+    row = rows[begin][counted]
+    last_run = np.append(begin[1:], rr.size) - 1
     return Clusters(row, rem_end[last_run][counted], np.bincount(row, minlength=runs.n_sessions))

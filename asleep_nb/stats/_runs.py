@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 __all__ = ["Runs"]
@@ -48,29 +50,62 @@ class Runs:
         self.row = starts // max(n_e, 1)
         self.col = np.subtract(starts, self.row * n_e, out=starts)
 
-    def tables(self, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per (session, code) for codes ``low..high``: epochs, and first epoch.
-
-        Each is an ``int64`` array (sessions, ``high - low + 1``); the first
-        epoch is the number of epoch slots where the code does not occur.
+    def counts(self, low: int, high: int) -> np.ndarray:
+        """Epochs per (session, code) for codes ``low..high``: ``int64`` (sessions, ``high - low + 1``).
 
         Examples
         --------
         >>> import numpy as np
-        >>> counts, first = Runs(np.array([[0, 1, 1, 0]], dtype=np.int8)).tables(0, 2)
-        >>> counts.tolist(), first.tolist()
-        ([[2, 2, 0]], [[0, 1, 4]])
+        >>> Runs(np.array([[0, 1, 1, 0]], dtype=np.int8)).counts(0, 2).tolist()
+        [[2, 2, 0]]
         """
         k = high - low + 1
         key = self.row * k
         key += self.code
         key -= low
-        size = self.n_sessions * k
-        counts = np.zeros(size, dtype=np.int64)
+        counts = np.zeros(self.n_sessions * k, dtype=np.int64)
         np.add.at(counts, key, self.length)
-        first = np.full(size, self.n_epochs, dtype=np.int64)
-        np.minimum.at(first, key, self.col)
-        return counts.reshape(-1, k), first.reshape(-1, k)
+        return counts.reshape(-1, k)
+
+    @cached_property
+    def first_run(self) -> np.ndarray:
+        """Index of each session's first run: the run at its slot 0 (runs are row-major)."""
+        if self.n_epochs == 0:  # no runs at all
+            return np.zeros(self.n_sessions, dtype=np.intp)
+        return np.flatnonzero(self.col == 0)
+
+    def first_epoch(self, matrix: np.ndarray, code: int) -> np.ndarray:
+        """First epoch of ``code`` per session, from :meth:`code_matrix`; meaningless where it does not occur.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> runs = Runs(np.array([[0, 0, 1, 3], [1, 1, 1, 1]], dtype=np.int8))
+        >>> runs.first_epoch(runs.code_matrix(-2), 1).tolist()
+        [2, 0]
+        """
+        if self.row.size == 0:
+            return np.zeros(self.n_sessions, dtype=np.intp)
+        return self.col[self.first_run + np.argmax(matrix == code, axis=1)]
+
+    def code_matrix(self, fill: int) -> np.ndarray:
+        """Each session's run codes in order, padded with ``fill``: (sessions, most runs of a session).
+
+        A rule that marks epochs by their code marks the same runs on this
+        matrix, so its first and last marked column are run ranks: run
+        ``first_run + rank``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Runs(np.array([[0, 0, 1, 0], [2, 2, 2, 2]], dtype=np.int8)).code_matrix(-2).tolist()
+        [[0, 1, 0], [2, -2, -2]]
+        """
+        per_session = np.diff(self.first_run, append=self.row.size)
+        width = int(per_session.max(initial=0))
+        out = np.full((self.n_sessions, width), fill, dtype=self.code.dtype)
+        out[np.arange(width) < per_session[:, None]] = self.code  # row-major, as the runs
+        return out
 
     def span(self, pad: int) -> tuple[np.ndarray, np.ndarray]:
         """Per session: the slot after its leading run of ``pad`` and the slot before its trailing one.
@@ -89,7 +124,7 @@ class Runs:
         """
         if self.row.size == 0:  # no sessions, or sessions of no slot
             return np.full(self.n_sessions, self.n_epochs), np.full(self.n_sessions, -1)
-        first_run = np.searchsorted(self.row, np.arange(self.n_sessions))
+        first_run = self.first_run
         last_run = np.append(first_run[1:], self.row.size) - 1
         start = np.where(self.code[first_run] == pad, self.length[first_run], 0)
         end = np.where(self.code[last_run] == pad, self.col[last_run], self.n_epochs) - 1

@@ -31,7 +31,7 @@ Examples
 [0.333, 0.25]
 >>> [runs.tolist() for runs in edge_no_signal_runs(stages)]
 [[2, 0], [0, 1]]
->>> research_sleep_latency(stages).tolist()  # seconds: epoch 3 and epoch 1
+>>> research_sleep_latency(stages).values.tolist()  # seconds: epoch 3 and epoch 1
 [90.0, 30.0]
 """
 
@@ -45,7 +45,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from asleep_nb.definitions import EPOCH_SECONDS, PAD, SleepStage
-from asleep_nb.definitions.rules import research_sleep_period
+from asleep_nb.stats.night import research_sleep_latency
 
 __all__ = [
     "FLAG_NO_SIGNAL_SHARE",
@@ -145,36 +145,6 @@ def edge_no_signal_runs(stages: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     leading = np.where(has_signal, first_signal - first, n)
     trailing = np.where(has_signal, last - last_signal, n)
     return leading.astype(np.int64), trailing.astype(np.int64)
-
-
-def research_sleep_latency(stages: ArrayLike) -> np.ndarray:
-    """Seconds from each night's first epoch to its first epoch scored as sleep (light, deep or REM).
-
-    This is the latency of the research onset rule
-    (:func:`asleep_nb.definitions.rules.research_sleep_period`): a leading
-    no-signal run is not sleep. The vendor's ``sleep_latency`` counts a
-    no-signal epoch as "not wake", so the two differ when no-signal epochs
-    come before the first sleep epoch.
-
-    Parameters
-    ----------
-    stages
-        Integer stage codes: one night (1-D) or sessions x epochs padded with ``PAD``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``float64`` seconds, ``nan`` for a night that never slept.
-
-    Examples
-    --------
-    >>> research_sleep_latency([[-1, -1, 1, 0], [0, 0, 0, 0], [-2, 0, 3, 3]]).tolist()
-    [60.0, nan, 30.0]
-    """
-    codes = _matrix(stages)
-    first, _ = _first_epoch(codes)
-    onset = research_sleep_period(codes).onset
-    return np.where(onset >= 0, (onset - first) * float(EPOCH_SECONDS), np.nan)
 
 
 def check_flag_share(share: object) -> float:
@@ -292,7 +262,7 @@ def night_quality(
             "flagged": np.nan_to_num(share, nan=0.0) > flag_share,
             "peculiarities": _per_session(cohort, "peculiarities", ""),
             "sleep_latency": np.asarray(_per_session(cohort, "sleep_latency", np.nan), dtype=np.float64),
-            "research_sleep_latency": research_sleep_latency(codes),
+            "research_sleep_latency": np.asarray(research_sleep_latency(codes), dtype=float),
         },
         index=pd.Index(np.asarray(cohort["session_id"].values, dtype=object), name="session_id"),
     )

@@ -102,8 +102,10 @@ def stage_matrix(stages: Any) -> StageMatrix:
     ----------
     stages
         A 1-D array-like of stage codes, a single night's ``sleep_stage``
-        ``DataArray`` (or its ``Dataset``), or a cohort ``Dataset`` /
-        ``DataArray`` with dims (``session``, ``epoch``).
+        ``DataArray`` (or its ``Dataset``), a cohort ``Dataset`` /
+        ``DataArray`` with dims (``session``, ``epoch``), or a bare 2-D
+        (session, epoch) array padded with ``PAD`` (a cohort without
+        coordinates).
 
     Returns
     -------
@@ -148,10 +150,13 @@ def stage_matrix(stages: Any) -> StageMatrix:
             f"sleep_stage must have dim ('time',) for one night or ('session', 'epoch') for a cohort, "
             f"got {stages.dims}"
         )
+    if not isinstance(stages, (str, bytes)) and np.ndim(stages) == 2:
+        # a bare (session, epoch) matrix padded with PAD: a cohort without coordinates
+        return _finish(_check_codes(stages, "stages"), None, {})
     if isinstance(stages, (str, bytes)) or np.ndim(stages) != 1:
         raise ValueError(
-            "stages must be a 1-D array of codes (one night) or a cohort xarray object with dims "
-            f"('session', 'epoch'); got an object with {np.ndim(stages)} dimensions"
+            "stages must be a 1-D array of codes (one night), a 2-D (session, epoch) array padded with "
+            f"PAD, or a cohort xarray object with dims ('session', 'epoch'); got {np.ndim(stages)} dimensions"
         )
     return _finish(_check_codes(stages, "stages")[None, :], None, None)
 

@@ -79,6 +79,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from asleep_nb.data.attributes import annotate
 from asleep_nb.definitions import SLEEP_STAGE_CODES, SNORING_STAGE_CODES, STAT_FIELDS, stat_attrs
 from asleep_nb.errors import PayloadError
 from asleep_nb.stats._checks import aware_datetime, check_epoch_count
@@ -264,6 +265,48 @@ def _engine_no_snoring(stages: np.ndarray, tib: np.ndarray, two: np.ndarray) -> 
     return fields, cycles
 
 
+def _engine_arrays(cohort: xr.Dataset, start: Any, end: Any) -> tuple[Any, Any]:
+    """``fields`` and ``cycles`` of :func:`stat_arrays` for every session of a cohort.
+
+    numpy arrays for an eager cohort (the engine called directly: no
+    ``apply_ufunc`` overhead; ``cycles`` trimmed to the longest list), dask
+    arrays (one task per ``session`` chunk) for a dask-backed one.
+    """
+    stages = cohort["sleep_stage"]
+    snoring = cohort["snoring_stage"] if "snoring_stage" in cohort else None
+    n_s = cohort.sizes["session"]
+    tib = ((end - start) / np.timedelta64(1, "s")).astype(np.float64)
+    if "two_stage" in cohort.coords or "two_stage" in cohort:
+        two = cohort["two_stage"].data.astype(bool)
+    else:
+        two = np.zeros(n_s, dtype=bool)
+    if stages.chunks is None:
+        fields, cycles = stat_arrays(
+            stages.values, None if snoring is None else snoring.values, np.asarray(tib), np.asarray(two)
+        )
+        used = int((~np.isnan(cycles)).sum(axis=1).max(initial=0))
+        return fields, cycles[:, :used]
+    args = [a.chunk({"epoch": -1}) for a in (stages, snoring) if a is not None]
+    n_cyc = max_cycles(cohort.sizes["epoch"]) + 1
+    lazy_fields, lazy_cycles = xr.apply_ufunc(
+        _engine if len(args) == 2 else _engine_no_snoring,
+        *args,
+        xr.DataArray(tib, dims="session"),
+        xr.DataArray(two, dims="session"),
+        input_core_dims=[["epoch"]] * len(args) + [[], []],
+        output_core_dims=[["stat_field"], ["cycle"]],
+        dask="parallelized",
+        output_dtypes=[np.float64, np.float64],
+        dask_gufunc_kwargs={"output_sizes": {"stat_field": len(FIELD_COLUMNS), "cycle": n_cyc}},
+    )
+    return lazy_fields.data, lazy_cycles.data
+
+
+def _seconds(values: Any) -> Any:
+    """Seconds (``float64``, ``NaN`` for null) as ``timedelta64[ns]`` (``NaT``)."""
+    return (values * 1e9).astype("timedelta64[ns]")
+
+
 def compute_stats(data: xr.Dataset) -> xr.Dataset:
     """Recompute the ``stat`` fields of every session of a cohort at once.
 
@@ -285,9 +328,10 @@ def compute_stats(data: xr.Dataset) -> xr.Dataset:
         (times UTC-naive ``datetime64[ns]`` with ``NaT`` for null; durations,
         counts and indices ``float64`` with ``NaN``; ratios ``float64``;
         ``breathing_pattern`` ``""``; ``sleep_cycle_time`` along ``cycle``,
-        padded with ``NaT``), attrs from ``definitions.stat_attrs``, and the
-        input's per-session coordinates. Each session's values equal
-        :func:`compute_stat` on that night.
+        padded with ``NaT``), attrs from ``definitions.stat_attrs``, the
+        input's per-session coordinates and the CF-1.11 global attributes of
+        a stats dataset (:func:`asleep_nb.data.attributes.annotate`). Each
+        session's values equal :func:`compute_stat` on that night.
 
     Raises
     ------
@@ -307,60 +351,24 @@ def compute_stats(data: xr.Dataset) -> xr.Dataset:
     ([60.0, 0.0], [30.0, nan])
     """
     cohort = _as_cohort(data)
-    stages = cohort["sleep_stage"]
     n_s = cohort.sizes["session"]
-    start = cohort["start_time"].astype("datetime64[ns]")
-    end = cohort["end_time"].astype("datetime64[ns]")
-    tib = ((end - start) / np.timedelta64(1, "s")).astype(np.float64)
-    if "two_stage" in cohort.coords or "two_stage" in cohort:
-        two = cohort["two_stage"].astype(bool)
-    else:
-        two = xr.DataArray(np.zeros(n_s, dtype=bool), dims="session")
-    lazy = stages.chunks is not None
-    n_e = cohort.sizes["epoch"]
-    n_cyc = max_cycles(n_e) + 1
-    args = [stages]
-    if "snoring_stage" in cohort:
-        args.append(cohort["snoring_stage"])
-    if lazy:
-        args = [a.chunk({"epoch": -1}) for a in args]
-    fields, cycles = xr.apply_ufunc(
-        _engine if len(args) == 2 else _engine_no_snoring,
-        *args,
-        tib.drop_vars(list(tib.coords)),
-        two.drop_vars(list(two.coords)),
-        input_core_dims=[["epoch"]] * len(args) + [[], []],
-        output_core_dims=[["stat_field"], ["cycle"]],
-        dask="parallelized",
-        output_dtypes=[np.float64, np.float64],
-        dask_gufunc_kwargs={"output_sizes": {"stat_field": len(FIELD_COLUMNS), "cycle": n_cyc}},
-    )
-    if not lazy:
-        used = int((~np.isnan(cycles.values)).sum(axis=1).max(initial=0))
-        cycles = cycles.isel(cycle=slice(0, used))
-    start = start.drop_vars(list(start.coords))
-    end = end.drop_vars(list(end.coords))
-
-    def seconds(da: xr.DataArray) -> xr.DataArray:
-        return (da * 1e9).astype("timedelta64[ns]")
-
-    out: dict[str, xr.DataArray] = {}
+    start = cohort["start_time"].data.astype("datetime64[ns]")
+    end = cohort["end_time"].data.astype("datetime64[ns]")
+    fields, cycles = _engine_arrays(cohort, start, end)
+    # plain variables from the engine's columns: no DataArray arithmetic or alignment per field
+    out: dict[str, xr.Variable] = {}
     for name, field in STAT_FIELDS.items():
+        dims: tuple[str, ...] = ("session",)
         if field.kind == "time_list":
-            da = start + seconds(cycles)
+            dims, values = ("session", "cycle"), start[:, None] + _seconds(cycles)
         elif name in UNKNOWABLE_FIELDS:
-            if field.kind == "text":
-                da = xr.DataArray(np.full(n_s, "", dtype=str), dims="session")
-            else:
-                da = xr.DataArray(np.full(n_s, np.nan), dims="session")
+            values = np.full(n_s, "", dtype=str) if field.kind == "text" else np.full(n_s, np.nan)
+        elif name == "sleep_time":
+            values = start + _seconds(fields[:, _COL["sleep_latency"]])
+        elif name == "wake_time":
+            values = end - _seconds(fields[:, _COL["wakeup_latency"]])
         else:
-            col = fields.isel(stat_field=_COL[name], drop=True)
-            if name == "sleep_time":
-                da = start + seconds(fields.isel(stat_field=_COL["sleep_latency"], drop=True))
-            elif name == "wake_time":
-                da = end - seconds(fields.isel(stat_field=_COL["wakeup_latency"], drop=True))
-            else:
-                da = col
-        out[name] = da.assign_attrs(stat_attrs(name))
+            values = fields[:, _COL[name]]
+        out[name] = xr.Variable(dims, values, attrs=stat_attrs(name))
     session_coords = {k: v for k, v in cohort.coords.items() if v.dims == ("session",)}
-    return xr.Dataset(out, coords=session_coords)
+    return annotate(xr.Dataset(out, coords=session_coords), "stats")

@@ -4,7 +4,9 @@ An explorer never shows a traceback: every failure becomes one status line,
 an HTML ``<div>`` with the class ``asleep-status`` and one of
 ``asleep-error``, ``asleep-warning``, ``asleep-info`` or ``asleep-ok``.
 Messages are built from the exception's type, status code and ``detail``
-only, never from request headers, so the API key cannot appear.
+only, never from request headers; every secret known (``$ASLEEP_API_KEY``,
+and the client's key when given) is masked *before* a message is cut to
+:data:`STATUS_MAX` characters, so no part of a key can survive the cut.
 
 Examples
 --------
@@ -23,9 +25,12 @@ from typing import Literal
 
 from asleep_nb import errors
 
-__all__ = ["Level", "describe_error", "status_html", "redact", "client_secrets"]
+__all__ = ["Level", "STATUS_MAX", "describe_error", "status_html", "redact", "client_secrets"]
 
 Level = Literal["error", "warning", "info", "ok"]
+
+#: Longest status line, in characters (after secrets are masked).
+STATUS_MAX = 400
 
 # most specific first: the first isinstance match wins
 _PREFIXES: tuple[tuple[type[BaseException], str], ...] = (
@@ -36,22 +41,30 @@ _PREFIXES: tuple[tuple[type[BaseException], str], ...] = (
     (errors.SessionNotFound, "Session not found"),
     (errors.UserNotFound, "User not found"),
     (errors.Unauthorized, "Not authorised (check the API key)"),
-    (errors.RateLimited, "Rate limit reached, try again in a moment"),
+    (errors.RateLimited, "Rate limit reached"),
     (errors.QuotaExceeded, "API quota exceeded"),
     (errors.PlanExpired, "API plan expired"),
+    (errors.DeadlineExceeded, "The server took too long to answer"),
     (errors.TransportError, "Network failure, the server could not be reached"),
     (errors.ServerError, "Server error"),
+    (errors.IdentityMismatch, "Wrong answer from the server, refused"),
+    (errors.ResponseTooLarge, "Answer too large, refused"),
     (errors.PayloadError, "Unexpected data from the server"),
     (errors.AsleepAPIError, "API error"),
+    (errors.ArchiveConflict, "Archive conflict, nothing written"),
+    (errors.ArchiveUnwritable, "Cannot write to the archive"),
+    (errors.ArchiveCorrupt, "Archived file not trusted"),
     (errors.AsleepError, "Error"),
 )
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
     """One line saying what went wrong, for a status line.
 
     Known errors get a plain-language prefix and the server's ``detail``;
-    anything else (a bug) is named by its type so it can be reported.
+    anything else (a bug) is named by its type so it can be reported. The
+    ``secrets`` (and ``$ASLEEP_API_KEY``) are masked, then the line is cut
+    to :data:`STATUS_MAX` characters.
 
     Examples
     --------
@@ -60,12 +73,17 @@ def describe_error(exc: BaseException) -> str:
     'Network failure, the server could not be reached: connection refused'
     >>> describe_error(KeyError("x"))
     "Unexpected error (KeyError): 'x'"
+    >>> describe_error(ValueError("key " + "k3y-" * 200), secrets=("k3y-" * 200,))
+    'Unexpected error (ValueError): key ***'
     """
+    text = f"Unexpected error ({type(exc).__name__}): {exc}"
     for cls, prefix in _PREFIXES:
         if isinstance(exc, cls):
             detail = getattr(exc, "detail", None) or str(exc)
-            return f"{prefix}: {detail}" if detail else prefix
-    return f"Unexpected error ({type(exc).__name__}): {exc}"
+            text = f"{prefix}: {detail}" if detail else prefix
+            break
+    text = redact(text, (*client_secrets(None), *secrets))
+    return text if len(text) <= STATUS_MAX else text[: STATUS_MAX - 3] + "..."
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:

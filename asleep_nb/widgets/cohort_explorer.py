@@ -209,7 +209,9 @@ class CohortExplorer(Explorer):
         try:
             from asleep_nb.loading.load import load_cohort
 
-            cohort = load_cohort(self.client, self._manifest, align=align)
+            with warnings.catch_warnings(record=True) as caught:  # sessions left out: said in the status
+                warnings.simplefilter("always")
+                cohort = load_cohort(self.client, self._manifest, align=align)
         except Exception as exc:
             with self._quiet:
                 self.align.value = change["old"]
@@ -218,11 +220,14 @@ class CohortExplorer(Explorer):
         self.cohort = cohort
         if not self._given_stats:
             self.stats = self._stats_of(cohort)
-        self._render(density=True)
+        self._render(density=True, notes=[str(w.message) for w in caught])
 
-    def _render(self, *, density: bool) -> None:
-        """Redraw the metric figure and the numbers, and the hypnodensity when ``density``."""
-        from asleep_nb.plot import hypnodensity, metric
+    def _render(self, *, density: bool, notes: list[str] | None = None) -> None:
+        """Redraw the metric figure and the numbers, and the hypnodensity when ``density``.
+
+        ``notes`` (warnings from loading the cohort) join the status line.
+        """
+        from asleep_nb.plot import hypnodensity, hypnodensity_figsize, metric
         from asleep_nb.stats.groups import compare_groups
 
         name, by, align = self.metric.value, self.by.value, self.align.value
@@ -241,8 +246,7 @@ class CohortExplorer(Explorer):
                 problems += self._draw(
                     "hypnodensity",
                     self.hypnodensity_image,
-                    7.0,
-                    1.2 + 1.6 * n_groups,
+                    *hypnodensity_figsize(n_groups, 7.0),
                     lambda fig: hypnodensity(self.cohort, by=by, fig=fig, relative_to=align),
                 )
             try:
@@ -252,7 +256,7 @@ class CohortExplorer(Explorer):
                 self.numbers = None
                 self.table.value = ""
                 problems.append(f"numbers: {describe_error(exc)}")
-        notes = list(dict.fromkeys(str(w.message) for w in caught))
+        notes = list(dict.fromkeys([*(notes or []), *(str(w.message) for w in caught)]))
         if problems:
             self._set_status("; ".join(problems + notes), "error")
         else:

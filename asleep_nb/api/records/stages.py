@@ -14,10 +14,12 @@ asleep_nb.errors.PayloadError: session.sleep_stages[1]: value 7 is not a sleep s
 from __future__ import annotations
 
 import array
+import operator
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,28 +66,47 @@ STAGE_CODES: dict[str, StageCodes] = {
 def as_stage_array(value: object, path: str, codes: StageCodes) -> StageArray | None:
     """A JSON array of stage codes -> read-only ``int8`` array; ``None`` stays ``None``.
 
-    Fast path: ``array.array("h", ...)`` converts in C and refuses anything that
-    is not an integer (floats, strings, nulls, nested arrays), the code range is
-    then checked vectorised. Booleans are refused by a type scan.
+    Fast path, for arrays of plain integers (what ``json.loads`` gives): one
+    C-level pass over the element types, one conversion straight to ``int8``
+    and one vectorised range check. Anything else (floats, strings, nulls,
+    booleans, nested arrays, other integer types) takes the general path;
+    either way an offending element is named by its index.
     """
     if value is None:
         return None
     if not isinstance(value, list | tuple):
         raise PayloadError(path, f"expected an array of integers or null, got {describe(value)}")
+    if operator.countOf(map(type, value), int) != len(value):  # a bool, float, str ... somewhere
+        return _general_stage_array(value, path, codes)
+    try:
+        out = np.fromiter(value, dtype=np.int8, count=len(value))
+    except OverflowError:  # beyond int8: not a code
+        raise _first_bad_stage(value, path, codes) from None
+    _check_range(out, path, codes)
+    out.flags.writeable = False
+    return out
+
+
+def _general_stage_array(value: list[Any] | tuple[Any, ...], path: str, codes: StageCodes) -> StageArray:
+    """Any array: ``array.array("h", ...)`` refuses what is not an integer, a type scan booleans."""
     try:
         raw = np.frombuffer(array.array("h", value), dtype=np.int16)
     except (TypeError, OverflowError):
         raise _first_bad_stage(value, path, codes) from None
     if bool in set(map(type, value)):
         raise _first_bad_stage(value, path, codes)
+    _check_range(raw, path, codes)
+    out = raw.astype(np.int8)
+    out.flags.writeable = False
+    return out
+
+
+def _check_range(raw: np.ndarray, path: str, codes: StageCodes) -> None:
     if raw.size and (raw.min() < codes.lo or raw.max() > codes.hi):
         i = int(np.flatnonzero((raw < codes.lo) | (raw > codes.hi))[0])
         raise PayloadError(
             f"{path}[{i}]", f"value {int(raw[i])} is not a {codes.label} code ({codes.listing()})"
         )
-    out = raw.astype(np.int8)
-    out.flags.writeable = False
-    return out
 
 
 def _first_bad_stage(value: Sequence[object], path: str, codes: StageCodes) -> PayloadError:

@@ -1,0 +1,106 @@
+"""How the report notebook puts things on its page: headings, paragraphs, tables, folded blocks.
+
+Every helper displays escaped HTML without attributes other than classes, so
+the page stays a plain, reproducible document (no ids, no scripts, no styles
+but :data:`PAGE_STYLE`).
+
+Examples
+--------
+>>> import pandas as pd
+>>> html = table_html(pd.DataFrame({"n": [1, None]}, index=pd.Index(["a & b", "c"], name="group")))
+>>> "<th>a &amp; b</th>" in html, "<td>—</td>" in html
+(True, True)
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import pandas as pd
+
+__all__ = ["PAGE_STYLE", "captioned", "heading", "say", "show", "show_section", "show_table", "table_html"]
+
+#: The page's own style: tables of text (reasons, provenance) read left-aligned; a table with a
+#: header of two rows (Table 1) centres each group over its columns and keeps its cells and column
+#: labels on one line (row labels wrap);
+#: folded blocks of source (LaTeX) scroll instead of widening the page; the tables of a section
+#: (the codebook appendix, whose elements carry no attribute) read left-aligned.
+PAGE_STYLE = (
+    ".jp-RenderedHTMLCommon table.report-text :is(td, thead th) { text-align: left; }\n"
+    ".jp-RenderedHTMLCommon table.report-grouped thead tr:first-child th[colspan] "
+    "{ text-align: center; border-bottom: 1px solid #BDBDBD; }\n"
+    ".jp-RenderedHTMLCommon table.report-grouped :is(td, thead th) { white-space: nowrap; }\n"
+    ".jp-RenderedHTMLCommon table.report-grouped tbody th { min-width: 12em; }\n"
+    ".jp-RenderedHTMLCommon table.report-grouped :is(td, th) { padding: 0.5em 0.35em; }\n"
+    ".jp-RenderedHTMLCommon details pre { max-height: 24em; overflow: auto; }\n"
+    ".jp-RenderedHTMLCommon.jp-OutputArea-output section :is(td, th) "
+    "{ text-align: left; vertical-align: top; }"
+)
+
+
+def heading(title: str) -> None:
+    """Display the page's style and its first heading (``title``, escaped)."""
+    show(f"<style>{PAGE_STYLE}</style><h1>{escape(title)}</h1>")
+
+
+def table_html(frame: pd.DataFrame, *, text: bool = False, grouped: bool = False) -> str:
+    """A DataFrame as a plain HTML table: cells escaped, missing values as an em dash.
+
+    With ``text`` its cells are left-aligned (tables of words); with
+    ``grouped`` (a header of two rows) each top-level label is centred over
+    its columns and cells do not wrap.
+    """
+    classes = ["report-table"] + (["report-text"] if text else []) + (["report-grouped"] if grouped else [])
+    return frame.to_html(border=0, na_rep="—", escape=True, classes=" ".join(classes))
+
+
+def captioned(html: str, caption: str | None, *, collapsed: bool = False) -> str:
+    """``html`` under a bold caption (escaped), or folded in a closed ``<details>`` titled by it.
+
+    Examples
+    --------
+    >>> captioned("<table></table>", "A & B")
+    '<p><b>A &amp; B</b></p><table></table>'
+    >>> captioned("<pre>x</pre>", "Source", collapsed=True)
+    '<details><summary><b>Source</b></summary><pre>x</pre></details>'
+    """
+    if collapsed:
+        return f"<details><summary><b>{escape(caption or '')}</b></summary>{html}</details>"
+    return f"<p><b>{escape(caption)}</b></p>{html}" if caption else html
+
+
+def show(html: str) -> None:
+    """Display ``html`` (already escaped) as it is."""
+    from IPython.display import HTML, display
+
+    display(HTML(html))
+
+
+def show_table(
+    frame: pd.DataFrame,
+    caption: str | None = None,
+    *,
+    collapsed: bool = False,
+    text: bool = False,
+    grouped: bool = False,
+) -> None:
+    """Display a DataFrame as a plain HTML table, with an optional bold caption.
+
+    With ``collapsed`` the table sits in a closed ``<details>`` element whose
+    summary is the caption (long lists: the reader opens them); ``text`` and
+    ``grouped`` as for :func:`table_html`.
+    """
+    show(captioned(table_html(frame, text=text, grouped=grouped), caption, collapsed=collapsed))
+
+
+def show_section(body_html: str) -> None:
+    """Display ``body_html`` (already escaped, e.g. the codebook) as a ``<section>`` of the page.
+
+    The section element has no attribute either; :data:`PAGE_STYLE` aligns its tables' text left.
+    """
+    show(f"<section>{body_html}</section>")
+
+
+def say(text: str) -> None:
+    """Display one paragraph of (already escaped) HTML."""
+    show(f"<p>{text}</p>")
