@@ -7,13 +7,13 @@ accepts them, cycled to N nights with their own lengths (a cohort padded with ``
 stage runs (median ~76 per night). Generated nights: ``bench_stats.hypnogram`` (fewer, longer runs),
 960 epochs.
 
-For each set and size (default 1,000 and 10,000 nights): best-of-3 wall time of
-``compute_stats(cohort)`` and of a loop of pysleep's ``SleepStageCalculator.calculate``, the ratio
-(target on real nights: >= 50x, stretch 100x), the number of differing values over every
-comparable field (must be 0; the script exits 1 otherwise), and, for information, the time of
-``compute_stats`` when the cohort also carries the demo's snoring (Markov chain of
-``generate_snoring``; pysleep has no snoring fields, so nothing to compare). ``--profile`` adds a
-cProfile of ``compute_stats`` on the largest real cohort (functions by own time).
+For each set and size (default 1,000 and 10,000 nights): the best wall time (of 3 runs at 10,000
+nights, of 10,000 / N runs below) of ``compute_stats(cohort)`` and of a loop of pysleep's
+``SleepStageCalculator.calculate``, the ratio (target on real nights: >= 50x, stretch 100x), the
+number of differing values over every comparable field (must be 0; the script exits 1 otherwise),
+and, for information, the time of ``compute_stats`` when the cohort also carries the demo's
+snoring (Markov chain of ``generate_snoring``; pysleep has no snoring fields, nothing to compare).
+``--profile`` adds a cProfile of ``compute_stats`` on the largest real cohort (own time).
 
 Usage: ``python benchmarks/bench_stats_real.py [N ...] [--profile]``.
 """
@@ -34,7 +34,7 @@ from bench_stats import COMPARABLE, best_of, count_mismatches, hypnogram
 from asleep_nb.definitions import PAD
 from asleep_nb.stats import compute_stats
 
-REPEATS = 3
+REPEATS = 3  # at 10,000 nights; more on smaller sets (10,000 / N), the same for both engines
 SIZES = (1_000, 10_000)
 
 
@@ -94,16 +94,17 @@ def runs_per_night(nights: list[np.ndarray]) -> np.ndarray:
 def measure(label: str, nights: list[np.ndarray]) -> dict[str, Any]:
     from pysleep import SleepStageCalculator
 
+    repeats = max(REPEATS, 10_000 // len(nights))
     cohort = cohort_of(nights)
     compute_stats(cohort.isel(session=slice(0, 10)))  # warm-up: imports and first-call costs
-    t_ours, ours = best_of(REPEATS, lambda: compute_stats(cohort))
+    t_ours, ours = best_of(repeats, lambda: compute_stats(cohort))
     with_snoring = cohort_of(nights, snoring_of(nights))
-    t_snoring, _ = best_of(REPEATS, lambda: compute_stats(with_snoring))
+    t_snoring, _ = best_of(repeats, lambda: compute_stats(with_snoring))
     calc = SleepStageCalculator()
     base = datetime(2025, 1, 15, 22, tzinfo=UTC)
     jobs = [(x.tolist(), base + timedelta(days=i), 30 * len(x)) for i, x in enumerate(nights)]
     t_theirs, theirs = best_of(
-        REPEATS, lambda: [calc.calculate(s, t, t + timedelta(seconds=secs)) for s, t, secs in jobs]
+        repeats, lambda: [calc.calculate(s, t, t + timedelta(seconds=secs)) for s, t, secs in jobs]
     )
     runs = runs_per_night(nights)
     lengths = np.array([len(x) for x in nights])
@@ -148,7 +149,7 @@ def main(sizes: tuple[int, ...] = SIZES, with_profile: bool = False) -> None:
         for n in sizes
         for label, make in (("real (DOD)", real_nights), ("generated", generated_nights))
     ]
-    print(f"compute_stats vs a pysleep loop, best of {REPEATS} each; -1 scored as wake in the real nights")
+    print("compute_stats vs a pysleep loop, best of 3 runs (10,000 / N below 10,000) each; -1 scored as wake")
     header = (
         f"{'nights':<12}{'n':>8}{'epochs med (max)':>18}{'runs med (max)':>16}{'ours s':>9}{'us/night':>10}"
         f"{'pysleep s':>11}{'ratio':>8}{'diffs':>7}{'+snoring s':>12}"

@@ -16,6 +16,16 @@ extra choices are documented in :mod:`asleep_nb.stats.vendor`. Each group of
 fields has its own helper below (timing, durations, ratios, wake after
 onset, cycles, snoring); ratios use the exact rounding of
 :mod:`asleep_nb.stats._rounding`.
+
+How it is fast: only two passes touch every epoch slot (the code check and
+the run boundaries of :class:`~asleep_nb.stats._runs.Runs`); everything else
+works on runs (about 80 per real night, against about 1,000 epochs): epochs
+per code with one ``np.add.at``, the vendor rule applied to each session's
+run codes (:meth:`~asleep_nb.stats._runs.Runs.code_matrix`), wake after
+onset and REM clusters on the wake and REM runs only. Sessions are computed
+in blocks of a few million epoch slots, so temporaries stay in the caches;
+snoring (:mod:`asleep_nb.stats._snoring`) is a few flat passes and one
+segment sum per session.
 """
 
 from __future__ import annotations
@@ -194,7 +204,7 @@ def _per_session(rows: np.ndarray, lengths: np.ndarray, n_s: int) -> tuple[np.nd
     count = np.bincount(rows, minlength=n_s)
     epochs, longest = np.zeros(n_s, dtype=np.int64), np.zeros(n_s, dtype=np.int64)
     if rows.size:
-        begin = np.flatnonzero(np.diff(rows, prepend=-1))  # each session's first run
+        begin = np.concatenate(([0], np.flatnonzero(rows[1:] != rows[:-1]) + 1))  # each session's first run
         epochs[rows[begin]] = np.add.reduceat(lengths, begin)
         longest[rows[begin]] = np.maximum.reduceat(lengths, begin)
     return count, epochs, longest
@@ -255,7 +265,7 @@ def _ratio_fields(out: _Columns, n: _Nights) -> None:
     den = np.where(per, n_period, 1)
     # priority order of the fix-up: light, rem, deep, wake
     parts = (n.counts[:, _LIGHT], n.counts[:, _REM], n.counts[:, _DEEP], n.n_wake)
-    M = np.stack([round2_hundredths(c, den) for c in parts], axis=1)
+    M = round2_hundredths(np.stack(parts, axis=1), den[:, None])
     M[~per] = 0
     err = np.where(per, M.sum(axis=1) - 100, 0)
     while (err != 0).any():
