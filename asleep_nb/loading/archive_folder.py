@@ -153,7 +153,7 @@ class ArchiveFolder:
 
     def _verified(self, entry: ArchiveEntry) -> tuple[bytes, dict[str, Any]]:
         """Read a file once: its bytes and parsed payload, after every check against its entry."""
-        path = self.path / entry.file
+        path = os.path.join(self.path, entry.file)  # only error messages name it: no Path object
         try:
             expected = relative_file(entry.session_id, entry.user_id, entry.timezone)
         except ValueError as exc:  # InvalidIdentifier, InvalidTimezone: an edited line

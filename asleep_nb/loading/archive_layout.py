@@ -78,25 +78,25 @@ def folder_for(root: Path, relative: str, *, create: bool = False) -> Path:
     >>> folder_for(root, "sessions/G-1/x.json", create=True).relative_to(root).as_posix()
     'sessions/G-1'
     """
-    folder = root
+    folder = os.fspath(root)  # strings, not Path objects: this runs on every archived read and write
     for part in relative.split("/")[:-1]:
-        folder = folder / part
+        folder = os.path.join(folder, part)
         try:
             mode = os.lstat(folder).st_mode
         except FileNotFoundError:
             if not create:
                 raise
-            folder.mkdir(exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             mode = os.lstat(folder).st_mode
         if stat.S_ISLNK(mode):
             raise ArchiveCorrupt(
-                folder,
+                Path(folder),
                 f"it is a symbolic link (to {os.path.realpath(folder)}); it could lead "
                 "out of the archive, whose folders are never links",
             )
         if not stat.S_ISDIR(mode):
-            raise ArchiveCorrupt(folder, "it is not a folder")
-    return folder
+            raise ArchiveCorrupt(Path(folder), "it is not a folder")
+    return Path(folder)
 
 
 def read_inside(root: Path, relative: str) -> bytes:
@@ -108,13 +108,15 @@ def read_inside(root: Path, relative: str) -> bytes:
         When the file is missing, unreadable, a symbolic link, or in a
         folder that is a link.
     """
-    path = root / relative
+    path = os.path.join(root, relative)
     try:
         folder_for(root, relative)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         if os.path.islink(path):
-            raise ArchiveCorrupt(path, "it is a symbolic link; archived files are never links") from None
+            raise ArchiveCorrupt(
+                Path(path), "it is a symbolic link; archived files are never links"
+            ) from None
         raise ArchiveCorrupt(path, f"cannot read it ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "rb") as fh:
