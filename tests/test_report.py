@@ -327,7 +327,7 @@ def test_demo_latency_rules_match_a_direct_count(demo: Run, demo_data) -> None:
                 differ += 1
                 zero += vendor == 0
         assert shown[group] == [str(n), str(differ), str(zero)]
-    assert differ == 0 or "Sleep latency (research rule) (min)" in body_rows(tables(demo.html)[TABLE_ONE])
+    assert differ == 0 or "Sleep latency (research rule, min)" in body_rows(tables(demo.html)[TABLE_ONE])
     assert (
         "vendor rule (the API&#x27;s stat object)" in demo.html
         or "vendor rule (the API's stat object)" in demo.html
@@ -505,7 +505,7 @@ def test_options_reach_the_page(options: tuple[Run, float, str]) -> None:
     assert "nights opening with &gt; 10 min of no signal" in html
     statistics = list(body_rows(tables(html)[TABLE_ONE]))
     assert statistics[:3] == ["Time in sleep (h)", "Sleep efficiency (%)", "Sleep latency (min)"]
-    assert statistics[3:] in ([], ["Sleep latency (research rule) (min)"])  # where the two latencies differ
+    assert statistics[3:] in ([], ["Sleep latency (research rule, min)"])  # where the two latencies differ
     info = body_rows(tables(html)["Provenance"])
     assert info["parameter alignment"] == ["clock"]
     assert info["parameter metrics"] == ["time_in_sleep, sleep_efficiency, sleep_latency"]

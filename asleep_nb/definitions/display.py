@@ -144,13 +144,22 @@ def precision(name: str) -> int:
 def axis_label(name: str) -> str:
     """Axis or column label: the label with the display unit in parentheses (none for counts).
 
+    A label that already ends in a parenthesis (``"Sleep latency (research
+    rule)"``) takes the unit after a comma inside it, never a second pair.
+
     Examples
     --------
     >>> axis_label("sleep_latency"), axis_label("sleep_time"), axis_label("sleep_cycle_count")
     ('Sleep latency (min)', 'Sleep onset (local clock time)', 'Sleep cycles')
+    >>> axis_label("research_sleep_latency")
+    'Sleep latency (research rule, min)'
     """
-    unit = display_unit(name)
-    return f"{label(name)} ({unit})" if unit else label(name)
+    unit, text = display_unit(name), label(name)
+    if not unit:
+        return text
+    if text.endswith(")"):
+        return f"{text[:-1]}, {unit})"
+    return f"{text} ({unit})"
 
 
 def display_value(name: str, value: ArrayLike) -> Any:
