@@ -187,7 +187,9 @@ _IDLE_EXIT = 30.0
 _WATCHDOG = _Watchdog()
 
 
-class _DeadlineHTTPConnection(HTTPConnection):
+class _Watched(HTTPConnection):
+    """A connection that tells the watchdog when it connects and when it waits for an answer."""
+
     def connect(self) -> None:
         _note(self)
         super().connect()
@@ -197,14 +199,12 @@ class _DeadlineHTTPConnection(HTTPConnection):
         return super().getresponse()
 
 
-class _DeadlineHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        _note(self)
-        super().connect()
+class _DeadlineHTTPConnection(_Watched):
+    pass
 
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 itself
-        _note(self)
-        return super().getresponse()
+
+class _DeadlineHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _DeadlineHTTPPool(HTTPConnectionPool):

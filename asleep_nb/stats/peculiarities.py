@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 import numpy as np
 import xarray as xr
 
-from asleep_nb.definitions import PAD
 from asleep_nb.stats._checks import aware_datetime
+from asleep_nb.stats.quality import no_signal_share
 
 __all__ = [
     "TOO_SHORT_SECONDS",
@@ -99,9 +99,7 @@ def error_epoch_share(sleep_stages: Sequence[int] | np.ndarray) -> float:
     >>> error_epoch_share([0, -1, 1, 1])
     0.25
     """
-    stages = np.asarray(sleep_stages)
-    n = int((stages != PAD).sum())
-    return float((stages == -1).sum() / n) if n else float("nan")
+    return float(no_signal_share(np.asarray(sleep_stages, dtype=np.int64))[0])
 
 
 def peculiarity_flags(cohort: xr.Dataset, *, too_short_seconds: float = TOO_SHORT_SECONDS) -> xr.Dataset:
@@ -135,13 +133,14 @@ def peculiarity_flags(cohort: xr.Dataset, *, too_short_seconds: float = TOO_SHOR
     """
     stages = cohort["sleep_stage"]
     tib = (cohort["end_time"] - cohort["start_time"]) / np.timedelta64(1, "s")
-    n = (stages != PAD).sum("epoch")
-    errors = (stages == -1).sum("epoch")
+    share = xr.apply_ufunc(
+        no_signal_share, stages, input_core_dims=[["epoch"]], dask="parallelized", output_dtypes=[np.float64]
+    )
     return xr.Dataset(
         {
             "NEVER_SLEPT": ~((stages >= 1) & (stages <= 3)).any("epoch"),
             "TOO_SHORT_FOR_ANALYSIS": tib < too_short_seconds,
             "TOO_LONG_FOR_ANALYSIS": tib > TOO_LONG_SECONDS,
-            "error_epoch_share": (errors / n.where(n > 0)).astype(np.float64),
+            "error_epoch_share": share,
         }
     )
