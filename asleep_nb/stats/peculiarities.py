@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 import numpy as np
 import xarray as xr
 
+from asleep_nb.definitions.rules import research_sleep_period
 from asleep_nb.stats._checks import aware_datetime
 from asleep_nb.stats.quality import no_signal_share
 
@@ -80,7 +81,7 @@ def derive_peculiarities(
     stages = np.asarray(sleep_stages)
     tib = (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
     labels = []
-    if not ((stages >= 1) & (stages <= 3)).any():
+    if _never_slept(stages):
         labels.append("NEVER_SLEPT")
     if tib < too_short_seconds:
         labels.append("TOO_SHORT_FOR_ANALYSIS")
@@ -138,9 +139,16 @@ def peculiarity_flags(cohort: xr.Dataset, *, too_short_seconds: float = TOO_SHOR
     )
     return xr.Dataset(
         {
-            "NEVER_SLEPT": ~((stages >= 1) & (stages <= 3)).any("epoch"),
+            "NEVER_SLEPT": xr.apply_ufunc(
+                _never_slept, stages, input_core_dims=[["epoch"]], dask="parallelized", output_dtypes=[bool]
+            ),
             "TOO_SHORT_FOR_ANALYSIS": tib < too_short_seconds,
             "TOO_LONG_FOR_ANALYSIS": tib > TOO_LONG_SECONDS,
             "error_epoch_share": share,
         }
     )
+
+
+def _never_slept(stages: np.ndarray) -> np.ndarray:
+    """Nights without a sleep onset: no epoch scored light, deep or REM (the rules agree on this)."""
+    return np.asarray(research_sleep_period(stages).onset < 0)
