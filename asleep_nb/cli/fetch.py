@@ -79,10 +79,10 @@ def run(args: argparse.Namespace) -> int:
     0
     """
     from asleep_nb.connection import connect
+    from asleep_nb.data.manifest_file import read_manifest_file
     from asleep_nb.loading.archive import Archive
     from asleep_nb.loading.fetch import FetchResult, fetch_sessions
     from asleep_nb.loading.selection import select_sessions
-    from asleep_nb.report.manifest import read_manifest_file
 
     try:
         manifest = read_manifest_file(args.manifest)
