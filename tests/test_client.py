@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -552,3 +552,50 @@ def test_get_session_sets_user_id_without_touching_the_rest(client, standin_ids)
     result = client.get_session(standin_ids.example_session, user_id=standin_ids.example_user)
     bare = SessionResult.from_payload(dict(result.payload))
     assert dataclasses.replace(bare, user_id=standin_ids.example_user) == result
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """A forward proxy that only records what it is asked for and answers 502."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.path)
+        self.send_response(502)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def forward_proxy() -> Iterator[str]:
+    _ForwardProxy.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_environment_proxies_are_honoured_as_they_were_when_the_client_was_made(
+    standin, standin_ids, forward_proxy, monkeypatch
+) -> None:
+    ids = standin_ids
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", forward_proxy)
+    proxied = Client(api_key=standin.api_key, base_url=standin.url, max_retries=0)
+    with pytest.raises(errors.ServerError):
+        proxied.get_session(ids.example_session, user_id=ids.example_user)
+    assert _ForwardProxy.seen == [f"{standin.url}/data/v3/sessions/{ids.example_session}"]
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    direct = Client(api_key=standin.api_key, base_url=standin.url, max_retries=0)
+    assert direct.get_session(ids.example_session, user_id=ids.example_user).session.id == ids.example_session
+    monkeypatch.delenv("NO_PROXY")  # read once, when the client was made: later changes do not reach it
+    assert direct.get_session(ids.example_session, user_id=ids.example_user).session.id == ids.example_session
+    assert len(_ForwardProxy.seen) == 1
+    proxied.close()
+    direct.close()
