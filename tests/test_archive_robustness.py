@@ -310,3 +310,78 @@ def test_the_archive_checks_any_source_before_writing(filled, example_result) ->
     with pytest.raises(IdentityMismatch, match=r"timezone 'UTC'.*'Asia/Seoul'"):
         filled.fetch(liar, IDS.example_session, user_id=IDS.edge_user)  # not cached for this user
     assert _snapshot(filled.path) == before
+
+
+# ----------------------------------------------------------------------------- one reader, many files
+@pytest.fixture(params=["descriptors", "paths"])
+def reader_mode(request, monkeypatch) -> str:
+    """Both ways InsideReader reads: through folder descriptors, and the lstat-first fallback."""
+    if request.param == "paths":
+        from asleep_nb.loading import archive_layout
+
+        real = archive_layout.InsideReader.__init__
+
+        def without_dir_fd(self, root):  # what a platform without dir_fd (Windows) does
+            real(self, root)
+            self._by_fd = False
+
+        monkeypatch.setattr(archive_layout.InsideReader, "__init__", without_dir_fd)
+    return request.param
+
+
+def _many_users(root: Path, n_users: int) -> Archive:
+    archive = Archive(root)
+    for u in range(n_users):
+        user = f"G-20250115025029-{chr(65 + u) * 20}"
+        for night in range(2):
+            data = make_session(
+                f"2025011{night}00000{u}_u{u:04d}",
+                user,
+                datetime(2025, 1, 10 + night, 22, tzinfo=UTC),
+                _night(5, 40),
+            )
+            data.pop("user_id")
+            archive.write(data, user_id=user)
+    return archive
+
+
+def test_one_pass_reads_every_user_folder_and_equals_reading_one_by_one(tmp_path, reader_mode) -> None:
+    archive = _many_users(tmp_path / "a", 4)
+    entries = archive.entries()
+    one_by_one = [archive.read(e.session_id, e.timezone) for e in entries]
+    in_one_pass = [record for _, record in archive.read_entries(entries)]
+    assert in_one_pass == one_by_one and [r.user_id for r in in_one_pass] == [e.user_id for e in entries]
+    shuffled = entries[::-1]  # users in any order: each folder change reopens the right one
+    assert [r.session.id for _, r in archive.read_entries(shuffled)] == [e.session_id for e in shuffled]
+
+
+def test_one_pass_refuses_a_linked_sessions_folder(filled, tmp_path, reader_mode) -> None:
+    moved = tmp_path / "moved"
+    shutil.move(filled.path / "sessions", moved)
+    (filled.path / "sessions").symlink_to(moved, target_is_directory=True)
+    with pytest.raises(ArchiveCorrupt, match=r"sessions.*symbolic link .* could lead out of the archive"):
+        open_archive(filled.path).records()
+    with pytest.warns(ArchiveWarning, match="symbolic link"):
+        assert open_archive(filled.path).records(on_corrupt="skip") == []
+
+
+def test_one_pass_names_a_user_folder_that_is_a_file_or_missing(filled, reader_mode) -> None:
+    entry = filled.entry(IDS.example_session)
+    user_dir = (filled.path / entry.file).parent
+    shutil.rmtree(user_dir)
+    with pytest.raises(ArchiveCorrupt, match="cannot read it"):
+        open_archive(filled.path).records()
+    user_dir.write_bytes(b"not a folder")
+    with pytest.raises(ArchiveCorrupt, match="it is not a folder"):
+        open_archive(filled.path).records()
+
+
+@pytest.mark.parametrize("change", [b"", b" ", b"\n" * 70_000])
+def test_one_pass_reads_to_the_end_whatever_the_manifest_size(filled, reader_mode, change) -> None:
+    # the reader asks for the manifest's size plus one byte; a longer or shorter file is still read whole
+    entry = filled.entry(IDS.example_session)
+    path = filled.path / entry.file
+    path.write_bytes(path.read_bytes()[: -1 if not change else None] + change)
+    size = path.stat().st_size
+    with pytest.raises(ArchiveCorrupt, match=f"size {size} bytes, the manifest says {entry.size}"):
+        open_archive(filled.path).records()

@@ -571,3 +571,26 @@ def test_a_bad_stage_value_after_many_good_ones_is_named(bad: Any, reason: str) 
     value = [1] * 900 + [bad] + [1] * 59
     with pytest.raises(PayloadError, match=r"session\.sleep_stages\[900\]: .*" + reason):
         as_stage_array(value, "session.sleep_stages", STAGE_CODES["sleep_stages"])
+
+
+def test_a_record_parsed_with_its_text_keeps_the_text_and_gives_the_payload_back(
+    result: dict[str, Any],
+) -> None:
+    text = json.dumps(result).encode()
+    record = SessionResult.from_payload(json.loads(text), text=text)
+    assert record == SessionResult.from_payload(result)
+    assert record._payload is text  # bytes, not a tree of lists
+    assert record.payload == result
+    with pytest.raises(TypeError):
+        record.payload["timezone"] = "Asia/Seoul"  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(record)).payload == result
+
+
+def test_a_user_id_given_must_match_the_objects_own(example_webhook: dict[str, Any]) -> None:
+    data = example_webhook["data"]
+    assert SessionResult.from_payload(data, user_id=data["user_id"]).user_id == data["user_id"]
+    other = "G-20250115025029-AAAAAAAAAAAAAAAAAAAA"
+    with pytest.raises(PayloadError, match=r"user_id: the object belongs to .*, not to 'G-2025"):
+        SessionResult.from_payload(data, user_id=other)
+    bare = {k: v for k, v in data.items() if k != "user_id"}
+    assert SessionResult.from_payload(bare, user_id=other).user_id == other

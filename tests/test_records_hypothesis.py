@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -274,3 +275,52 @@ def test_list_items_never_raise_anything_else(item: dict[str, Any]) -> None:
         with pytest.raises(PayloadError) as info:
             SessionSummary.from_payload(item)
     assert info.value.field.startswith("item.")
+
+
+# ----------------------------------------------------------------------------- parsing from JSON text
+def _outcome(parse: Any) -> Any:
+    """A record, or the field and reason of the PayloadError: what a parse ends in."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PayloadWarning)
+        try:
+            return parse()
+        except PayloadError as exc:
+            return ("error", exc.field, exc.reason)
+
+
+@SETTINGS
+@given(data=st.data(), garbage=json_garbage, delete=st.booleans())
+def test_parsing_with_its_text_ends_as_parsing_the_object(
+    base_result: dict[str, Any], data: st.DataObject, garbage: Any, delete: bool
+) -> None:
+    # with the text, a document without true/false takes the stage arrays' fast path;
+    # the record, or the error with its field and reason, must be the same as without it
+    result = copy.deepcopy(base_result)
+    path = data.draw(st.sampled_from(_paths(result)))
+    _mutate(result, path, garbage, delete)
+    text = json.dumps(result).encode()
+    assert _outcome(lambda: SessionResult.from_payload(result, text=text)) == _outcome(
+        lambda: SessionResult.from_payload(result)
+    )
+
+
+stage_items = st.integers(-300, 300) | st.floats(allow_nan=False) | st.text(max_size=2) | st.none()
+
+
+@SETTINGS
+@given(
+    value=st.lists(st.integers(-1, 3), max_size=40) | st.lists(stage_items, max_size=40),
+    kind=st.sampled_from(["sleep_stages", "breath_stages", "snoring_stages"]),
+)
+def test_the_no_booleans_path_gives_the_same_array_or_error(value: list[Any], kind: str) -> None:
+    from asleep_nb.api.records.stages import STAGE_CODES, as_stage_array
+
+    def parse(no_booleans: bool) -> Any:
+        try:
+            out = as_stage_array(value, f"session.{kind}", STAGE_CODES[kind], no_booleans=no_booleans)
+        except PayloadError as exc:
+            return str(exc)
+        assert out is not None and out.dtype == np.int8 and not out.flags.writeable
+        return out.tolist()
+
+    assert parse(True) == parse(False)

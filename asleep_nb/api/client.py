@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from datetime import date
 from functools import partial
@@ -223,8 +222,7 @@ class Client:
         ('2025-01-15T02:50:29+00:00', 'G-20250115025029-vLErWBfQNtnfvgDccFOQ')
         """
         path, result = self._session_payload(session_id, user_id, timezone)
-        record = parsed(SessionResult.from_payload, result, path)
-        return dataclasses.replace(record, user_id=user_id)
+        return parsed(partial(SessionResult.from_payload, user_id=user_id), result, path)
 
     def list_sessions(
         self,

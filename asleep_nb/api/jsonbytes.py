@@ -69,7 +69,9 @@ def dumps(value: Any) -> bytes:
     """
     if orjson is not None:
         try:
-            return orjson.dumps(value)
+            # a compact copy: orjson's own result keeps its whole write buffer (256 KiB for a
+            # 6 KB night), which a record keeping the text would hold for as long as it lives
+            return memoryview(orjson.dumps(value)).tobytes()
         except TypeError:
             pass  # maybe an integer beyond 64 bits
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")

@@ -61,11 +61,11 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
 
 from asleep_nb.api.identity import check_session_result
+from asleep_nb.api.jsonbytes import dumps
 from asleep_nb.api.protocols import PayloadSource
 from asleep_nb.api.records import SessionResult
 from asleep_nb.errors import ArchiveCorrupt, PayloadError
@@ -185,11 +185,12 @@ class Archive(ArchiveFolder):
         label = f"GET /data/v3/sessions/{session_id}"
         try:
             check_session_result(payload, session_id, timezone, request=label)
-            record = SessionResult.from_payload(payload)
+            data = dumps(payload)  # the file's bytes, also what the record keeps (not the dict)
+            record = SessionResult.from_payload(payload, user_id=user_id, text=data)
         except PayloadError as exc:
             raise PayloadError(exc.field, exc.reason, status_code=200, request=label) from None
-        self.write(payload, user_id=user_id, timezone=timezone)
-        return dataclasses.replace(record, user_id=user_id), False
+        self._write(payload, data, user_id=user_id, timezone=timezone)
+        return record, False
 
     def wrap(self, client: PayloadSource) -> ArchivedClient:
         """A client whose ``get_session`` reads through this archive.

@@ -19,13 +19,13 @@ import hashlib
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from asleep_nb.api.identity import session_identity
-from asleep_nb.api.jsonbytes import dumps, loads
+from asleep_nb.api.jsonbytes import dumps
 from asleep_nb.api.records import SessionResult
 from asleep_nb.errors import (
     ArchiveConflict,
@@ -35,8 +35,9 @@ from asleep_nb.errors import (
     IdentityMismatch,
     PayloadError,
 )
-from asleep_nb.loading.archive_layout import folder_for, read_inside, relative_file, zone_token
+from asleep_nb.loading.archive_layout import InsideReader, folder_for, relative_file, zone_token
 from asleep_nb.loading.archive_manifest import MANIFEST_FIELDS, MANIFEST_NAME, ArchiveEntry, ArchiveManifest
+from asleep_nb.loading.archive_verify import read_verified
 from asleep_nb.loading.atomic import FolderLock, atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,38 +152,11 @@ class ArchiveFolder:
         """
         return self._verified(entry)[0]
 
-    def _verified(self, entry: ArchiveEntry) -> tuple[bytes, dict[str, Any]]:
+    def _verified(
+        self, entry: ArchiveEntry, reader: InsideReader | None = None
+    ) -> tuple[bytes, dict[str, Any]]:
         """Read a file once: its bytes and parsed payload, after every check against its entry."""
-        path = os.path.join(self.path, entry.file)  # only error messages name it: no Path object
-        try:
-            expected = relative_file(entry.session_id, entry.user_id, entry.timezone)
-        except ValueError as exc:  # InvalidIdentifier, InvalidTimezone: an edited line
-            raise ArchiveCorrupt(path, f"its manifest line is not valid ({exc})") from None
-        if entry.file != expected:
-            raise ArchiveCorrupt(path, f"its manifest line names it, but its ids say {expected}")
-        data = read_inside(self.path, entry.file)
-        if len(data) != entry.size:
-            raise ArchiveCorrupt(path, f"size {len(data)} bytes, the manifest says {entry.size}")
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != entry.sha256:
-            raise ArchiveCorrupt(path, f"sha256 {digest} does not match the manifest's {entry.sha256}")
-        try:
-            payload = loads(data)
-        except ValueError as exc:
-            raise ArchiveCorrupt(path, f"not JSON ({exc})") from None
-        if not isinstance(payload, dict):
-            raise ArchiveCorrupt(path, f"not a JSON object but {type(payload).__name__}")
-        try:
-            session_id, zone = session_identity(payload)
-        except PayloadError as exc:
-            raise ArchiveCorrupt(path, f"not a session payload ({exc})") from None
-        if (session_id, zone) != (entry.session_id, entry.timezone):
-            raise ArchiveCorrupt(
-                path,
-                f"it holds session {session_id!r} in {zone!r}; the manifest says "
-                f"{entry.session_id!r} in {entry.timezone!r}",
-            )
-        return data, payload
+        return read_verified(self.path, entry, reader)
 
     def read_payload(self, session_id: str, timezone: str = "UTC") -> dict[str, Any]:
         """The archived ``result`` dict of a session in a zone, verified.
@@ -224,13 +198,12 @@ class ArchiveFolder:
             raise KeyError(f"session {session_id!r} in zone {timezone!r} is not in the archive")
         return entry
 
-    def _record(self, entry: ArchiveEntry) -> SessionResult:
-        payload = self._verified(entry)[1]
+    def _record(self, entry: ArchiveEntry, reader: InsideReader | None = None) -> SessionResult:
+        data, payload = self._verified(entry, reader)
         try:
-            record = SessionResult.from_payload(payload)
+            return SessionResult.from_payload(payload, user_id=entry.user_id, text=data)
         except PayloadError as exc:
             raise ArchiveCorrupt(self.path / entry.file, f"not a valid payload ({exc})") from None
-        return dataclasses.replace(record, user_id=entry.user_id)
 
     def cached(self, session_id: str, user_id: str, timezone: str = "UTC") -> SessionResult | None:
         """The archived copy when it is final (``COMPLETE``) and verifies, else ``None``.
@@ -267,17 +240,37 @@ class ArchiveFolder:
         --------
         >>> [r.session.id for r in open_archive("study").records()]  # doctest: +SKIP
         """
+        out = []
+        for _, record in self.read_entries(self.entries(), on_corrupt=on_corrupt, stacklevel=3):
+            out.append(record)
+        return out
+
+    def read_entries(
+        self, entries: Iterable[ArchiveEntry], *, on_corrupt: OnCorrupt = "raise", stacklevel: int = 2
+    ) -> Iterator[tuple[ArchiveEntry, SessionResult]]:
+        """The records of ``entries`` in their order, verified as in :meth:`records`, through one reader.
+
+        Entries sorted by user (as :meth:`entries` gives them) open each user
+        folder once (:class:`~asleep_nb.loading.archive_layout.InsideReader`).
+        ``on_corrupt`` is as in :meth:`records`; ``stacklevel`` is the warnings'.
+
+        Examples
+        --------
+        >>> [e.session_id for e, _ in archive.read_entries(archive.entries())]  # doctest: +SKIP
+        ['20250115025029_fvivn']
+        """
         if on_corrupt not in ("raise", "skip"):
             raise ValueError(f"on_corrupt must be 'raise' or 'skip', got {on_corrupt!r}")
-        out = []
-        for entry in self.entries():
-            try:
-                out.append(self._record(entry))
-            except ArchiveCorrupt as exc:
-                if on_corrupt == "raise":
-                    raise
-                warnings.warn(f"{exc}; skipped", ArchiveWarning, stacklevel=2)
-        return out
+        with InsideReader(self.path) as reader:
+            for entry in entries:
+                try:
+                    record = self._record(entry, reader)
+                except ArchiveCorrupt as exc:
+                    if on_corrupt == "raise":
+                        raise
+                    warnings.warn(f"{exc}; skipped", ArchiveWarning, stacklevel=stacklevel)
+                    continue
+                yield entry, record
 
     # ------------------------------------------------------------------ writing
     def write(self, payload: Mapping[str, Any], *, user_id: str, timezone: str = "UTC") -> ArchiveEntry:
@@ -314,11 +307,14 @@ class ArchiveFolder:
         --------
         >>> entry = archive.write(result, user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
         """
+        return self._write(payload, dumps(payload), user_id=user_id, timezone=timezone)
+
+    def _write(self, payload: Mapping[str, Any], data: bytes, *, user_id: str, timezone: str) -> ArchiveEntry:
+        """:meth:`write` of ``payload`` whose JSON text ``data`` the caller already holds."""
         session_id, zone = session_identity(payload)
         if zone != timezone:
             raise IdentityMismatch.of("timezone", timezone, zone)
         target = self.file_for(session_id, user_id, timezone)
-        data = dumps(payload)
         entry = ArchiveEntry(
             session_id=session_id,
             user_id=user_id,

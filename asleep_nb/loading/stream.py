@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,10 +56,9 @@ import xarray as xr
 from asleep_nb.data.cohort import Alignment, to_cohort
 from asleep_nb.data.store import DEFAULT_SESSION_CHUNK, open_cohort, to_zarr
 from asleep_nb.definitions import EPOCH_SECONDS, PAD
-from asleep_nb.errors import ArchiveCorrupt, ArchiveWarning
+from asleep_nb.errors import ArchiveCorrupt
 
 if TYPE_CHECKING:  # pragma: no cover
-    from asleep_nb.api.records import SessionResult
     from asleep_nb.loading.archive import Archive, ArchiveEntry
 
 __all__ = ["archive_to_zarr", "StreamPlan", "plan_stream"]
@@ -192,7 +190,7 @@ def _write(archive: Archive, plan: StreamPlan, path: Path, chunk: int, options: 
         return
     lo, hi = plan.epoch_bounds
     for k, part in enumerate(_chunks(plan.entries, chunk)):
-        records = [_read(archive, e) for e in part]
+        records = [record for _, record in archive.read_entries(part)]
         piece = to_cohort(records, groups=plan.groups, **options)
         if piece["session_id"].values.tolist() != [e.session_id for e in part]:
             raise ArchiveCorrupt(archive.path, "the archive changed while it was being streamed")
@@ -245,16 +243,10 @@ def plan_stream(
     hi: int | None = None
     for part in _chunks(entries, chunk):
         records = []
-        for entry in part:
-            try:
-                records.append(_read(archive, entry))
-            except ArchiveCorrupt as exc:
-                if on_corrupt == "raise":
-                    raise
-                warnings.warn(f"{exc}; skipped", ArchiveWarning, stacklevel=3)
-                plan.skipped.append(entry)
-                continue
+        for entry, record in archive.read_entries(part, on_corrupt=on_corrupt, stacklevel=4):
+            records.append(record)
             by_id[entry.session_id] = entry
+        plan.skipped.extend(e for e in part if by_id.get(e.session_id) is not e)
         if not records:
             continue
         piece = to_cohort(records, groups=plan.groups, **options)
@@ -332,10 +324,6 @@ def widen(piece: xr.Dataset, lo: int, hi: int, cycles: int) -> xr.Dataset:
 
 
 # --------------------------------------------------------------------------- helpers
-def _read(archive: Archive, entry: ArchiveEntry) -> SessionResult:
-    return archive.read(entry.session_id, entry.timezone)
-
-
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -25,6 +25,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Literal, overload
 
+from asleep_nb.api.jsonbytes import loads
 from asleep_nb.errors import InvalidTimezone, PayloadError, PayloadWarning
 from asleep_nb.timezones import parse_iso, validate_timezone
 
@@ -241,12 +242,21 @@ def frozen_view(value: object) -> object:
 
 
 class KeepsPayload:
-    """Base of the records that keep the result object they were built from."""
+    """Base of the records that keep the result object they were built from.
+
+    A record keeps either the parsed object itself or, when it was parsed
+    from JSON text the caller still holds (an archived file), that text: a
+    few kilobytes of ``bytes`` instead of a tree of lists with one Python
+    integer per epoch, which the garbage collector would otherwise walk
+    again and again while a large cohort is read. ``payload`` parses the
+    text on access.
+    """
 
     __slots__ = ()
-    _payload: Mapping[str, Any]
+    _payload: Mapping[str, Any] | bytes
 
     @property
     def payload(self) -> Mapping[str, Any]:
         """The original result object, read-only."""
-        return MappingProxyType(self._payload)
+        kept = self._payload
+        return MappingProxyType(loads(kept) if isinstance(kept, bytes) else kept)

@@ -93,7 +93,9 @@ class Session:
     snoring_stages: StageArray | None
 
     @classmethod
-    def from_payload(cls, session: Mapping[str, Any], *, path: str = "session") -> Session:
+    def from_payload(
+        cls, session: Mapping[str, Any], *, path: str = "session", no_booleans: bool = False
+    ) -> Session:
         """Build from the ``session`` object of a Get Session result.
 
         Parameters
@@ -102,6 +104,10 @@ class Session:
             The JSON object.
         path
             Dotted path of the object, used in error messages.
+        no_booleans
+            The caller knows the object holds no JSON ``true`` or ``false``
+            (its text has neither word): stage arrays skip their per-element
+            type pass (:func:`~asleep_nb.api.records.stages.as_stage_array`).
 
         Raises
         ------
@@ -117,7 +123,8 @@ class Session:
         stages: dict[str, StageArray | None] = {}
         for name, codes in STAGE_CODES.items():
             where = f"{path}.{name}"
-            stages[name] = stage_array = as_stage_array(required(obj, name, path), where, codes)
+            value = required(obj, name, path)
+            stages[name] = stage_array = as_stage_array(value, where, codes, no_booleans=no_booleans)
             if stage_array is not None and end is not None:
                 check_epoch_count(stage_array, where, start, end)
         return cls(
@@ -201,33 +208,48 @@ class SessionResult(KeepsPayload):
     session: Session
     stat: Stat | None
     user_id: str | None = None
-    _payload: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _payload: Mapping[str, Any] | bytes = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_payload(cls, result: Mapping[str, Any]) -> SessionResult:
+    def from_payload(
+        cls, result: Mapping[str, Any], *, user_id: str | None = None, text: bytes | None = None
+    ) -> SessionResult:
         """Build from a Get Session ``result`` object.
 
         Parameters
         ----------
         result
             The ``result`` of the response (a ``dict`` from ``json.loads``).
+        user_id
+            The owner, when the caller knows it (the request's ``x-user-id``,
+            an archive's manifest line).
+        text
+            The JSON text ``result`` was parsed from, when the caller holds
+            it: the record keeps these bytes instead of ``result`` (see
+            :class:`~asleep_nb.api.records._parse.KeepsPayload`). They must
+            be that object's text; the archive passes a file it has just
+            parsed.
 
         Returns
         -------
         SessionResult
-            With ``user_id`` ``None`` (Get Session does not return it), unless
-            the object carries one: a webhook's ``data`` object, or a file of
-            the stand-in's data folder, is a result plus ``user_id``.
+            With ``user_id`` as given, else the object's own (a webhook's
+            ``data`` object, or a file of the stand-in's data folder, is a
+            result plus ``user_id``), else ``None`` (Get Session does not
+            return it).
 
         Raises
         ------
         PayloadError
-            See the table in :mod:`asleep_nb.api.records`.
+            See the table in :mod:`asleep_nb.api.records`; also when the
+            object's ``user_id`` differs from the one given.
         """
-        user_id = result.get("user_id") if isinstance(result, Mapping) else None
-        if user_id is not None:
-            user_id = as_string(user_id, "user_id")
-        return _parse_result(result, "", user_id=user_id)
+        own = result.get("user_id") if isinstance(result, Mapping) else None
+        if own is not None:
+            own = as_string(own, "user_id")
+            if user_id is not None and own != user_id:
+                raise PayloadError("user_id", f"the object belongs to {own!r}, not to {user_id!r}")
+        return _parse_result(result, "", user_id=user_id if user_id is not None else own, text=text)
 
     @classmethod
     def from_webhook(cls, body: Mapping[str, Any]) -> SessionResult:
@@ -271,12 +293,17 @@ class SessionResult(KeepsPayload):
         return self.stat is not None and self.stat.time_in_light is None
 
 
-def _parse_result(result: Mapping[str, Any], prefix: str, *, user_id: str | None) -> SessionResult:
+def _parse_result(
+    result: Mapping[str, Any], prefix: str, *, user_id: str | None, text: bytes | None = None
+) -> SessionResult:
     obj = as_object(result, prefix or "result")
     peculiarities = as_labels(
         Peculiarity, required(obj, "peculiarities", prefix), join_path(prefix, "peculiarities")
     )
-    session = Session.from_payload(required(obj, "session", prefix), path=join_path(prefix, "session"))
+    no_booleans = text is not None and b"true" not in text and b"false" not in text
+    session = Session.from_payload(
+        required(obj, "session", prefix), path=join_path(prefix, "session"), no_booleans=no_booleans
+    )
     raw_stat = required(obj, "stat", prefix)
     stat_path = join_path(prefix, "stat")
     stat = None if raw_stat is None else Stat.from_payload(raw_stat, path=stat_path)
@@ -303,7 +330,7 @@ def _parse_result(result: Mapping[str, Any], prefix: str, *, user_id: str | None
         session=session,
         stat=stat,
         user_id=user_id,
-        _payload=obj,
+        _payload=obj if text is None else text,
     )
 
 

@@ -63,19 +63,27 @@ STAGE_CODES: dict[str, StageCodes] = {
 }
 
 
-def as_stage_array(value: object, path: str, codes: StageCodes) -> StageArray | None:
+def as_stage_array(
+    value: object, path: str, codes: StageCodes, *, no_booleans: bool = False
+) -> StageArray | None:
     """A JSON array of stage codes -> read-only ``int8`` array; ``None`` stays ``None``.
 
     Fast path, for arrays of plain integers (what ``json.loads`` gives): one
     C-level pass over the element types, one conversion straight to ``int8``
-    and one vectorised range check. Anything else (floats, strings, nulls,
-    booleans, nested arrays, other integer types) takes the general path;
-    either way an offending element is named by its index.
+    and one vectorised range check. When the caller knows the document holds
+    no JSON boolean (``no_booleans``: its text has neither ``true`` nor
+    ``false``), the type pass is left out: ``bytes`` (or ``array.array``)
+    already refuses every other non-integer while it converts. Anything else
+    (floats, strings, nulls, booleans, nested arrays, other integer types)
+    takes the general path; either way an offending element is named by its
+    index.
     """
     if value is None:
         return None
     if not isinstance(value, list | tuple):
         raise PayloadError(path, f"expected an array of integers or null, got {describe(value)}")
+    if no_booleans and (exact := _converted(value, codes)) is not None:
+        return exact
     if operator.countOf(map(type, value), int) != len(value):  # a bool, float, str ... somewhere
         return _general_stage_array(value, path, codes)
     try:
@@ -85,6 +93,29 @@ def as_stage_array(value: object, path: str, codes: StageCodes) -> StageArray | 
     _check_range(out, path, codes)
     out.flags.writeable = False
     return out
+
+
+def _converted(value: list[Any] | tuple[Any, ...], codes: StageCodes) -> StageArray | None:
+    """Integers in range as a read-only ``int8`` array, or ``None`` for the general path to judge.
+
+    ``bytes`` takes integers 0..255 and ``array.array("b")`` -128..127 (both
+    refuse floats, strings and nulls, but take booleans: the caller has ruled
+    those out); ``bytes`` is the faster and gives a read-only buffer.
+    """
+    raw: np.ndarray
+    try:
+        raw = np.frombuffer(bytes(value), dtype=np.uint8)  # read-only: bytes are immutable
+        low_ok = codes.lo <= 0  # bytes are >= 0
+    except (TypeError, ValueError):  # a negative code (-1, no signal), or not an integer
+        try:
+            raw = np.frombuffer(array.array("b", value), dtype=np.int8)
+        except (TypeError, OverflowError):
+            return None
+        raw.flags.writeable = False
+        low_ok = False
+    if raw.size and ((not low_ok and raw.min() < codes.lo) or raw.max() > codes.hi):
+        return None
+    return raw.view(np.int8)  # checked in its own type: a uint8 of 128 is not an int8 of -128
 
 
 def _general_stage_array(value: list[Any] | tuple[Any, ...], path: str, codes: StageCodes) -> StageArray:
