@@ -31,6 +31,12 @@ CACHE = Path(os.environ.get("ASLEEP_BENCH_CACHE", "/tmp/asleep-nb-bench"))
 T = TypeVar("T")
 
 
+def cpu_seconds() -> float:
+    """User plus system CPU time of this process (all its threads) so far, in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -385,3 +385,34 @@ def test_one_pass_reads_to_the_end_whatever_the_manifest_size(filled, reader_mod
     size = path.stat().st_size
     with pytest.raises(ArchiveCorrupt, match=f"size {size} bytes, the manifest says {entry.size}"):
         open_archive(filled.path).records()
+
+
+# ----------------------------------------------------------------------------- writers at once
+def test_threads_writing_at_once_lose_nothing_and_one_session_has_one_winner(tmp_path) -> None:
+    # files are created outside the folder lock (in parallel) and put in place under it
+    from concurrent.futures import ThreadPoolExecutor
+
+    archive = Archive(tmp_path / "a")
+    payloads = [_payload(f"202501{d:02d}000000_ra{d:03d}", d) for d in range(1, 29)]
+    with ThreadPoolExecutor(8) as pool:
+        entries = list(pool.map(lambda p: archive.write(p, user_id=USER), payloads))
+    assert len(open_archive(archive.path).records()) == len(payloads) == len(set(entries))
+
+    rivals = [copy.deepcopy(payloads[0]) for _ in range(8)]
+    for k, rival in enumerate(rivals):
+        rival["session"]["id"] = "20250130000000_rival"
+        rival["stat"]["time_in_sleep"] = 1000 + k  # eight different final copies of one session
+
+    def attempt(payload: dict) -> str:
+        try:
+            archive.write(payload, user_id=USER)
+        except ArchiveConflict:
+            return "refused"
+        return "stored"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcome = list(pool.map(attempt, rivals))
+    assert outcome.count("stored") == 1 and outcome.count("refused") == 7
+    kept = open_archive(archive.path).read("20250130000000_rival")
+    assert kept.stat.time_in_sleep == 1000 + outcome.index("stored")
+    assert not list(archive.path.rglob("*.tmp"))  # the seven staged copies were removed

@@ -38,7 +38,7 @@ from asleep_nb.errors import (
 from asleep_nb.loading.archive_layout import InsideReader, folder_for, relative_file, zone_token
 from asleep_nb.loading.archive_manifest import MANIFEST_FIELDS, MANIFEST_NAME, ArchiveEntry, ArchiveManifest
 from asleep_nb.loading.archive_verify import read_verified
-from asleep_nb.loading.atomic import FolderLock, atomic_write
+from asleep_nb.loading.atomic import FolderLock, StagedFile
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -326,12 +326,14 @@ class ArchiveFolder:
             file=target.relative_to(self.path).as_posix(),
         )
         try:
-            with self._lock:
+            folder_for(self.path, entry.file, create=True)
+            # the file is created outside the lock (the slow part, threads in parallel);
+            # only the check, the rename and the manifest line are serialised
+            with StagedFile(target, data) as staged, self._lock:
                 stored = self._final_copy(session_id, timezone)
                 if stored is not None:
                     return self._same_or_conflict(stored, entry, payload)
-                folder_for(self.path, entry.file, create=True)
-                atomic_write(target, data)
+                staged.commit()
                 self._manifest.append(entry)
         except OSError as exc:
             raise ArchiveUnwritable.from_os_error(target, exc) from None

@@ -45,7 +45,7 @@ try:  # pragma: no cover - POSIX has it, Windows does not
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["atomic_write", "append_line", "sync_file", "write_all", "FolderLock", "LOCK_NAME"]
+__all__ = ["atomic_write", "StagedFile", "append_line", "sync_file", "write_all", "FolderLock", "LOCK_NAME"]
 
 #: Name of the lock file :class:`FolderLock` creates in its folder.
 LOCK_NAME = ".lock"
@@ -73,18 +73,71 @@ def atomic_write(target: Path, data: bytes, *, sync: bool = False) -> None:
     sync
         ``fsync`` the temporary file before the replace (durable, slower).
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
+    with StagedFile(target, data, sync=sync) as staged:
+        staged.commit()
+
+
+class StagedFile:
+    """``data`` written to a temporary file beside ``target``, put in place by :meth:`commit`.
+
+    The two halves of :func:`atomic_write`, for a caller that must decide
+    under a lock whether the file goes in: creating a file is the slow part
+    (on the ext4 disks measured, about 0.65 ms, against 27 µs for the
+    rename), so it happens before the lock is taken, by many threads at once,
+    and only the rename happens under it. Leaving the ``with`` block without
+    :meth:`commit` removes the temporary file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with StagedFile(folder / "a.json", b"{}") as staged:
+    ...     staged.commit()
+    >>> with StagedFile(folder / "b.json", b"{}"):
+    ...     pass  # not committed: nothing is left
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.json']
+    """
+
+    def __init__(self, target: Path, data: bytes, *, sync: bool = False) -> None:
+        self.target = target
+        fd, self.temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self._done = False
         try:
-            write_all(fd, data)
-            if sync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            try:
+                write_all(fd, data)
+                if sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+        except BaseException:
+            self.discard()
+            raise
+
+    def commit(self) -> None:
+        """Replace ``target`` with the staged bytes (atomically: ``os.replace``)."""
+        if self._done:
+            raise RuntimeError(f"{self.target} was already committed or discarded")
+        try:
+            os.replace(self.temporary, self.target)
+        except BaseException:
+            self.discard()
+            raise
+        self._done = True
+
+    def discard(self) -> None:
+        """Remove the temporary file (nothing happens to ``target``)."""
+        self._done = True
+        Path(self.temporary).unlink(missing_ok=True)
+
+    def __enter__(self) -> StagedFile:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self._done:
+            self.discard()
 
 
 def append_line(path: Path, line: bytes) -> int:
