@@ -134,6 +134,16 @@ def base_result(example_result: dict[str, Any]) -> dict[str, Any]:
     return example_result
 
 
+def _outcome(parse: Any) -> Any:
+    """A record, or the field, reason and text of the PayloadError: what a parse ends in."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PayloadWarning)
+        try:
+            return parse()
+        except PayloadError as exc:
+            return ("error", exc.field, exc.reason, str(exc))
+
+
 @SETTINGS
 @given(data=st.data(), garbage=json_garbage, delete=st.booleans())
 def test_any_mutation_ends_in_a_record_or_a_named_payload_error(
@@ -142,14 +152,15 @@ def test_any_mutation_ends_in_a_record_or_a_named_payload_error(
     result = copy.deepcopy(base_result)
     path = data.draw(st.sampled_from(_paths(result)))
     _mutate(result, path, garbage, delete)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PayloadWarning)
-        try:
-            SessionResult.from_payload(result)
-        except PayloadError as exc:
-            assert exc.field, "the error must name a field"
-            assert str(exc).startswith(f"{exc.field}: ")
-            assert exc.reason
+    outcome = _outcome(lambda: SessionResult.from_payload(result))
+    if isinstance(outcome, tuple):
+        _, field, reason, text = outcome
+        assert field, "the error must name a field"
+        assert text.startswith(f"{field}: ") and reason
+    # parsed with its JSON text, as the archive does (a text without true/false lets stage
+    # arrays skip their type pass), it ends the same: the same record or the same error
+    with_text = _outcome(lambda: SessionResult.from_payload(result, text=json.dumps(result).encode()))
+    assert with_text == outcome
 
 
 WRONG_TYPE = {
@@ -278,32 +289,6 @@ def test_list_items_never_raise_anything_else(item: dict[str, Any]) -> None:
 
 
 # ----------------------------------------------------------------------------- parsing from JSON text
-def _outcome(parse: Any) -> Any:
-    """A record, or the field and reason of the PayloadError: what a parse ends in."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PayloadWarning)
-        try:
-            return parse()
-        except PayloadError as exc:
-            return ("error", exc.field, exc.reason)
-
-
-@SETTINGS
-@given(data=st.data(), garbage=json_garbage, delete=st.booleans())
-def test_parsing_with_its_text_ends_as_parsing_the_object(
-    base_result: dict[str, Any], data: st.DataObject, garbage: Any, delete: bool
-) -> None:
-    # with the text, a document without true/false takes the stage arrays' fast path;
-    # the record, or the error with its field and reason, must be the same as without it
-    result = copy.deepcopy(base_result)
-    path = data.draw(st.sampled_from(_paths(result)))
-    _mutate(result, path, garbage, delete)
-    text = json.dumps(result).encode()
-    assert _outcome(lambda: SessionResult.from_payload(result, text=text)) == _outcome(
-        lambda: SessionResult.from_payload(result)
-    )
-
-
 stage_items = st.integers(-300, 300) | st.floats(allow_nan=False) | st.text(max_size=2) | st.none()
 
 

@@ -16,10 +16,11 @@ import pytest
 
 from asleep_nb import cli
 from asleep_nb.definitions import STAT_FIELDS
+from asleep_nb.loading.archive_reader import ArchiveReader
 from asleep_nb.report import DEFAULT_METRICS, DataUnavailable, ReportParameters
 from asleep_nb.report.manifest import demo_manifest, read_manifest_file
 from asleep_nb.report.parameters import METRIC_CHOICES
-from asleep_nb.report.sources import ArchiveReader, Missing, load_report_data, open_report_archive
+from asleep_nb.report.sources import Missing, load_report_data, open_report_archive
 from asleep_nb.stats.quality import FLAG_NO_SIGNAL_SHARE, LONG_EDGE_RUN_MINUTES
 
 

@@ -680,3 +680,17 @@ def test_pytest_plugin_fixtures(tmp_path, standin_data_dir):
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+def test_the_store_keeps_each_session_as_its_answer_not_as_a_parsed_tree(standin_data_dir):
+    # 100,000 sessions must fit: no per-epoch Python objects are kept, the result is parsed on demand
+    index = load(standin_data_dir)
+    stored = index.sessions["20250115025029_fvivn"]
+    on_disk = json.loads((Path(standin_data_dir) / "sessions" / f"{stored.id}.json").read_bytes())
+    on_disk.pop("user_id")
+    assert stored.result == on_disk and stored.result is not stored.result  # a fresh copy each time
+    assert json.loads(stored.utc_body) == {"detail": "OK", "result": on_disk}
+    assert not any(key.endswith("_stages") for key in stored.brief)
+    assert stored.brief["epochs"] == len(on_disk["session"]["sleep_stages"])
+    assert stored.brief["has_stat"] is (on_disk["stat"] is not None)
+    assert not hasattr(stored, "__dict__")  # slots: nothing else hangs on a stored session

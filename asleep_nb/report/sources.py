@@ -7,7 +7,8 @@ got into a cohort. A session that cannot be had stops the report with a
 line, unless ``allow_missing`` is set: then it is left out and listed, with
 the reason, in :attr:`ReportData.missing`.
 
-With ``archive`` no request is ever sent: :class:`ArchiveReader` answers
+With ``archive`` no request is ever sent: an
+:class:`~asleep_nb.loading.archive_reader.ArchiveReader` answers
 ``get_session`` and ``list_sessions`` from the archive's verified files.
 
 Examples
@@ -26,15 +27,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from asleep_nb.data.cohort import DEFAULT_GROUP, to_cohort
 from asleep_nb.data.manifest import SessionRequest
-from asleep_nb.errors import AsleepError, SessionNotFound, UserNotFound
-from asleep_nb.loading.archive import MANIFEST_NAME, Archive, ArchiveCorrupt, open_archive
+from asleep_nb.errors import AsleepError
+from asleep_nb.loading.archive import MANIFEST_NAME, Archive, open_archive
+from asleep_nb.loading.archive_reader import ArchiveReader
 from asleep_nb.loading.fetch import FetchResult, fetch_sessions
 from asleep_nb.loading.load import expand_manifest
 from asleep_nb.report.errors import DataUnavailable, ReportInputError
@@ -46,88 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.api.records import SessionResult
     from asleep_nb.report.parameters import ReportParameters
 
-__all__ = ["ArchiveReader", "Missing", "ReportData", "load_report_data", "open_report_archive", "uses_demo"]
-
-
-class ArchivedSession(NamedTuple):
-    """What :meth:`ArchiveReader.list_sessions` lists of one archived session."""
-
-    session_id: str
-    start_time: Any
-
-
-class ArchiveReader:
-    """A read-only, offline client: sessions come from an archive, never from the network.
-
-    Only what a report needs: :meth:`get_session` and :meth:`list_sessions`.
-    A session that is not archived (in the zone asked) raises
-    :class:`~asleep_nb.errors.SessionNotFound`, a user without any archived
-    session :class:`~asleep_nb.errors.UserNotFound`, a file that fails its
-    SHA-256 check :class:`~asleep_nb.loading.archive.ArchiveCorrupt`.
-
-    Parameters
-    ----------
-    archive
-        An opened archive.
-
-    Examples
-    --------
-    >>> reader = ArchiveReader(open_archive("study-archive"))  # doctest: +SKIP
-    >>> reader.get_session("20250115025029_fvivn", user_id="G-1", timezone="Asia/Seoul")  # doctest: +SKIP
-    """
-
-    def __init__(self, archive: Archive) -> None:
-        # not named ``archive``: fetch_sessions would take the reader for a client with an archive
-        self.store = archive
-
-    def get_session(self, session_id: str, *, user_id: str, timezone: str = "UTC") -> SessionResult:
-        """The archived session in ``timezone``, verified against the archive's manifest."""
-        entry = self.store.entry(session_id, timezone)
-        if entry is None:
-            zones = sorted(e.timezone for e in self.store.entries() if e.session_id == session_id)
-            if not zones:
-                raise SessionNotFound(None, f"session {session_id} is not in the archive")
-            raise SessionNotFound(
-                None, f"session {session_id} is archived in zone(s) {', '.join(zones)}, not in {timezone}"
-            )
-        if entry.user_id != user_id:
-            raise SessionNotFound(None, f"session {session_id} is archived for user {entry.user_id}")
-        return self.store.read(session_id, timezone)
-
-    def list_sessions(
-        self,
-        user_id: str,
-        *,
-        date_gte: date | str | None = None,
-        date_lte: date | str | None = None,
-        order_by: str = "ASC",
-        timezone: str = "UTC",
-    ) -> list[ArchivedSession]:
-        """The user's sessions archived in ``timezone`` whose local start date is in the range.
-
-        A session whose file fails verification is listed (its date unknown,
-        last), so that :meth:`get_session` reports it instead of it vanishing.
-        """
-        entries = [e for e in self.store.entries() if e.user_id == user_id]
-        if not entries:
-            raise UserNotFound(None, f"user {user_id} has no session in the archive")
-        low, high = (date.fromisoformat(str(d)) if d else None for d in (date_gte, date_lte))
-        listed, unreadable = [], []
-        for entry in entries:
-            if entry.timezone != timezone:
-                continue
-            try:
-                start = self.store.read(entry.session_id, timezone).session.start_time
-            except ArchiveCorrupt:
-                unreadable.append(ArchivedSession(entry.session_id, None))
-                continue
-            if (low is None or start.date() >= low) and (high is None or start.date() <= high):
-                listed.append(ArchivedSession(entry.session_id, start))
-        listed.sort(key=lambda s: s.start_time, reverse=order_by == "DESC")
-        return listed + unreadable
-
-    def close(self) -> None:
-        """Nothing to release (present so the reader can stand in for a client)."""
+__all__ = ["Missing", "ReportData", "load_report_data", "open_report_archive", "uses_demo"]
 
 
 @dataclass(frozen=True)

@@ -262,7 +262,7 @@ class StandinAPI:
         chosen = [
             s
             for s in self.index.by_user.get(user_id, [])
-            if start_date <= s.local_start_date(zone) <= end_date and s.result.get("stat") is not None
+            if start_date <= s.local_start_date(zone) <= end_date and s.brief["has_stat"]
         ]
         slept: list[dict[str, Any]] = []
         never_slept: list[dict[str, Any]] = []

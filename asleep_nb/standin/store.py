@@ -45,23 +45,46 @@ __all__ = ["StoredSession", "StandinStore", "write_session", "write_user", "load
 class StoredSession:
     """One stored session, ready to serve.
 
+    Only the serialized UTC answer is kept, plus the few fields List
+    Sessions and the averages need: a session costs its body (about 6 KB for
+    a night) instead of a parsed tree with one Python integer per epoch,
+    so a folder of 100,000 sessions fits in well under a gigabyte.
+    :attr:`result` parses the body again when a zone conversion needs it.
+
     Attributes
     ----------
     id, user_id
         The session's and its owner's ids.
     start
         ``session.start_time`` as an aware UTC ``datetime``.
-    result
-        The Get Session ``result`` in UTC (the stored data without ``user_id``).
     utc_body
         The serialized success response for ``timezone: UTC``, computed once.
+    brief
+        ``result.session`` without its stage arrays, plus ``epochs`` (the
+        number of stored sleep-stage epochs) and ``has_stat``.
     """
 
     id: str
     user_id: str
     start: datetime
-    result: dict[str, Any]
     utc_body: bytes
+    brief: dict[str, Any]
+
+    @classmethod
+    def of(cls, session_id: str, user_id: str, result: Mapping[str, Any], where: str) -> StoredSession:
+        """Index one Get Session ``result`` (UTC, without ``user_id``)."""
+        session = result["session"]
+        start = parse_time(session["start_time"], f"{where}: session.start_time").astimezone(UTC)
+        brief = {k: v for k, v in session.items() if not k.endswith("_stages")}
+        brief["epochs"] = len(session.get("sleep_stages") or [])
+        brief["has_stat"] = result.get("stat") is not None
+        return cls(session_id, user_id, start, dumps({"detail": "OK", "result": result}), brief)
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """The Get Session ``result`` in UTC (the stored data without ``user_id``), a fresh copy."""
+        result: dict[str, Any] = json.loads(self.utc_body)["result"]
+        return result
 
     def local_start_date(self, zone: ZoneInfo | None) -> date:
         """The calendar date of the session start in ``zone`` (UTC when ``None``)."""
@@ -75,9 +98,8 @@ class StoredSession:
         number of stored epochs minus one (``0`` with no epochs).
         """
         zone = None if zone_name == "UTC" else ZoneInfo(zone_name)
-        session = self.result["session"]
+        session = self.brief
         end = session.get("end_time")
-        stages = session.get("sleep_stages") or []
         time_in_bed = None
         if end is not None:
             time_in_bed = int((parse_time(end, "end_time") - self.start).total_seconds())
@@ -88,7 +110,7 @@ class StoredSession:
             "session_end_time": convert_time(end, zone),
             "created_timezone": session.get("created_timezone"),
             "unexpected_end_time": convert_time(session.get("unexpected_end_time"), zone),
-            "last_received_seq_num": max(len(stages) - 1, 0),
+            "last_received_seq_num": max(session["epochs"] - 1, 0),
             "time_in_bed": time_in_bed,
         }
 
@@ -230,7 +252,7 @@ def _read_json(path: Path) -> Any:
 
 
 def load(data_dir: str | Path) -> StandinStore:
-    """Read a whole data folder into memory.
+    """Read a whole data folder into memory (each session as its answer: :class:`StoredSession`).
 
     Parameters
     ----------
@@ -265,9 +287,7 @@ def load(data_dir: str | Path) -> StandinStore:
         session_id, user_id, result = _normalize_session(_read_json(path), str(path))
         if path.stem != session_id:
             raise PayloadError(str(path), f"file named {path.stem!r} holds session {session_id!r}")
-        start = parse_time(result["session"]["start_time"], f"{path}: session.start_time").astimezone(UTC)
-        body = dumps({"detail": "OK", "result": result})
-        index.sessions[session_id] = StoredSession(session_id, user_id, start, result, body)
+        index.sessions[session_id] = StoredSession.of(session_id, user_id, result, str(path))
     for path in sorted((root / "users").glob("*.json")):
         user = _normalize_user(_read_json(path), str(path))
         if path.stem != user["user_id"]:

@@ -27,6 +27,7 @@ import xarray as xr
 from asleep_nb.data.table import session_labels
 from asleep_nb.definitions import STAT_FIELDS
 from asleep_nb.errors import ValidationError
+from asleep_nb.stats.circular import clock_hours
 
 __all__ = [
     "GROUP",
@@ -202,7 +203,7 @@ def local_clock_hours(values: Iterable[Any], zones: Iterable[Any] | None = None)
     zone_list = [None] * n if zones is None else list(np.asarray(list(zones), dtype=object))
     if len(zone_list) != n:
         raise ValueError(f"got {n} times but {len(zone_list)} zones")
-    out = np.full(n, np.nan)
+    wall = np.full(n, np.datetime64("NaT", "ns"))  # each time on its local wall clock, naive
     stamps = [None if v is None or pd.isna(v) else pd.Timestamp(v) for v in items]
     utc = pd.DatetimeIndex(
         [pd.NaT if t is None else (t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")) for t in stamps]
@@ -211,11 +212,9 @@ def local_clock_hours(values: Iterable[Any], zones: Iterable[Any] | None = None)
     for i in np.flatnonzero(~given):  # no zone given: the timestamp's own wall clock
         t = stamps[i]
         if t is not None:
-            out[i] = t.hour + t.minute / 60 + t.second / 3600
+            wall[i] = t.tz_localize(None).as_unit("ns").to_datetime64()
     target = np.array(zone_list, dtype=object)
     for zone in set(target[given].tolist()):  # one vectorised conversion per zone
         idx = np.flatnonzero(given & (target == zone))
-        local = utc[idx].tz_convert(zone)
-        hours = local.hour + local.minute / 60 + local.second / 3600
-        out[idx] = hours.to_numpy(dtype=float, na_value=np.nan)
-    return out
+        wall[idx] = utc[idx].tz_convert(zone).tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    return clock_hours(wall)  # the one reading of a wall clock as hours since midnight
