@@ -5,8 +5,9 @@ Steps, each in its own process so that its peak resident memory (``ru_maxrss``) 
 0. ``make``: a stand-in data folder of N sessions (``make_standin_folder.py``; reused when it
    exists with the same parameters, under ``$ASLEEP_BENCH_CACHE``);
 1. ``serve``: the stand-in loads the folder in a separate process (load time, its peak RSS);
-2. ``fetch``: ``fetch_sessions(client, <every session>, archive=<fresh dir>)`` (default workers,
-   no progress bar);
+2. ``fetch``: ``fetch_sessions(client, <every session>, archive=<fresh dir>, keep_results=False)``
+   (default workers, no progress bar), what ``asleep-nb fetch`` does; ``--keep-records`` keeps
+   every record in memory as well (``keep_results=True``), to measure what that costs;
 3. ``stream``: ``archive_to_zarr(open_archive(dir), store, chunk=CHUNK)``
    (``asleep_nb.loading.stream``; target: peak RSS below 1 GiB);
 4. ``stats``: ``compute_stats(open_cohort(store))`` with dask (threaded scheduler), written to
@@ -14,7 +15,7 @@ Steps, each in its own process so that its peak resident memory (``ru_maxrss``) 
 
 A step's "base" memory is the child's peak RSS after its imports, before any work.
 
-Usage: ``nice -n 10 python benchmarks/bench_pipeline.py [N] [--chunk 2000] [--keep DIR]``
+Usage: ``nice -n 10 python benchmarks/bench_pipeline.py [N] [--chunk 2000] [--keep DIR] [--keep-records]``
 (default N 100,000; ``--keep`` leaves the archive and stores in DIR instead of a temp dir).
 """
 
@@ -48,7 +49,7 @@ def _imports_done() -> float:
     return peak_rss_mib()
 
 
-def phase_fetch(folder: str, archive: str) -> dict:
+def phase_fetch(folder: str, archive: str, keep_records: bool) -> dict:
     from asleep_nb.api.client import Client
     from asleep_nb.loading.fetch import fetch_sessions
 
@@ -57,7 +58,7 @@ def phase_fetch(folder: str, archive: str) -> dict:
         requests = list(csv.DictReader(fh))
     client = Client(api_key=os.environ["BENCH_KEY"], base_url=os.environ["BENCH_URL"])
     start = time.perf_counter()
-    got = fetch_sessions(client, requests, archive=archive, progress=False)
+    got = fetch_sessions(client, requests, archive=archive, progress=False, keep_results=keep_records)
     seconds = time.perf_counter() - start
     if got.failed:
         raise SystemExit(got.summary()[:2000])
@@ -107,7 +108,7 @@ def _size_mib(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-def main(n: int, chunk: int, keep: str | None) -> None:
+def main(n: int, chunk: int, keep: str | None, keep_records: bool) -> None:
     here = Path(__file__)
     start = time.perf_counter()
     folder = ensure_folder(CACHE / f"standin-{n}", n)
@@ -119,7 +120,7 @@ def main(n: int, chunk: int, keep: str | None) -> None:
     try:
         with standin_process(folder) as server:
             os.environ["BENCH_URL"], os.environ["BENCH_KEY"] = server["url"], server["api_key"]
-            fetch = run_phase(here, "fetch", folder, work / "archive")
+            fetch = run_phase(here, "fetch", folder, work / "archive", int(keep_records))
         stream = run_phase(here, "stream", work / "archive", work / "cohort.zarr", chunk)
         stats = run_phase(here, "stats", work / "cohort.zarr", work / "stats.zarr")
         sizes = {name: _size_mib(work / name) for name in ("archive", "cohort.zarr", "stats.zarr")}
@@ -130,7 +131,7 @@ def main(n: int, chunk: int, keep: str | None) -> None:
     rows = [
         ["stand-in loads the folder", server["load_seconds"], "", server["peak_mib"], ""],
         [
-            "fetch into an archive",
+            "fetch into an archive" + (" (records kept)" if keep_records else ""),
             fetch["seconds"],
             n / fetch["seconds"],
             fetch["peak_mib"],
@@ -158,7 +159,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--phase"]:
         phase, *rest = sys.argv[2:]
         if phase == "fetch":
-            print(json.dumps(phase_fetch(rest[0], rest[1])))
+            print(json.dumps(phase_fetch(rest[0], rest[1], bool(int(rest[2])))))
         elif phase == "stream":
             print(json.dumps(phase_stream(rest[0], rest[1], int(rest[2]))))
         else:
@@ -168,5 +169,6 @@ if __name__ == "__main__":
         parser.add_argument("n", nargs="?", type=int, default=100_000)
         parser.add_argument("--chunk", type=int, default=CHUNK)
         parser.add_argument("--keep", default=None)
+        parser.add_argument("--keep-records", action="store_true")
         args = parser.parse_args()
-        main(args.n, args.chunk, args.keep)
+        main(args.n, args.chunk, args.keep, args.keep_records)

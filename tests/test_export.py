@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +149,52 @@ def test_bad_paths(tmp_path, sources):
     (tmp_path / "lonely.csv").write_text("a\n1\n")
     with pytest.raises(FileNotFoundError):
         read_table(tmp_path / "lonely.csv")
+
+
+# --------------------------------------------------------------------------- read by R
+R_READS_THE_CSV = r"""
+suppressPackageStartupMessages({library(readr); library(jsonlite)})
+stats  <- read_csv("stats.csv", show_col_types = FALSE)
+epochs <- read_csv("epochs.csv", show_col_types = FALSE)
+cols   <- fromJSON("epochs.csv-metadata.json")$tableSchema$columns
+units  <- setNames(cols$`schema:unitText`, cols$name)
+scols  <- fromJSON("stats.csv-metadata.json")$tableSchema$columns
+sunits <- setNames(scols$`schema:unitText`, scols$name)
+paris  <- epochs[epochs$session_id == "20250329220000_paris", ]
+hours  <- aggregate(time_in_sleep / 3600 ~ group, data = stats, FUN = mean)
+cat(toJSON(list(
+  stats_rows = nrow(stats), epoch_rows = nrow(epochs),
+  time_class = class(epochs$time)[1],
+  first_time_utc = format(paris$time[1], "%Y-%m-%dT%H:%M:%SZ", tz = "UTC"),
+  stage_na = sum(is.na(epochs$stage)),
+  sleep_unit = unname(sunits["time_in_sleep"]), epoch_unit = unname(units["epoch"]),
+  hours = setNames(as.list(hours[[2]]), hours$group)
+), auto_unbox = TRUE, digits = NA))
+"""
+
+
+@pytest.mark.skipif(
+    shutil.which("Rscript") is None, reason="needs R with readr and jsonlite (.ci/run installs them)"
+)
+def test_r_reads_the_csv_tables_with_their_times_and_units(tmp_path, sources):
+    # the README's R snippet, CSV half (Debian has no arrow package for R, so Parquet is not run)
+    cohort = sources["mixed-onset"]
+    export_stats(cohort, tmp_path / "stats.csv")
+    export_epochs(cohort, tmp_path / "epochs.csv")
+    run = subprocess.run(
+        ["Rscript", "--vanilla", "-e", R_READS_THE_CSV],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout)
+    stats, epochs = stats_table(cohort), epoch_table(cohort)
+    assert got["stats_rows"] == len(stats) and got["epoch_rows"] == len(epochs)
+    assert got["time_class"] == "POSIXct"  # ISO 8601 with offsets parse as instants
+    assert got["first_time_utc"] == "2025-03-29T22:00:00Z"
+    assert got["stage_na"] == 0
+    assert got["sleep_unit"] == "s" and got["epoch_unit"] == "1"
+    expected = (stats["time_in_sleep"] / 3600).groupby(stats["group"]).mean().dropna()
+    assert got["hours"] and got["hours"] == pytest.approx(expected.to_dict())

@@ -30,14 +30,20 @@ Rules
   (:class:`~asleep_nb.errors.IdentityMismatch` otherwise, nothing written).
 - Nothing is trusted unread: every read checks the file against its
   manifest line (its place from the ids, size, SHA-256, then its session id
-  and zone once parsed), reading and parsing each file once. A mismatch, a
+  and zone once parsed), reading and parsing each file once, through folder
+  descriptors opened without following links
+  (:class:`~asleep_nb.loading.archive_layout.InsideReader`). A mismatch, a
   missing or unparsable file, a link, or a folder linked out of the archive
   raise :class:`ArchiveCorrupt`; when fetching, such a session counts as
-  missing and is fetched again.
-- Writes are guarded: under the folder's lock (threads and processes), the
-  payload goes to a temporary file in the same folder and is ``os.replace``-d
-  over its name (one hash, one rename, no ``fsync`` per file); only then is
-  its manifest line appended in one ``write``. A crash leaves at worst a
+  missing and is fetched again. A record read from the archive keeps the
+  file's bytes as its ``payload`` (parsed again on access), not the parsed
+  tree.
+- Writes are guarded: the payload goes to a temporary file in its folder
+  first (creating a file is the slow part, so threads do it in parallel);
+  then, under the folder's lock (threads and processes), the stored copy is
+  checked, the file ``os.replace``-d over its name (one hash, one rename, no
+  ``fsync`` per file) and its manifest line appended in one ``write``; a
+  refused copy's temporary file is removed. A crash leaves at worst a
   stray ``.*.tmp`` file (ignored), a file without a manifest line, or a torn
   line (skipped with a warning): never a file that is trusted. Durability is
   grouped: :meth:`~ArchiveFolder.flush` syncs the manifest once when a

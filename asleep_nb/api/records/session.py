@@ -190,8 +190,10 @@ class SessionResult(KeepsPayload):
         else ``None``.
     payload
         The result object the record was built from, as a read-only mapping
-        (not copied; for a webhook, ``data`` without ``user_id``). Archive it
-        with ``json.dumps(dict(result.payload))``.
+        (not copied; for a webhook, ``data`` without ``user_id``). A record
+        built with its JSON ``text`` (read from an archive) keeps only those
+        bytes and parses them again on each access. Archive it with
+        ``json.dumps(dict(result.payload))``.
 
     Examples
     --------
