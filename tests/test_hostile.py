@@ -7,6 +7,7 @@ an archive, that nothing valid was lost or overwritten.
 
 from __future__ import annotations
 
+import socket
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -124,6 +125,46 @@ def test_a_trickled_answer_is_cut_at_the_deadline_of_each_attempt(hostile, part)
     assert "0.4 s deadline" in str(raised) and "2 attempts" in str(raised)
     assert hostile.attempts == 2
     assert 0.7 < elapsed < 2.0  # two attempts of 0.4 s, not the minutes the server would take
+
+
+def test_a_name_lookup_that_hangs_ends_at_the_deadline(hostile, monkeypatch) -> None:
+    # getaddrinfo takes no timeout: a resolver that hangs must not hold the call past its deadline
+    real_lookup, asked = socket.getaddrinfo, []
+
+    def hanging(host, *args, **kwargs):
+        if host == "slow-dns.invalid":
+            asked.append(host)
+            time.sleep(3.0)  # a resolver timing out, far beyond the 0.4 s deadline
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    url = hostile.url.replace("127.0.0.1", "slow-dns.invalid")
+    with Client(KEY, base_url=url, timeout=0.4, max_retries=1, backoff_factor=0.0) as client:
+        raised, elapsed, _ = _probe(_get(client))
+    assert type(raised) is errors.DeadlineExceeded
+    assert "0.4 s deadline" in str(raised) and "2 attempts" in str(raised)
+    assert 0.7 < elapsed < 2.0 and asked == ["slow-dns.invalid"] * 2 and hostile.attempts == 0
+
+    # a name that resolves takes the same path and reaches the server
+    with Client(KEY, base_url=hostile.url.replace("127.0.0.1", "localhost"), timeout=2.0) as client:
+        assert _get(client)().session.id == IDS.example_session
+
+
+def test_an_unknown_name_is_a_connection_error_naming_it(hostile, monkeypatch) -> None:
+    real_lookup = socket.getaddrinfo
+
+    def unknown(host, *args, **kwargs):  # what a resolver answers at once for a name it has no record of
+        if host == "no-such-host.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
+    url = hostile.url.replace("127.0.0.1", "no-such-host.invalid")
+    with Client(KEY, base_url=url, timeout=2.0, max_retries=0) as client:
+        raised, elapsed, _ = _probe(_get(client))
+    assert isinstance(raised, errors.AsleepError) and not isinstance(raised, errors.DeadlineExceeded)
+    assert "Failed to resolve 'no-such-host.invalid'" in str(raised) and elapsed < 1.0
 
 
 def test_a_fast_answer_after_a_trickled_one_uses_a_fresh_connection(hostile) -> None:

@@ -1,4 +1,4 @@
-"""A hard deadline on one HTTP attempt: connect, headers and body together.
+"""A hard deadline on one HTTP attempt: name lookup, connect, headers and body together.
 
 ``requests`` and ``urllib3`` bound each *socket operation* (the connect
 timeout, the read timeout between two packets), never a whole answer: a
@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import heapq
+import ipaddress
 import itertools
 import socket
 import threading
@@ -42,7 +43,10 @@ from typing import Any, Self
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.response import HTTPResponse
+from urllib3.util import connection as urllib3_connection
+from urllib3.util.connection import allowed_gai_family
 
 __all__ = ["Attempt", "DeadlineAdapter"]
 
@@ -197,6 +201,64 @@ class _Watched(HTTPConnection):
     def getresponse(self) -> HTTPResponse:  # type: ignore[override]  # as urllib3 itself
         _note(self)
         return super().getresponse()
+
+    def _new_conn(self) -> socket.socket:
+        """urllib3's connect, with the name lookup bounded by the attempt's time left.
+
+        ``getaddrinfo`` takes no timeout and no socket exists yet for the
+        watchdog to shut, so the lookup runs on a daemon thread that is waited
+        for at most the time left; the addresses it found are then tried in
+        order by urllib3's own ``create_connection`` (an address literal is
+        not looked up again). A lookup the deadline gave up on ends on its own
+        thread, within the system resolver's timeouts.
+        """
+        attempt: Attempt | None = getattr(_current, "attempt", None)
+        host = self._dns_host.strip("[]")
+        if attempt is None or _is_address(host):
+            return super()._new_conn()
+        addresses = _lookup(host, self.port, attempt.remaining(), self)
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return urllib3_connection.create_connection(
+                    (address, self.port), self.timeout, self.source_address, self.socket_options
+                )
+            except OSError as exc:  # this address refused or timed out: try the next one
+                error = exc
+        if isinstance(error, TimeoutError):
+            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out. ({error})") from error
+        raise NewConnectionError(self, f"Failed to establish a new connection: {error}") from error
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _lookup(host: str, port: int | None, seconds: float, connection: HTTPConnection) -> list[str]:
+    """The addresses of ``host`` (urllib3's address family), or an error after ``seconds``."""
+    done = threading.Event()
+    found: list[Any] = []
+
+    def resolve() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM))
+        except Exception as exc:  # handed to the waiting thread
+            found.append(exc)
+        done.set()
+
+    threading.Thread(target=resolve, name="asleep-resolve", daemon=True).start()
+    if not done.wait(seconds):
+        raise ConnectTimeoutError(connection, f"looking up {host} took longer than the {seconds:.1f} s left")
+    (outcome,) = found
+    if isinstance(outcome, socket.gaierror):
+        raise NameResolutionError(host, connection, outcome)
+    if isinstance(outcome, Exception):
+        raise NewConnectionError(connection, f"Failed to establish a new connection: {outcome}")
+    return [info[4][0] for info in outcome]
 
 
 class _DeadlineHTTPConnection(_Watched):
