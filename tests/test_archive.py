@@ -265,3 +265,31 @@ def test_the_api_key_is_written_nowhere_in_an_archive(standin_fresh, standin_ids
     assert written, "the archive should hold the payload and its manifest"
     key = standin_fresh.api_key.encode()
     assert not [p for p in written if key in p.read_bytes()]
+
+
+def test_a_cohort_from_the_archive_is_identical_to_one_from_the_network(standin_data_dir, tmp_path):
+    # every demo session, each in its own zone: fetched plain, fetched into an archive, reopened offline
+    import pandas as pd
+
+    from asleep_nb.loading.load import load_cohort
+    from asleep_nb.standin.store import load
+
+    store = load(standin_data_dir)
+    zones = ["UTC", "Asia/Seoul", "Europe/Paris", "America/New_York"]
+    manifest = pd.DataFrame(
+        [
+            {"group": "g", "session_id": s.id, "user_id": s.user_id, "timezone": zones[k % len(zones)]}
+            for k, s in enumerate(sorted(store.sessions.values(), key=lambda s: s.id))
+        ]
+    )
+    with serve(standin_data_dir) as server:
+        client = _client(server)
+        plain = load_cohort(client, manifest, progress=False)
+        archived = load_cohort(client, manifest, archive=tmp_path / "a", progress=False)
+        again = load_cohort(client, manifest, archive=tmp_path / "a", progress=False)  # all from the archive
+        requests_before_reopen = server.request_count
+    offline = open_archive(tmp_path / "a").to_cohort(groups="g")  # the archive keeps no group labels
+    assert plain.sizes["session"] == len(manifest) > 100
+    for other in (archived, again, offline):
+        assert other.identical(plain)
+    assert server.request_count == requests_before_reopen
