@@ -39,6 +39,7 @@ __all__ = [
     "STAT_NULL_PECULIARITIES",
     "INVALID_PECULIARITIES",
     "stat_attrs",
+    "cf_attrs",
 ]
 
 Kind = Literal["time", "duration", "ratio", "count", "index", "text", "time_list"]
@@ -318,9 +319,20 @@ def stat_attrs(name: str) -> dict[str, str]:
     {'long_name': 'sleep onset: start of the first non-wake epoch', 'standard_name': 'time'}
     """
     field = METRICS[name]
-    attrs = {"long_name": field.description}
-    if field.units:
-        attrs["units"] = field.units
-    if field.standard_name:
-        attrs["standard_name"] = field.standard_name
+    return cf_attrs(field.description, field.units, field.standard_name)
+
+
+def cf_attrs(long_name: str, units: str = "", standard_name: str = "") -> dict[str, str]:
+    """CF attributes in the toolkit's order: ``long_name``, then ``units`` and ``standard_name`` when set.
+
+    Examples
+    --------
+    >>> cf_attrs("share of no-signal epochs", "1")
+    {'long_name': 'share of no-signal epochs', 'units': '1'}
+    """
+    attrs = {"long_name": long_name}
+    if units:
+        attrs["units"] = units
+    if standard_name:
+        attrs["standard_name"] = standard_name
     return attrs

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Final, Literal
 
+from asleep_nb.definitions.fields import cf_attrs
 from asleep_nb.definitions.rules import NIGHT_RULE, RULE_DESCRIPTIONS
 from asleep_nb.definitions.stages import EPOCH_SECONDS, PAD
 
@@ -149,12 +150,7 @@ class DatasetVariable:
 
     def attrs(self) -> dict[str, str]:
         """The CF attributes of the variable: ``long_name``, then ``units`` and ``standard_name`` if any."""
-        out = {"long_name": self.long_name}
-        if self.units:
-            out["units"] = self.units
-        if self.standard_name:
-            out["standard_name"] = self.standard_name
-        return out
+        return cf_attrs(self.long_name, self.units, self.standard_name)
 
 
 def _v(name: str, long_name: str, meaning: str, dims: str, dtype: str, **kw: str) -> DatasetVariable:
