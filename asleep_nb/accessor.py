@@ -172,7 +172,7 @@ class AsleepAccessor:
     export_stats = _Forward("asleep_nb.data.export:export_stats")
     export_epochs = _Forward("asleep_nb.data.export:export_epochs")
     compute_stats = _Forward("asleep_nb.stats:compute_stats")
-    compare_groups = _Forward("asleep_nb.stats.groups:compare_groups")
+    compare_groups = _Forward("asleep_nb.stats.study.groups:compare_groups")
     hypnogram = _Forward("asleep_nb.plot.hypnogram:hypnogram")
     nights = _Forward("asleep_nb.plot.nights:nights")
     hypnodensity = _Forward("asleep_nb.plot:hypnodensity")

@@ -542,7 +542,7 @@ def test_clock_times_use_each_sessions_zone(encoding):
 
 
 def test_local_clock_hours_own_zone_without_zone_column():
-    from asleep_nb.stats.groups import local_clock_hours
+    from asleep_nb.stats.study.groups import local_clock_hours
 
     values = pd.Series([pd.Timestamp("2025-06-01 23:45", tz="America/New_York"), pd.NaT], dtype=object)
     assert local_clock_hours(values.to_numpy())[0] == pytest.approx(23.75)

@@ -24,7 +24,7 @@ from asleep_nb.definitions.display import (
 )
 from asleep_nb.plot._groups import group_counts, group_ticks
 from asleep_nb.plot._style import LEGEND_ABOVE, get_axes, style
-from asleep_nb.stats.groups import GROUP, compare_groups, metric_values, stats_frame, user_means
+from asleep_nb.stats.study.groups import GROUP, compare_groups, metric_values, stats_frame, user_means
 
 __all__ = ["metric"]
 

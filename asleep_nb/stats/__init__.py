@@ -51,11 +51,11 @@ _LAZY: dict[str, str] = {
         name: "asleep_nb.stats.transitions"
         for name in ("sleep_fragmentation_index", "transition_counts", "transition_probabilities")
     },
-    **{name: "asleep_nb.stats.groups" for name in ("compare_groups", "user_means", "metric_values")},
-    **{name: "asleep_nb.stats.study_table" for name in ("table_one", "table_one_numbers")},
-    "compare_periods": "asleep_nb.stats.periods",
-    "hedges_g": "asleep_nb.stats.effect",
-    "fdr_adjust": "asleep_nb.stats.fdr",
+    **{name: "asleep_nb.stats.study.groups" for name in ("compare_groups", "user_means", "metric_values")},
+    **{name: "asleep_nb.stats.study.table" for name in ("table_one", "table_one_numbers")},
+    "compare_periods": "asleep_nb.stats.study.periods",
+    "hedges_g": "asleep_nb.stats.study.effect",
+    "fdr_adjust": "asleep_nb.stats.study.fdr",
     **{
         name: "asleep_nb.stats.regularity"
         for name in (
@@ -88,16 +88,16 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from asleep_nb.stats.effect import hedges_g  # noqa: F401
-    from asleep_nb.stats.fdr import fdr_adjust  # noqa: F401
-    from asleep_nb.stats.groups import compare_groups, metric_values, user_means  # noqa: F401
+    from asleep_nb.stats.study.effect import hedges_g  # noqa: F401
+    from asleep_nb.stats.study.fdr import fdr_adjust  # noqa: F401
+    from asleep_nb.stats.study.groups import compare_groups, metric_values, user_means  # noqa: F401
     from asleep_nb.stats.night import (  # noqa: F401
         persistent_sleep_latency,
         rem_latency_from_onset,
         research_sleep_latency,
         stage_bouts,
     )
-    from asleep_nb.stats.periods import compare_periods  # noqa: F401
+    from asleep_nb.stats.study.periods import compare_periods  # noqa: F401
     from asleep_nb.stats.regularity import (  # noqa: F401
         circular_mean_time,
         circular_std_time,
@@ -107,7 +107,7 @@ if TYPE_CHECKING:  # pragma: no cover
         sleep_schedule,
         social_jet_lag,
     )
-    from asleep_nb.stats.study_table import table_one, table_one_numbers  # noqa: F401
+    from asleep_nb.stats.study.table import table_one, table_one_numbers  # noqa: F401
     from asleep_nb.stats.transitions import (  # noqa: F401
         sleep_fragmentation_index,
         transition_counts,

@@ -228,7 +228,7 @@ class CohortExplorer(Explorer):
         ``notes`` (warnings from loading the cohort) join the status line.
         """
         from asleep_nb.plot import hypnodensity, hypnodensity_figsize, metric
-        from asleep_nb.stats.groups import compare_groups
+        from asleep_nb.stats.study.groups import compare_groups
 
         name, by, align = self.metric.value, self.by.value, self.align.value
         problems: list[str] = []

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.metric_frame import GROUP
+from asleep_nb.stats.study.metric_frame import GROUP
 
 __all__ = ["RandomInterceptFit", "fit_random_intercept", "check_nested_design"]
 
@@ -146,7 +146,7 @@ def fit_random_intercept(
     Parameters
     ----------
     frame
-        Columns ``user_id``, :data:`~asleep_nb.stats.metric_frame.GROUP`
+        Columns ``user_id``, :data:`~asleep_nb.stats.study.metric_frame.GROUP`
         (the level of each night) and ``value`` (missing values are dropped).
     levels
         The levels to compare, reference first; rows of other levels are left out.

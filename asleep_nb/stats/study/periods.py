@@ -28,10 +28,10 @@ import pandas as pd
 import xarray as xr
 
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.bootstrap import Interval, check_options, mean_interval, paired_interval
-from asleep_nb.stats.groups import comparison_levels
-from asleep_nb.stats.metric_frame import GROUP, metric_frame, metric_units, user_means
-from asleep_nb.stats.mixed import fit_random_intercept
+from asleep_nb.stats.study.bootstrap import Interval, check_options, mean_interval, paired_interval
+from asleep_nb.stats.study.groups import comparison_levels
+from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, metric_units, user_means
+from asleep_nb.stats.study.mixed import fit_random_intercept
 
 __all__ = ["compare_periods", "PERIOD_COLUMNS"]
 

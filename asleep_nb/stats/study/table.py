@@ -3,7 +3,7 @@
 One row per metric. Per group: the mean (SD) and the median [IQR] of the
 users' means (each user's nights averaged first), and how many users and
 nights; then each group's difference from the reference with its interval
-and p-value from :func:`~asleep_nb.stats.groups.compare_groups`, and
+and p-value from :func:`~asleep_nb.stats.study.groups.compare_groups`, and
 optionally the p-values adjusted for the false discovery rate over the
 table. Values are shown in each metric's display unit and precision from
 :mod:`asleep_nb.definitions`, so the table reads as the figures do.
@@ -32,9 +32,9 @@ from asleep_nb.data.table import stats_table
 from asleep_nb.definitions import axis_label, format_estimate, format_value
 from asleep_nb.definitions.display import MISSING
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.fdr import fdr_adjust
-from asleep_nb.stats.groups import Method, compare_groups
-from asleep_nb.stats.metric_frame import GROUP, metric_frame, user_means
+from asleep_nb.stats.study.fdr import fdr_adjust
+from asleep_nb.stats.study.groups import Method, compare_groups
+from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, user_means
 from asleep_nb.stats.night import persistent_sleep_latency, rem_latency_from_onset, research_sleep_latency
 
 __all__ = ["DEFAULT_METRICS", "DESCRIPTIVES", "table_one", "table_one_numbers", "format_p_value"]
@@ -103,10 +103,10 @@ def table_one_numbers(
         The group the others are compared with; default: the first.
     method
         ``"bootstrap"`` or ``"mixed"``: how differences, their intervals and
-        p-values are computed (:func:`~asleep_nb.stats.groups.compare_groups`).
+        p-values are computed (:func:`~asleep_nb.stats.study.groups.compare_groups`).
     fdr
         Add ``p_fdr``: Benjamini-Hochberg adjusted p-values over every
-        comparison in the table (:func:`~asleep_nb.stats.fdr.fdr_adjust`).
+        comparison in the table (:func:`~asleep_nb.stats.study.fdr.fdr_adjust`).
     **options
         ``ci``, ``n_boot``, ``seed``, ``interval``, passed to ``compare_groups``.
 

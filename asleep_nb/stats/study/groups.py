@@ -10,10 +10,10 @@ users. :func:`compare_groups` answers "do the groups differ?" in two ways:
   on user means;
 - ``method="mixed"``: every night enters a linear mixed model ``name ~ group``
   with a random intercept per user, fitted by REML with statsmodels
-  (:mod:`asleep_nb.stats.mixed`); estimates, Wald intervals and p-values are
+  (:mod:`asleep_nb.stats.study.mixed`); estimates, Wald intervals and p-values are
   statsmodels' own.
 
-Both report Hedges' g on user means with its interval (:mod:`asleep_nb.stats.effect`).
+Both report Hedges' g on user means with its interval (:mod:`asleep_nb.stats.study.effect`).
 
 Examples
 --------
@@ -39,9 +39,9 @@ import numpy as np
 import pandas as pd
 
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.bootstrap import Interval, check_options, difference_interval, mean_interval
-from asleep_nb.stats.effect import hedges_g
-from asleep_nb.stats.metric_frame import (
+from asleep_nb.stats.study.bootstrap import Interval, check_options, difference_interval, mean_interval
+from asleep_nb.stats.study.effect import hedges_g
+from asleep_nb.stats.study.metric_frame import (
     GROUP,
     local_clock_hours,
     metric_frame,
@@ -50,7 +50,7 @@ from asleep_nb.stats.metric_frame import (
     stats_frame,
     user_means,
 )
-from asleep_nb.stats.mixed import fit_random_intercept
+from asleep_nb.stats.study.mixed import fit_random_intercept
 
 # the frame helpers live in metric_frame; re-exported here, their first home
 __all__ = [
