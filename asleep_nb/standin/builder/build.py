@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asleep_nb.standin import store
 from asleep_nb.standin.builder.nights import new_session_id, seeded_rng, session_data
@@ -61,6 +62,41 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]])
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
+
+
+#: The demo's study manifests: file name -> (groups, what the file is for).
+STUDY_MANIFESTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "study.csv": (("healthy", "apnea"), "a between-group study: healthy vs sleep apnea, one night each"),
+    "panel.csv": (
+        ("panel",),
+        "a within-person design: 14 nights per user, first 7 baseline, last 7 intervention",
+    ),
+    "edge.csv": (
+        ("edge",),
+        "the contract's edge cases (OPEN, never slept, too short, ...): for contract tests",
+    ),
+}
+
+#: Nights of a panel user in the baseline period; the rest are the intervention period.
+PANEL_BASELINE_NIGHTS = 7
+
+
+def _write_study_manifests(dest: Path, users: Sequence[Any], session_rows: Sequence[tuple[str, ...]]) -> None:
+    """Write ``study.csv``, ``panel.csv`` (one row per session, with its ``period``) and ``edge.csv``."""
+    for name, (groups, _) in STUDY_MANIFESTS.items():
+        chosen = [u for u in users if u.group in groups]
+        if name != "panel.csv":
+            _write_csv(
+                dest / name, ("user_id", "group", "timezone"), [(u.user_id, u.group, u.zone) for u in chosen]
+            )
+            continue
+        rows = []
+        for user in chosen:
+            mine = sorted(r[5] + "|" + r[0] for r in session_rows if r[1] == user.user_id)
+            for night, key in enumerate(mine):
+                period = "baseline" if night < PANEL_BASELINE_NIGHTS else "intervention"
+                rows.append((user.user_id, user.group, key.split("|", 1)[1], user.zone, period))
+        _write_csv(dest / name, ("user_id", "group", "session_id", "timezone", "period"), rows)
 
 
 def build_demo(source: str | Path | None = None, out: str | Path | None = None) -> DemoSummary:
@@ -156,6 +192,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
     _write_csv(
         dest / "manifest.csv", ("user_id", "group", "timezone"), [(u.user_id, u.group, u.zone) for u in users]
     )
+    _write_study_manifests(dest, users, session_rows)
     _write_csv(
         dest / "sessions.csv",
         ("session_id", "user_id", "group", "dod_record", "timezone", "start_time_utc"),
@@ -169,6 +206,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
         str(p.relative_to(dest))
         for p in [
             dest / "manifest.csv",
+            *(dest / name for name in STUDY_MANIFESTS),
             dest / "sessions.csv",
             dest / "LICENSE-DOD",
             *(dest / "sessions").glob("*.json"),
