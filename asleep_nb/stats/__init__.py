@@ -88,16 +88,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from asleep_nb.stats.study.effect import hedges_g  # noqa: F401
-    from asleep_nb.stats.study.fdr import fdr_adjust  # noqa: F401
-    from asleep_nb.stats.study.groups import compare_groups, metric_values, user_means  # noqa: F401
     from asleep_nb.stats.night import (  # noqa: F401
         persistent_sleep_latency,
         rem_latency_from_onset,
         research_sleep_latency,
         stage_bouts,
     )
-    from asleep_nb.stats.study.periods import compare_periods  # noqa: F401
     from asleep_nb.stats.regularity import (  # noqa: F401
         circular_mean_time,
         circular_std_time,
@@ -107,6 +103,10 @@ if TYPE_CHECKING:  # pragma: no cover
         sleep_schedule,
         social_jet_lag,
     )
+    from asleep_nb.stats.study.effect import hedges_g  # noqa: F401
+    from asleep_nb.stats.study.fdr import fdr_adjust  # noqa: F401
+    from asleep_nb.stats.study.groups import compare_groups, metric_values, user_means  # noqa: F401
+    from asleep_nb.stats.study.periods import compare_periods  # noqa: F401
     from asleep_nb.stats.study.table import table_one, table_one_numbers  # noqa: F401
     from asleep_nb.stats.transitions import (  # noqa: F401
         sleep_fragmentation_index,
