@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+from datetime import date
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds to wait before each response (default 0)"
     )
+    parser.add_argument(
+        "--today",
+        type=_iso_date,
+        default=None,
+        help="release the nights day by day: serve the study as it stood on this morning, YYYY-MM-DD "
+        "(late uploads, sessions OPEN or CLOSED before COMPLETE; default: every session as stored)",
+    )
+
+
+def _iso_date(text: str) -> date:
+    """A ``YYYY-MM-DD`` option value (argparse reports the error)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -46,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     key = args.api_key or os.environ.get("ASLEEP_NB_STANDIN_KEY") or None
     key_source = "--api-key" if args.api_key else "ASLEEP_NB_STANDIN_KEY" if key else None
     try:
-        server = serve(args.data_dir, port=args.port, api_key=key, latency=args.latency)
+        server = serve(
+            args.data_dir, port=args.port, api_key=key, latency=args.latency, today=getattr(args, "today", None)
+        )
     except (FileNotFoundError, OSError, ValueError) as exc:
         print(f"asleep-nb serve: {exc}", file=sys.stderr)
         return 2
@@ -72,6 +90,8 @@ def _print_banner(server: StandinServer, key_source: str | None) -> None:
         f"from {server.data_dir}",
         flush=True,
     )
+    if server.today is not None:
+        print(f"Releasing nights day by day: the study as of the morning of {server.today}", flush=True)
     print(f"Serving at {server.url}  (Ctrl-C to stop)", flush=True)
     if key_source is None:
         print(

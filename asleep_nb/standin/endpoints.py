@@ -9,7 +9,8 @@ Examples
 --------
 >>> from pathlib import Path
 >>> from asleep_nb.standin.endpoints import StandinAPI
->>> from asleep_nb.standin.store import StandinStore
+>>> from asleep_nb.standin.release import ReleaseSchedule
+from asleep_nb.standin.store import StandinStore, StoredSession
 >>> api = StandinAPI(StandinStore(data_dir=Path(".")), api_key="k")
 >>> api.handle("GET", "/data/v1/sessions", "", {"x-api-key": "k", "x-user-id": "nobody"}).status
 400
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -44,7 +45,8 @@ from asleep_nb.standin.responses import (
     RequestError,
     Response,
 )
-from asleep_nb.standin.store import StandinStore
+from asleep_nb.standin.release import ReleaseSchedule
+from asleep_nb.standin.store import StandinStore, StoredSession
 from asleep_nb.timezones import validate_timezone
 
 __all__ = ["StandinAPI"]
@@ -93,6 +95,14 @@ class StandinAPI:
         The loaded data folder.
     api_key
         The key every request must carry in ``x-api-key``.
+    today
+        Release the nights day by day: serve the study as it stood on the
+        morning of this date (see :mod:`asleep_nb.standin.release`); ``None``
+        (default) serves every stored session as stored. Settable later
+        (``api.today = ...``, :meth:`advance`).
+    schedule
+        How each session is released when ``today`` is set; default
+        :meth:`ReleaseSchedule.demo <asleep_nb.standin.release.ReleaseSchedule.demo>`.
 
     Examples
     --------
@@ -104,13 +114,65 @@ class StandinAPI:
 
     _CACHE_SIZE = 8192
 
-    def __init__(self, index: StandinStore, api_key: str) -> None:
+    def __init__(
+        self,
+        index: StandinStore,
+        api_key: str,
+        *,
+        today: date | None = None,
+        schedule: ReleaseSchedule | None = None,
+    ) -> None:
         self.index = index
         self._api_key = api_key.encode()
-        self._cache: dict[tuple[str, str], bytes] = {}
+        self._cache: dict[tuple[str, str, str], bytes] = {}
+        self._schedule = schedule
+        self._today: date | None = None
+        self.today = today
 
     def __repr__(self) -> str:
-        return f"StandinAPI({self.index!r})"
+        shown = f", today={self._today.isoformat()}" if self._today is not None else ""
+        return f"StandinAPI({self.index!r}{shown})"
+
+    # -- release day by day -------------------------------------------------------------------
+    @property
+    def today(self) -> date | None:
+        """The morning the study is served as of (``None``: every session as stored).
+
+        Examples
+        --------
+        >>> from pathlib import Path
+        >>> api = StandinAPI(StandinStore(data_dir=Path(".")), api_key="k", today=date(2025, 3, 1))
+        >>> api.advance(2)
+        datetime.date(2025, 3, 3)
+        """
+        return self._today
+
+    @today.setter
+    def today(self, value: date | None) -> None:
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise TypeError(f"today must be a datetime.date or None, got {value!r}")
+        if value is not None and self._schedule is None:
+            self._schedule = ReleaseSchedule.demo(self.index)
+        self._today = value
+
+    def advance(self, days: int = 1) -> date:
+        """Move ``today`` on by ``days`` (the next morning by default); return the new date."""
+        if self._today is None:
+            raise ValueError("today is not set: the stand-in serves every session as stored")
+        self.today = self._today + timedelta(days=days)
+        return self._today
+
+    def _served(self, stored: StoredSession | None) -> StoredSession | None:
+        if stored is None or self._today is None or self._schedule is None:
+            return stored
+        return self._schedule.served(stored, self._today)
+
+    def _sessions_of(self, user_id: str) -> list[StoredSession]:
+        """The user's sessions as served today, sorted by start."""
+        sessions = self.index.by_user.get(user_id, [])
+        if self._today is None:
+            return sessions
+        return [s for s in map(self._served, sessions) if s is not None]
 
     # -- dispatch -----------------------------------------------------------------------------
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str] | Message) -> Response:
@@ -183,12 +245,12 @@ class StandinAPI:
         zone_name = self._timezone(headers)
         if not is_session_id(session_id):
             return Response.error(400, BAD_SESSION_ID.format(session_id))
-        stored = self.index.sessions.get(session_id)
+        stored = self._served(self.index.sessions.get(session_id))
         if stored is None or stored.user_id != user_id:
             return Response.error(404, NO_SESSION.format(session_id))
         if zone_name == "UTC":
             return Response(200, stored.utc_body)
-        key = (session_id, zone_name)
+        key = (session_id, f"{stored.brief.get('state')}/{stored.brief['epochs']}", zone_name)  # a variant too
         body = self._cache.get(key)
         if body is None:
             result = session_result_in_zone(stored.result, zone_name)
@@ -217,7 +279,7 @@ class StandinAPI:
         offset = _parse_int(query, "offset", 0, 0, None)
         limit = _parse_int(query, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT)
         zone = validate_timezone(zone_name)
-        sessions = self.index.by_user.get(user_id, [])
+        sessions = self._sessions_of(user_id)
         if date_gte is not None or date_lte is not None:
             low, high = date_gte or date.min, date_lte or date.max
             sessions = [s for s in sessions if low <= s.local_start_date(zone) <= high]
@@ -261,7 +323,7 @@ class StandinAPI:
         zone = validate_timezone(zone_name)
         chosen = [
             s
-            for s in self.index.by_user.get(user_id, [])
+            for s in self._sessions_of(user_id)
             if start_date <= s.local_start_date(zone) <= end_date and s.brief["has_stat"]
         ]
         slept: list[dict[str, Any]] = []

@@ -28,6 +28,7 @@ import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
@@ -73,6 +74,10 @@ class StandinServer:
         The key requests must carry; ``None`` makes a random one.
     latency
         Seconds to sleep before each response.
+    today
+        Release the nights day by day as of this morning (see
+        :mod:`asleep_nb.standin.release`); ``None`` serves every session as
+        stored. Change it with :meth:`set_today` and :meth:`advance`.
 
     Attributes
     ----------
@@ -101,6 +106,7 @@ class StandinServer:
         port: int = 0,
         api_key: str | None = None,
         latency: float = 0.0,
+        today: date | None = None,
     ) -> None:
         if api_key is None:
             api_key = secrets.token_urlsafe(24)
@@ -111,7 +117,7 @@ class StandinServer:
         self.data_dir = Path(data_dir) if data_dir is not None else demo_data_dir()
         self.store = load(self.data_dir)
         self.api_key = api_key
-        self.api = StandinAPI(self.store, api_key)
+        self.api = StandinAPI(self.store, api_key, today=today)
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
         self._faults: list[Fault] = []
@@ -147,8 +153,25 @@ class StandinServer:
         state = "closed" if self._closed.is_set() else "running"
         return (
             f"StandinServer(url={self.url!r}, users={len(self.store.users)}, "
-            f"sessions={len(self.store.sessions)}, {state})"
+            f"sessions={len(self.store.sessions)}, {state}"
+            + (f", today={self.today.isoformat()})" if self.today is not None else ")")
         )
+
+    # -- release day by day -------------------------------------------------------------------
+    @property
+    def today(self) -> date | None:
+        """The morning the study is served as of; ``None``: every session as stored."""
+        return self.api.today
+
+    def set_today(self, today: date | None) -> None:
+        """Serve the study as it stood on the morning of ``today`` (``None``: everything as stored)."""
+        with self._lock:
+            self.api.today = today
+
+    def advance(self, days: int = 1) -> date:
+        """Move ``today`` on by ``days``; return the new date (a test's "next morning")."""
+        with self._lock:
+            return self.api.advance(days)
 
     # -- counters -----------------------------------------------------------------------------
     def note_request(self, method: str, path: str) -> None:
@@ -286,6 +309,7 @@ def serve(
     port: int = 0,
     api_key: str | None = None,
     latency: float = 0.0,
+    today: date | None = None,
 ) -> StandinServer:
     """Start the stand-in API on ``127.0.0.1`` in a background thread.
 
@@ -301,6 +325,9 @@ def serve(
         (read it back from ``.api_key``).
     latency
         Seconds to sleep before each response.
+    today
+        Release the nights day by day as of this morning (see
+        :mod:`asleep_nb.standin.release`); ``None`` serves everything as stored.
 
     Returns
     -------
@@ -324,4 +351,4 @@ def serve(
     ...     r.json()["detail"]
     'success'
     """
-    return StandinServer(data_dir, port=port, api_key=api_key, latency=latency).start()
+    return StandinServer(data_dir, port=port, api_key=api_key, latency=latency, today=today).start()

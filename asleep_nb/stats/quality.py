@@ -45,6 +45,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from asleep_nb.definitions import EPOCH_SECONDS, PAD, SleepStage
+from asleep_nb.definitions.adherence import FLAG_NO_SIGNAL_SHARE
 from asleep_nb.stats.night import research_sleep_latency
 
 __all__ = [
@@ -63,8 +64,6 @@ __all__ = [
 
 #: The stage code of an epoch without signal (the API's -1).
 NO_SIGNAL: Final = int(SleepStage.ERROR)
-#: Nights whose no-signal share exceeds this are flagged (a parameter of every function that flags).
-FLAG_NO_SIGNAL_SHARE: Final = 0.2
 #: A leading or trailing no-signal run longer than this many minutes is a *long* edge run.
 LONG_EDGE_RUN_MINUTES: Final = 30.0
 

@@ -75,16 +75,41 @@ STUDY_MANIFESTS: dict[str, tuple[tuple[str, ...], str]] = {
         ("edge",),
         "the contract's edge cases (OPEN, never slept, too short, ...): for contract tests",
     ),
+    "daily.csv": (
+        ("panel",),
+        "the panel as a study run day by day: one row per user, date_gte and date_lte its first and "
+        "last night (asleep-nb sync, asleep-nb status)",
+    ),
 }
 
 #: Nights of a panel user in the baseline period; the rest are the intervention period.
 PANEL_BASELINE_NIGHTS = 7
 
 
+def _enrolment(user: Any, session_rows: Sequence[tuple[str, ...]]) -> tuple[str, str]:
+    """The first and last night of a user's sessions (the night rule in the user's zone), ISO dates."""
+    import numpy as np
+    import pandas as pd
+
+    from asleep_nb.definitions.rules import night_of
+
+    starts = pd.to_datetime([r[5] for r in session_rows if r[1] == user.user_id], utc=True)
+    local = starts.tz_convert(user.zone).tz_localize(None).to_numpy()
+    nights = night_of(local).astype("datetime64[D]")
+    return str(np.min(nights)), str(np.max(nights))
+
+
 def _write_study_manifests(dest: Path, users: Sequence[Any], session_rows: Sequence[tuple[str, ...]]) -> None:
     """Write ``study.csv``, ``panel.csv`` (one row per session, with its ``period``) and ``edge.csv``."""
     for name, (groups, _) in STUDY_MANIFESTS.items():
         chosen = [u for u in users if u.group in groups]
+        if name == "daily.csv":
+            _write_csv(
+                dest / name,
+                ("user_id", "group", "timezone", "date_gte", "date_lte"),
+                [(u.user_id, u.group, u.zone, *_enrolment(u, session_rows)) for u in chosen],
+            )
+            continue
         if name != "panel.csv":
             _write_csv(
                 dest / name, ("user_id", "group", "timezone"), [(u.user_id, u.group, u.zone) for u in chosen]
