@@ -24,7 +24,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from asleep_nb.cli import fetch, report, serve
+from asleep_nb.cli import fetch, report, serve, status, sync
 
 __all__ = ["Subcommand", "SUBCOMMANDS", "build_parser", "main"]
 
@@ -55,6 +55,14 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "write a reproducible HTML report of a cohort (default: the demo)", report.configure, report.run
     ),
     "fetch": Subcommand("fill a local archive with a manifest's sessions", fetch.configure, fetch.run),
+    "sync": Subcommand(
+        "bring a study's archive up to date: new nights, sessions still processing", sync.configure, sync.run
+    ),
+    "status": Subcommand(
+        "adherence: who recorded last night, who needs contact (from an archive)",
+        status.configure,
+        status.run,
+    ),
 }
 
 

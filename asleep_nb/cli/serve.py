@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.standin.server import StandinServer
 
-__all__ = ["configure", "run"]
+__all__ = ["configure", "run", "iso_date"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,15 +36,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--today",
-        type=_iso_date,
+        type=iso_date,
         default=None,
         help="release the nights day by day: serve the study as it stood on this morning, YYYY-MM-DD "
         "(late uploads, sessions OPEN or CLOSED before COMPLETE; default: every session as stored)",
     )
 
 
-def _iso_date(text: str) -> date:
-    """A ``YYYY-MM-DD`` option value (argparse reports the error)."""
+def iso_date(text: str) -> date:
+    """A ``YYYY-MM-DD`` option value (argparse reports the error).
+
+    Examples
+    --------
+    >>> iso_date("2025-03-31")
+    datetime.date(2025, 3, 31)
+    """
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -63,7 +69,11 @@ def run(args: argparse.Namespace) -> int:
     key_source = "--api-key" if args.api_key else "ASLEEP_NB_STANDIN_KEY" if key else None
     try:
         server = serve(
-            args.data_dir, port=args.port, api_key=key, latency=args.latency, today=getattr(args, "today", None)
+            args.data_dir,
+            port=args.port,
+            api_key=key,
+            latency=args.latency,
+            today=getattr(args, "today", None),
         )
     except (FileNotFoundError, OSError, ValueError) as exc:
         print(f"asleep-nb serve: {exc}", file=sys.stderr)

@@ -70,6 +70,18 @@ class ManifestFile:
         """
         return f"{self.name}, line {self.lines[row]}"
 
+    def located(self, error: ManifestError) -> ManifestError:
+        """A rule broken by a row of this file (``"row 3: ..."``), as an error naming its file line.
+
+        Examples
+        --------
+        >>> from asleep_nb.resources import demo_data_dir
+        >>> m = read_manifest_file(demo_data_dir() / "manifest.csv")
+        >>> str(m.located(ManifestError("row 1: names a session")))
+        'manifest manifest.csv, line 2: names a session'
+        """
+        return ManifestError(f"{self.name}{_with_lines(str(error), self.lines)}")
+
 
 def read_manifest_file(path: str | os.PathLike[str]) -> ManifestFile:
     """Read and validate a manifest CSV, keeping each row's file line.

@@ -84,7 +84,9 @@ NIGHT_STATUSES: MappingProxyType[str, NightStatus] = MappingProxyType(
         "recorded": NightStatus(
             "recorded", "Recorded, not for analysis", "#F0E442", "complete, but never slept or much no signal"
         ),
-        "processing": NightStatus("processing", "Processing", "#56B4E9", "still OPEN or CLOSED on the server"),
+        "processing": NightStatus(
+            "processing", "Processing", "#56B4E9", "still OPEN or CLOSED on the server"
+        ),
         "invalid": NightStatus("invalid", "Invalid", "#D55E00", "too short or too many defects"),
         "missing": NightStatus("missing", "Missing", "#CC79A7", "no session (not recorded or not uploaded)"),
     }
@@ -133,5 +135,7 @@ class AdherenceRules:
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
         share = self.max_no_signal_share
-        if share is not None and (not isinstance(share, int | float) or not math.isfinite(share) or share < 0):
+        if share is not None and (
+            not isinstance(share, int | float) or not math.isfinite(share) or share < 0
+        ):
             raise ValueError(f"max_no_signal_share must be a share from 0 to 1 or None, got {share!r}")

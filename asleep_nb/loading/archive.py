@@ -81,6 +81,7 @@ from asleep_nb.loading.archive_manifest import IMMUTABLE_STATES, MANIFEST_NAME, 
 from asleep_nb.loading.archived_client import ArchivedClient
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     import xarray as xr
 
 __all__ = [
@@ -154,6 +155,22 @@ class Archive(ArchiveFolder):
         from asleep_nb.loading.stream import archive_to_zarr
 
         return archive_to_zarr(self, path, **kwargs)
+
+    def sessions_frame(self, *, on_corrupt: OnCorrupt = "skip") -> pd.DataFrame:
+        """One row per archived session (state, start, peculiarities, no-signal share), for adherence.
+
+        See :func:`asleep_nb.loading.archive_sessions.sessions_frame`;
+        :func:`asleep_nb.stats.adherence` calls it when given an archive.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> len(Archive(tempfile.mkdtemp()).sessions_frame())
+        0
+        """
+        from asleep_nb.loading.archive_sessions import sessions_frame
+
+        return sessions_frame(self, on_corrupt=on_corrupt)
 
     def fetch(
         self, client: PayloadSource, session_id: str, *, user_id: str, timezone: str = "UTC"

@@ -31,6 +31,7 @@ from asleep_nb.definitions.identifiers import is_session_id, is_user_id
 from asleep_nb.errors import InvalidTimezone
 from asleep_nb.standin.averages import average_stats
 from asleep_nb.standin.convert import dumps, session_result_in_zone, user_in_zone
+from asleep_nb.standin.release import ReleaseSchedule
 from asleep_nb.standin.responses import (
     BAD_SESSION_ID,
     BAD_TIMEZONE,
@@ -45,7 +46,6 @@ from asleep_nb.standin.responses import (
     RequestError,
     Response,
 )
-from asleep_nb.standin.release import ReleaseSchedule
 from asleep_nb.standin.store import StandinStore, StoredSession
 from asleep_nb.timezones import validate_timezone
 
@@ -250,7 +250,11 @@ class StandinAPI:
             return Response.error(404, NO_SESSION.format(session_id))
         if zone_name == "UTC":
             return Response(200, stored.utc_body)
-        key = (session_id, f"{stored.brief.get('state')}/{stored.brief['epochs']}", zone_name)  # a variant too
+        key = (
+            session_id,
+            f"{stored.brief.get('state')}/{stored.brief['epochs']}",
+            zone_name,
+        )  # a variant too
         body = self._cache.get(key)
         if body is None:
             result = session_result_in_zone(stored.result, zone_name)

@@ -224,5 +224,7 @@ def _variant(stored: StoredSession, kind: str) -> StoredSession:
         if session.get(name) is not None:
             session[name] = session[name][:keep]
     stages = session.get("sleep_stages") or []
-    result["missing_data_ratio"] = round(sum(1 for s in stages if s == -1) / len(stages), 2) if stages else 0.0
+    result["missing_data_ratio"] = (
+        round(sum(1 for s in stages if s == -1) / len(stages), 2) if stages else 0.0
+    )
     return StoredSession.of(stored.id, stored.user_id, result, f"variant {kind} of {stored.id}")

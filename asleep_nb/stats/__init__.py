@@ -8,7 +8,9 @@
 - research metrics beyond the API (:mod:`asleep_nb.stats.night`,
   :mod:`asleep_nb.stats.transitions`, :mod:`asleep_nb.stats.regularity`),
   imported on first use; where sleep onset matters they use the research
-  rule of :mod:`asleep_nb.definitions.rules`, the ``stat`` object the vendor rule.
+  rule of :mod:`asleep_nb.definitions.rules`, the ``stat`` object the vendor rule;
+- :func:`adherence`, :func:`night_table` (:mod:`asleep_nb.stats.adherence_table`):
+  who recorded last night and who needs contact, in a study run day by day.
 
 Examples
 --------
@@ -54,6 +56,8 @@ _LAZY: dict[str, str] = {
     **{name: "asleep_nb.stats.study.groups" for name in ("compare_groups", "user_means", "metric_values")},
     **{name: "asleep_nb.stats.study.table" for name in ("table_one", "table_one_numbers")},
     "compare_periods": "asleep_nb.stats.study.periods",
+    "adherence": "asleep_nb.stats.adherence_table",
+    "night_table": "asleep_nb.stats.adherence_table",
     "hedges_g": "asleep_nb.stats.study.effect",
     "fdr_adjust": "asleep_nb.stats.study.fdr",
     **{
@@ -88,6 +92,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from asleep_nb.stats.adherence_table import adherence, night_table  # noqa: F401
     from asleep_nb.stats.night import (  # noqa: F401
         persistent_sleep_latency,
         rem_latency_from_onset,

@@ -1,0 +1,101 @@
+"""``asleep-nb sync``: bring a study's archive up to date, once a day (e.g. from cron).
+
+Lists each participant's sessions from the last one archived (minus an
+overlap for late uploads), fetches what is new, re-polls what is still
+``OPEN`` or ``CLOSED``, and prints one line::
+
+    sync: new 8, completed 1, still processing 2, failed 0 (8 participants)
+
+then one line per failure, naming its manifest line. The exit statuses are
+``asleep-nb fetch``'s (:mod:`asleep_nb.cli.fetch`): 0 all synced, 1 some
+participants or sessions failed, 2 bad input or setup, 3 the archive cannot
+be written, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from asleep_nb.cli.fetch import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
+from asleep_nb.cli.serve import iso_date
+from asleep_nb.errors import ArchiveUnwritable, AsleepError, ValidationError
+
+__all__ = ["configure", "run"]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``asleep-nb sync`` to ``parser``.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(); configure(p)
+    >>> p.parse_args(["--manifest", "m.csv", "--archive", "a", "--today", "2025-03-31"]).today
+    datetime.date(2025, 3, 31)
+    """
+    parser.add_argument(
+        "--manifest", required=True, help="participants CSV: user_id, group, timezone[, date_gte, date_lte]"
+    )
+    parser.add_argument(
+        "--archive", required=True, help="archive folder to bring up to date (created if missing)"
+    )
+    parser.add_argument(
+        "--today",
+        type=iso_date,
+        default=None,
+        help="the study day, YYYY-MM-DD: list nothing starting after it",
+    )
+    parser.add_argument(
+        "--overlap-days",
+        type=int,
+        default=1,
+        help="days before the last session to list again (late uploads; 1)",
+    )
+    parser.add_argument("--workers", type=int, default=4, help="concurrent requests (default 4)")
+    parser.add_argument(
+        "--base-url",
+        default=None,
+        help="API base URL (default $ASLEEP_BASE_URL; the key is read from $ASLEEP_API_KEY, "
+        "and without one the built-in demo stand-in is used)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``asleep-nb sync``; print the summary; return the exit status (see the module docs)."""
+    from datetime import timedelta
+
+    from asleep_nb.connection import connect
+    from asleep_nb.data.manifest_file import read_manifest_file
+    from asleep_nb.errors import ManifestError
+    from asleep_nb.loading.incremental import participants, sync
+
+    try:
+        if args.overlap_days < 0:
+            raise ValueError(f"--overlap-days must be 0 or more, got {args.overlap_days}")
+        manifest = read_manifest_file(args.manifest)
+        try:
+            participants(manifest.rows)
+        except ManifestError as exc:
+            raise manifest.located(exc) from None
+        with connect(base_url=args.base_url, verbose=True) as client:
+            result = sync(
+                client,
+                manifest.rows,
+                args.archive,
+                today=args.today,
+                overlap=timedelta(days=args.overlap_days),
+                workers=args.workers,
+                progress=not args.no_progress,
+            )
+    except ArchiveUnwritable as exc:
+        print(f"asleep-nb sync: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    except (ValidationError, ValueError, FileNotFoundError, AsleepError) as exc:
+        print(f"asleep-nb sync: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("asleep-nb sync: interrupted; what was archived stays", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(result.summary(where=lambda r: manifest.where(r.row - 1) if r.row else manifest.name), flush=True)
+    return EXIT_OK if result.ok else EXIT_FAILED
