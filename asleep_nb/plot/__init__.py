@@ -14,7 +14,9 @@ awakening are those of the research rule
   :func:`transition_matrix` / :func:`transition_matrices`: cohort comparisons
   grouped by any per-session coordinate (default ``"group"``), one module per
   figure family (``distribution``, ``comparison``, ``density``, ``transitions``).
-  :func:`hypnodensity` is a full-width figure (:func:`hypnodensity_figsize`).
+  :func:`hypnodensity` is a full-width figure (:func:`hypnodensity_figsize`);
+- :func:`adherence_calendar`: participants x nights of a study run day by day,
+  coloured by status (:func:`asleep_nb.stats.night_table`).
 
 Examples
 --------
@@ -26,6 +28,7 @@ Examples
 from __future__ import annotations
 
 from asleep_nb.plot._style import STAGE_COLORS, STAGE_LABELS
+from asleep_nb.plot.calendar import adherence_calendar
 from asleep_nb.plot.comparison import metric
 from asleep_nb.plot.density import hypnodensity, hypnodensity_figsize
 from asleep_nb.plot.distribution import stage_distribution
@@ -36,6 +39,7 @@ from asleep_nb.plot.transitions import transition_matrices, transition_matrix
 __all__ = [
     "STAGE_COLORS",
     "STAGE_LABELS",
+    "adherence_calendar",
     "hypnodensity",
     "hypnodensity_figsize",
     "hypnogram",

@@ -190,15 +190,17 @@ def night_table(
     ...     "start_time": pd.to_datetime(["2025-03-01T21:30Z"]), "peculiarities": ["IN_PROGRESS"],
     ...     "no_signal_share": [0.0]})
     >>> people = pd.DataFrame({"user_id": ["G-1"], "group": ["a"], "timezone": ["UTC"]})
-    >>> night_table(sessions, people, today=date(2025, 3, 3))["status"].tolist()
+    >>> night_table(sessions, people, today=date(2025, 3, 3))["status"].tolist()  # nights 1 and 2 March
     ['processing', 'missing']
     """
     frame = _sessions(source)
     rows = []
     for person in participants(read_manifest(manifest), need_zone=True):
         _, calendar, _, _ = _person(person, frame, today, rules)
-        rows.extend((person.user_id, night, status) for night, status in calendar)
-    return pd.DataFrame(rows, columns=["user_id", "night", "status"])
+        if not calendar:  # not started yet: one row without a night keeps the participant in view
+            rows.append((person.user_id, person.timezone, None, None))
+        rows.extend((person.user_id, person.timezone, night, status) for night, status in calendar)
+    return pd.DataFrame(rows, columns=["user_id", "timezone", "night", "status"])
 
 
 def _count(values: Iterable[bool]) -> int:
