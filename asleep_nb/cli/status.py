@@ -68,23 +68,55 @@ def render(table: pd.DataFrame, fmt: str) -> str:
     """
     import json
 
+    import pandas as pd
+
     ordered = table.sort_values("needs_contact", ascending=False, kind="stable").reset_index(drop=True)
-    out = ordered.astype(object).where(ordered.notna(), None)
-    out["last_night"] = [d.isoformat() if d is not None else None for d in out["last_night"]]
+    records = [{k: _plain(v) for k, v in row.items()} for row in ordered.to_dict(orient="records")]
     if fmt == "json":
-        return json.dumps(out.to_dict(orient="records"), indent=1) + "\n"
+        return json.dumps(records, indent=1, allow_nan=False) + "\n"
+    out = pd.DataFrame(records, columns=ordered.columns, dtype=object)
     if fmt == "csv":
         out["needs_contact"] = ["true" if v else "false" for v in out["needs_contact"]]
         text: str = out.to_csv(index=False, lineterminator="\n")
         return text
-    shown = out.copy()
-    if "mean_no_signal_share" in shown:
-        shown["mean_no_signal_share"] = [
-            f"{v:.1%}" if v is not None else "" for v in shown["mean_no_signal_share"]
-        ]
-    shown["needs_contact"] = ["yes" if v else "" for v in shown["needs_contact"]]
-    shown = shown.fillna("").rename(columns=lambda c: c.replace("_", " "))
-    return shown.to_string(index=False) + "\n"
+    return _people_table(out)
+
+
+def _people_table(out: pd.DataFrame) -> str:
+    """The columns a coordinator reads first, as an aligned text table."""
+    shown = {
+        "user_id": out["user_id"],
+        "enrolment": out.get("enrolment", ""),
+        "recorded": [f"{r}/{n}" for r, n in zip(out["nights_recorded"], out["nights_in_window"], strict=True)]
+        if "nights_in_window" in out
+        else out.get("nights_recorded", ""),
+        "valid": out.get("nights_valid", ""),
+        "last night": out["last_night"].fillna("-"),
+        "missed": out.get("missed_in_a_row", ""),
+        "processing": out.get("processing", ""),
+        "contact": ["YES" if v else "" for v in out["needs_contact"]],
+        "reason": out["reason"],
+    }
+    columns = {name: [str(v) for v in values] for name, values in shown.items()}
+    widths = {name: max(len(name), *map(len, cells)) for name, cells in columns.items()}
+    lines = ["  ".join(name.ljust(widths[name]) for name in columns).rstrip()]
+    for i in range(len(out)):
+        lines.append("  ".join(cells[i].ljust(widths[name]) for name, cells in columns.items()).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value: object) -> object:
+    """A table cell as a plain JSON value: ``None`` for no value, ISO text for a date."""
+    import math
+    from datetime import date
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,7 +133,6 @@ def run(args: argparse.Namespace) -> int:
             table = adherence(archive, manifest.rows, today=args.today, window=args.window)
         except ManifestError as exc:
             raise manifest.located(exc) from None
-        table = table.drop(columns=["group", "timezone"]) if args.format == "table" else table
     except (ValidationError, ValueError, FileNotFoundError, AsleepError) as exc:
         print(f"asleep-nb status: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,11 +25,19 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from asleep_nb.definitions.adherence import NIGHT_STATUSES, OUTSIDE_STUDY_COLOR, STATUS_ORDER
-from asleep_nb.plot._style import LEGEND_ABOVE, TITLE_PAD_OVER_LEGEND, get_axes, style
+from asleep_nb.plot._style import (
+    FULL_WIDTH,
+    LEGEND_ABOVE,
+    TITLE_PAD_OVER_LEGEND,
+    get_axes,
+    style,
+    width_inches,
+)
 
 __all__ = ["adherence_calendar", "clock_changes"]
 
 _ID_TAIL = 8  # characters of a user id shown on the axis
+_LABEL_INCHES = 0.45  # room a night's tick label ("Sun / 30 Mar" at 7 pt) needs
 
 
 def clock_changes(night: date, zone: str) -> bool:
@@ -101,7 +110,9 @@ def adherence_calendar(
             grid[row_of[user], (night - start).days] = codes[status]
     cmap = ListedColormap([OUTSIDE_STUDY_COLOR, *(NIGHT_STATUSES[s].color for s in STATUS_ORDER)])
     with style():
-        ax = get_axes(ax, (max(5.0, 0.28 * len(days) + 2.6), max(1.6, 0.3 * len(users) + 1.1)))
+        ax = get_axes(
+            ax, (min(FULL_WIDTH, max(5.0, 0.42 * len(days) + 2.6)), max(1.8, 0.3 * len(users) + 1.2))
+        )
         ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(STATUS_ORDER), aspect="auto", interpolation="nearest")
         ax.set_xticks(np.arange(len(days) + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(len(users) + 1) - 0.5, minor=True)
@@ -109,7 +120,7 @@ def adherence_calendar(
         ax.tick_params(which="minor", length=0)
         for side in ("left", "bottom", "top", "right"):
             ax.spines[side].set_visible(False)
-        step = max(1, round(len(days) / 14))
+        step = max(1, math.ceil(_LABEL_INCHES * len(days) / max(width_inches(ax), 0.1)))
         ax.set_xticks(range(0, len(days), step))
         ax.set_xticklabels([f"{d:%a}\n{d.day} {d:%b}" for d in days[::step]], fontsize=7)
         ax.set_yticks(range(len(users)))
