@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from asleep_nb.api.protocols import FetchClient
+from asleep_nb.api.protocols import CohortClient
 from asleep_nb.data.manifest import read_manifest
 from asleep_nb.data.participants import Participant, participants
 from asleep_nb.loading.archive import Archive, as_archive
@@ -132,7 +132,7 @@ def _bounds(
 
 
 def sync(
-    client: FetchClient,
+    client: CohortClient,
     manifest: str | os.PathLike[str] | pd.DataFrame,
     archive: Archive | str | os.PathLike[str],
     *,

@@ -194,7 +194,7 @@ def night_table(
     ['processing', 'missing']
     """
     frame = _sessions(source)
-    rows = []
+    rows: list[tuple[str, str, date | None, str | None]] = []
     for person in participants(read_manifest(manifest), need_zone=True):
         _, calendar, _, _ = _person(person, frame, today, rules)
         if not calendar:  # not started yet: one row without a night keeps the participant in view
