@@ -356,3 +356,52 @@ def test_daily_manifest_matches_the_panel():
         assert str(local.min().date()) == person["date_gte"] and str(local.max().date()) == person["date_lte"]
         assert (local.max().date() - local.min().date()).days == 13 and len(local) == 14
     assert Path(DAILY).read_text().count("\n") == 9
+
+
+# -- the study report -------------------------------------------------------------------------------
+def test_report_has_no_adherence_section_without_a_synced_archive(fortnight, tmp_path):
+    from asleep_nb.report import ReportParameters, load_report_data
+    from asleep_nb.report.adherence import adherence_view
+
+    archive_dir, _ = fortnight
+    assert adherence_view(ReportParameters(), load_report_data(ReportParameters())) is None  # the demo
+    unsynced = tmp_path / "unsynced"
+    shutil.copytree(archive_dir, unsynced)
+    (unsynced / SYNC_STATE_NAME).unlink()
+    params = ReportParameters(archive=str(unsynced), manifest=str(DAILY), allow_missing=True)
+    assert adherence_view(params, load_report_data(params)) is None
+
+
+@pytest.mark.slow
+def test_report_shows_adherence_of_a_synced_archive(fortnight, tmp_path, monkeypatch):
+    from bs4 import BeautifulSoup
+
+    for var in ("JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+        (tmp_path / var).mkdir()
+        monkeypatch.setenv(var, str(tmp_path / var))
+    archive_dir, _ = fortnight
+    snapshot = str(archive_dir.parent / "snapshot")  # synced on the morning of 30 March
+    out = tmp_path / "report.html"
+    argv = ["report", "--allow-missing", "--archive", snapshot, "--manifest", str(DAILY), "--out", str(out)]
+    assert main(argv) == 0
+    soup = BeautifulSoup(out.read_text(encoding="utf-8"), "html.parser")
+    assert [h.get_text(strip=True).rstrip("¶") for h in soup.find_all("h2")][:3] == [
+        "Cohort",
+        "Data quality",
+        "Adherence",
+    ]
+    assert (
+        "As of the morning of 2025-03-30 (the last sync): 8 participants, 2 needing contact"
+        in soup.get_text()
+    )
+    caption = soup.find("b", string="Participants, those needing contact first")
+    rows = [
+        [c.get_text(strip=True) for c in tr.find_all(["th", "td"])]
+        for tr in caption.find_next("table").find_all("tr")
+    ]
+    body = {r[0]: r[1:] for r in rows[2:]}
+    assert list(body)[:2] == [PARIS_SHORT, NY_STOPS]
+    assert (
+        body[PARIS_SLOW][:5] == ["in study", "6 of 6", "5", "2025-03-29", "0"] and body[PARIS_SLOW][5] == "1"
+    )
+    assert body[NY_STOPS][-1] == "5 nights missed in a row"
