@@ -9,8 +9,7 @@ Examples
 --------
 >>> from pathlib import Path
 >>> from asleep_nb.standin.endpoints import StandinAPI
->>> from asleep_nb.standin.release import ReleaseSchedule
-from asleep_nb.standin.store import StandinStore, StoredSession
+>>> from asleep_nb.standin.store import StandinStore
 >>> api = StandinAPI(StandinStore(data_dir=Path(".")), api_key="k")
 >>> api.handle("GET", "/data/v1/sessions", "", {"x-api-key": "k", "x-user-id": "nobody"}).status
 400

@@ -26,9 +26,9 @@ Examples
 ...     "peculiarities": ["", "IN_PROGRESS"], "no_signal_share": [0.01, float("nan")]})
 >>> people = pd.DataFrame({"user_id": ["G-1"], "group": ["a"], "timezone": ["Europe/Paris"],
 ...                        "date_gte": ["2025-03-01"]})
->>> row = adherence(sessions, people, today=date(2025, 3, 5)).iloc[0]
->>> row.nights_recorded, row.missed_in_a_row, row.processing, row.needs_contact
-(2, 1, 1, False)
+>>> table = adherence(sessions, people, today=date(2025, 3, 5))
+>>> table[["nights_recorded", "missed_in_a_row", "processing", "needs_contact"]].to_dict("records")
+[{'nights_recorded': 2, 'missed_in_a_row': 1, 'processing': 1, 'needs_contact': False}]
 """
 
 from __future__ import annotations
@@ -138,7 +138,9 @@ def _today(value: date | None, zone: str) -> date:
 
 
 def _nights_of(frame: pd.DataFrame, zone: str) -> list[date]:
-    local = pd.DatetimeIndex(frame["start_time"]).tz_convert(zone).tz_localize(None).to_numpy()
+    # naive instants are UTC, as everywhere in the toolkit
+    local = pd.DatetimeIndex(pd.to_datetime(frame["start_time"], utc=True)).tz_convert(zone).tz_localize(None)
+    local = local.to_numpy()
     return [d.item() for d in night_of(local).astype("datetime64[D]")]
 
 
@@ -263,8 +265,8 @@ def adherence(
     >>> empty = pd.DataFrame(columns=list(SESSION_COLUMNS))
     >>> people = pd.DataFrame({"user_id": ["G-1"], "group": ["a"], "timezone": ["Asia/Seoul"],
     ...                        "date_gte": ["2025-03-01"]})
-    >>> adherence(empty, people, today=date(2025, 3, 4)).loc[0, ["missed_in_a_row", "reason"]].tolist()
-    [3, 'no night recorded yet']
+    >>> adherence(empty, people, today=date(2025, 3, 4))[["missed_in_a_row", "reason"]].to_dict("records")
+    [{'missed_in_a_row': 3, 'reason': 'no night recorded yet'}]
     """
     if not isinstance(window, int) or isinstance(window, bool) or window < 1:
         raise ValueError(f"window must be a positive integer, got {window!r}")
