@@ -139,8 +139,8 @@ def _today(value: date | None, zone: str) -> date:
 
 def _nights_of(frame: pd.DataFrame, zone: str) -> list[date]:
     # naive instants are UTC, as everywhere in the toolkit
-    local = pd.DatetimeIndex(pd.to_datetime(frame["start_time"], utc=True)).tz_convert(zone).tz_localize(None)
-    local = local.to_numpy()
+    instants = pd.DatetimeIndex(pd.to_datetime(frame["start_time"], utc=True))
+    local = instants.tz_convert(zone).tz_localize(None).to_numpy()
     return [d.item() for d in night_of(local).astype("datetime64[D]")]
 
 
