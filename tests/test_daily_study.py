@@ -405,3 +405,50 @@ def test_report_shows_adherence_of_a_synced_archive(fortnight, tmp_path, monkeyp
         body[PARIS_SLOW][:5] == ["in study", "6 of 6", "5", "2025-03-29", "0"] and body[PARIS_SLOW][5] == "1"
     )
     assert body[NY_STOPS][-1] == "5 nights missed in a row"
+
+
+# -- late uploads and failures: what the next run lists again ---------------------------------------
+def _seoul_only() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"user_id": [SEOUL_JAN], "group": ["panel"], "timezone": ["Asia/Seoul"], "date_gte": ["2025-01-20"]}
+    )
+
+
+@pytest.mark.parametrize(("overlap_days", "caught"), [(1, True), (0, False)])
+def test_the_overlap_catches_an_upload_later_than_the_next_night(tmp_path, overlap_days, caught):
+    from datetime import timedelta
+
+    from asleep_nb.standin.release import ReleaseSchedule
+    from asleep_nb.standin.store import load
+
+    store = load(demo_data_dir())
+    night3 = sorted(_sessions(SEOUL_JAN))[2]  # night of 22 January in Seoul, uploaded three days later
+    schedule = ReleaseSchedule(store, {night3: Release(upload_delay=3)})
+    with serve(today=date(2025, 1, 21), schedule=schedule) as srv:
+        client = asleep_nb.Client(api_key=srv.api_key, base_url=srv.url)
+        while srv.today <= date(2025, 1, 27):
+            sync(client, _seoul_only(), tmp_path / "a", today=srv.today, overlap=timedelta(days=overlap_days))
+            srv.advance()
+    archived = {e.session_id for e in open_archive(tmp_path / "a").entries()}
+    assert len(archived) == 6 + caught and (night3 in archived) == caught
+
+
+def test_a_session_that_failed_is_listed_and_fetched_again_next_run(tmp_path):
+    night2 = sorted(_sessions(SEOUL_JAN))[1]
+    with serve(today=date(2025, 1, 27)) as srv:
+        client = asleep_nb.Client(api_key=srv.api_key, base_url=srv.url)
+        srv.fail_next(
+            1,
+            404,
+            f"Unable to find the sleep session of id {night2}",
+            path_prefix=f"/data/v3/sessions/{night2}",
+        )
+        first = sync(client, _seoul_only(), tmp_path / "a", today=srv.today)
+        assert (first.new, len(first.failed), first.failed[0][0].row) == (6, 1, 1)
+        assert read_sync_state(tmp_path / "a")[SEOUL_JAN].last_start_date is None  # nothing to advance from
+        srv.advance()
+        srv.reset_counts()
+        second = sync(client, _seoul_only(), tmp_path / "a", today=srv.today)
+        assert (second.new, second.failed, second.unchanged) == (2, [], 6)  # night 2 and night 8
+        assert sorted(_session_gets(srv)) == sorted([night2, sorted(_sessions(SEOUL_JAN))[7]])
+    assert len(open_archive(tmp_path / "a")) == 8

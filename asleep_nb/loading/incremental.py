@@ -17,7 +17,9 @@ the first and last night of the user's enrolment). For each participant it
    replaces the archived non-final copy);
 4. records in ``<archive>/sync.json`` when the participant was synced
    (:mod:`asleep_nb.loading.sync_state`), for participants whose listing
-   succeeded.
+   succeeded; the start the next run lists from advances only when every
+   session of the participant was had, so a session that failed is listed
+   (and fetched) again next time.
 
 Running it twice in a row fetches nothing the second time but the sessions
 still processing, so it suits a cron job; failures (a user unknown, a network
@@ -247,6 +249,7 @@ def sync(
         start = record.session.start_time.date()
         latest[request.user_id] = max(latest.get(request.user_id, start), start)
     unlisted = {r.user_id for r, _ in selection.failed}
+    incomplete = {r.user_id for r, _ in fetched.failed}  # listed again from the same start next run
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     stamp = today.isoformat() if today is not None else None
     new_marks = {}
@@ -255,7 +258,7 @@ def sync(
             continue
         old = marks.get(p.user_id)
         previous = old.last_start_date if old is not None and old.timezone == p.timezone else None
-        found = latest.get(p.user_id)
+        found = latest.get(p.user_id) if p.user_id not in incomplete else None
         last = max(filter(None, (previous, found.isoformat() if found else None)), default=None)
         new_marks[p.user_id] = SyncMark(now, stamp, p.timezone, last)
     write_sync_state(store.path, new_marks)

@@ -36,6 +36,7 @@ from typing import Literal, Self
 from asleep_nb.resources import demo_data_dir
 from asleep_nb.standin.endpoints import StandinAPI
 from asleep_nb.standin.handler import StandinHandler, StandinHTTPServer
+from asleep_nb.standin.release import ReleaseSchedule
 from asleep_nb.standin.responses import Response
 from asleep_nb.standin.store import load
 
@@ -78,6 +79,9 @@ class StandinServer:
         Release the nights day by day as of this morning (see
         :mod:`asleep_nb.standin.release`); ``None`` serves every session as
         stored. Change it with :meth:`set_today` and :meth:`advance`.
+    schedule
+        How each session is released when ``today`` is set; default the demo's
+        (:meth:`ReleaseSchedule.demo <asleep_nb.standin.release.ReleaseSchedule.demo>`).
 
     Attributes
     ----------
@@ -107,6 +111,7 @@ class StandinServer:
         api_key: str | None = None,
         latency: float = 0.0,
         today: date | None = None,
+        schedule: ReleaseSchedule | None = None,
     ) -> None:
         if api_key is None:
             api_key = secrets.token_urlsafe(24)
@@ -117,7 +122,7 @@ class StandinServer:
         self.data_dir = Path(data_dir) if data_dir is not None else demo_data_dir()
         self.store = load(self.data_dir)
         self.api_key = api_key
-        self.api = StandinAPI(self.store, api_key, today=today)
+        self.api = StandinAPI(self.store, api_key, today=today, schedule=schedule)
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
         self._faults: list[Fault] = []
@@ -310,6 +315,7 @@ def serve(
     api_key: str | None = None,
     latency: float = 0.0,
     today: date | None = None,
+    schedule: ReleaseSchedule | None = None,
 ) -> StandinServer:
     """Start the stand-in API on ``127.0.0.1`` in a background thread.
 
@@ -328,6 +334,8 @@ def serve(
     today
         Release the nights day by day as of this morning (see
         :mod:`asleep_nb.standin.release`); ``None`` serves everything as stored.
+    schedule
+        How each session is released then (default: the demo's schedule).
 
     Returns
     -------
@@ -351,4 +359,6 @@ def serve(
     ...     r.json()["detail"]
     'success'
     """
-    return StandinServer(data_dir, port=port, api_key=api_key, latency=latency, today=today).start()
+    return StandinServer(
+        data_dir, port=port, api_key=api_key, latency=latency, today=today, schedule=schedule
+    ).start()
