@@ -334,6 +334,8 @@ def test_the_standin_hides_what_is_not_uploaded_yet():
         assert srv.advance() == date(2025, 3, 4) and get(night1).status_code == 200
         srv.set_today(date(2025, 12, 31))
         assert get(night10).status_code == 404  # never recorded
+        user = requests.get(f"{srv.url}/ai/v1/users/{NY_STOPS}", headers=headers, timeout=10).json()["result"]
+        assert user["last_session_info"]["session_id"] == sorted(_sessions(NY_STOPS))[8]  # night 9, its last
         srv.set_today(None)
         assert get(night10).status_code == 200  # without a today: every session as stored
         assert "today" not in repr(srv)

@@ -300,6 +300,17 @@ class StandinAPI:
         user = self.index.users.get(user_id)
         if user is None:
             return Response.error(404, NO_USER)
+        if self._today is not None and user.get("last_session_info") is not None:
+            # released day by day: the last session uploaded so far, as it is served today
+            visible = self._sessions_of(user_id)
+            info = None
+            if visible:
+                brief = visible[-1].brief
+                info = {
+                    "session_id": visible[-1].id,
+                    **{k: brief.get(k) for k in ("state", "start_time", "end_time")},
+                }
+            user = {**user, "last_session_info": info}
         return Response.ok(user_in_zone(user, zone_name), detail="success")
 
     def average_stats(self, headers: Mapping[str, str], query: Mapping[str, str], user_id: str) -> Response:
