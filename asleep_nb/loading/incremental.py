@@ -29,9 +29,23 @@ fault, a session that cannot be had) are kept per participant or session in
 
 Examples
 --------
->>> result = sync(client, "data/demo/daily.csv", "study-archive")  # doctest: +SKIP
->>> print(result.summary())  # doctest: +SKIP
-sync: new 12, completed 1, still processing 2, failed 0 (8 participants)
+Two mornings of the demo panel's first participant, on the stand-in that releases nights day
+by day:
+
+>>> import tempfile
+>>> from datetime import date
+>>> from asleep_nb import Client
+>>> from asleep_nb.standin import serve
+>>> people = pd.DataFrame({"user_id": ["G-20250106094409-kOivlPYvmUVcsfwjlHon"], "group": ["panel"],
+...                        "timezone": ["Asia/Seoul"], "date_gte": ["2025-01-20"]})
+>>> folder = tempfile.mkdtemp()
+>>> with serve(today=date(2025, 1, 23)) as srv:
+...     client = Client(api_key=srv.api_key, base_url=srv.url)
+...     print(sync(client, people, folder, today=srv.today).summary())
+...     _ = srv.advance()
+...     print(sync(client, people, folder, today=srv.today).summary())
+sync: new 3, completed 0, still processing 0, failed 0 (1 participants)
+sync: new 1, completed 0, still processing 0, failed 0 (1 participants)
 """
 
 from __future__ import annotations
@@ -40,6 +54,8 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from asleep_nb.api.protocols import CohortClient
 from asleep_nb.data.manifest import read_manifest
@@ -52,8 +68,6 @@ from asleep_nb.loading.sync_state import SyncMark, read_sync_state, write_sync_s
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
-
-    import pandas as pd
 
 __all__ = ["Participant", "SyncResult", "participants", "sync"]  # participants: from the data layer
 
@@ -176,10 +190,13 @@ def sync(
 
     Examples
     --------
-    >>> from datetime import date
-    >>> with asleep_nb.standin.serve(today=date(2025, 3, 25)) as srv:  # doctest: +SKIP
-    ...     client = asleep_nb.Client(api_key=srv.api_key, base_url=srv.url)
-    ...     print(sync(client, "data/demo/daily.csv", "study-archive").summary())
+    A study run day by day follows participants, not sessions (the module docs run two mornings):
+
+    >>> sync(None, pd.DataFrame({"user_id": ["G-1"], "group": ["a"], "session_id": ["x"]}), "nowhere")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    asleep_nb.errors.ManifestError: row 1: names session 'x'; a study run day by day follows participants: ...
     """
     if not isinstance(overlap, timedelta) or overlap < timedelta(0):
         raise ValueError(f"overlap must be a non-negative timedelta, got {overlap!r}")
@@ -190,7 +207,6 @@ def sync(
     assert store is not None
     marks = read_sync_state(store.path)
     bounds = {p.user_id: _bounds(p, _last_start(store, p, marks), today, overlap) for p in people}
-    import pandas as pd
 
     listing = pd.DataFrame(
         {
