@@ -24,6 +24,7 @@ from asleep_nb.standin import store
 from asleep_nb.standin.builder.nights import new_session_id, seeded_rng, session_data
 from asleep_nb.standin.builder.recordings import REPOSITORY, default_source, load_recordings
 from asleep_nb.standin.builder.users import assign_ids, edge_users, panel_users, single_night_users
+from asleep_nb.standin.builder.validation import validation_users, write_references
 
 __all__ = ["DemoSummary", "build_demo", "main"]
 
@@ -53,7 +54,7 @@ class DemoSummary:
             f"{sum(self.sessions.values())} sessions"
         ]
         for group in self.users:
-            lines.append(f"  {group:8s} {self.users[group]:3d} users {self.sessions[group]:4d} sessions")
+            lines.append(f"  {group:18s} {self.users[group]:3d} users {self.sessions[group]:4d} sessions")
         return "\n".join(lines)
 
 
@@ -75,7 +76,13 @@ STUDY_MANIFESTS: dict[str, tuple[tuple[str, ...], str]] = {
         ("edge",),
         "the contract's edge cases (OPEN, never slept, too short, ...): for contract tests",
     ),
+    "validation.csv": (
+        ("validation_healthy", "validation_apnea"),
+        "a validation study: each session against its PSG scoring in reference/ (reference/manifest.csv)",
+    ),
 }
+#: Groups of the demo, in the order the summary lists them.
+GROUPS = ("healthy", "apnea", "panel", "edge", "validation_healthy", "validation_apnea")
 
 #: Nights of a panel user in the baseline period; the rest are the intervention period.
 PANEL_BASELINE_NIGHTS = 7
@@ -85,6 +92,10 @@ def _write_study_manifests(dest: Path, users: Sequence[Any], session_rows: Seque
     """Write ``study.csv``, ``panel.csv`` (one row per session, with its ``period``) and ``edge.csv``."""
     for name, (groups, _) in STUDY_MANIFESTS.items():
         chosen = [u for u in users if u.group in groups]
+        if name == "validation.csv":  # one row per session: the study compares sessions
+            rows = sorted((r[1], r[2], r[0], r[4]) for u in chosen for r in session_rows if r[1] == u.user_id)
+            _write_csv(dest / name, ("user_id", "group", "session_id", "timezone"), rows)
+            continue
         if name != "panel.csv":
             _write_csv(
                 dest / name, ("user_id", "group", "timezone"), [(u.user_id, u.group, u.zone) for u in chosen]
@@ -136,11 +147,13 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
     example_path = REPOSITORY / "data" / "published_example.json"
     published = json.loads(example_path.read_text(encoding="utf-8"))["data"]
 
+    validation = validation_users(src)
     users = [
         *single_night_users(recordings["dodh"], "healthy"),
         *single_night_users(recordings["dodo"], "apnea"),
         *panel_users(recordings),
         *edge_users(recordings, published),
+        *(v.user for v in validation),  # last: the ids of the users before them do not change
     ]
     assign_ids(users)
 
@@ -151,6 +164,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
     session_rows: list[tuple[str, ...]] = []
     n_sessions: Counter[str] = Counter()
     seen_sessions: set[str] = set()
+    session_of: dict[int, str] = {}
     for index, user in enumerate(users):
         rng = seeded_rng(98, index)
         datas = []
@@ -159,6 +173,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
         for night in user.nights:
             while (sid := new_session_id(night.start, rng)) in seen_sessions:  # pragma: no cover
                 pass
+            session_of[id(night)] = sid
             datas.append((session_data(night, sid, user), night.dod_record))
         for data, record in datas:
             seen_sessions.add(data["session"]["id"])
@@ -198,10 +213,15 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
         ("session_id", "user_id", "group", "dod_record", "timezone", "start_time_utc"),
         session_rows,
     )
+    _write_csv(
+        dest / "reference" / "manifest.csv",
+        ("session_id", "user_id", "file", "start_time"),
+        write_references(dest, validation, session_of),
+    )
     shutil.copyfile(src / "LICENSE", dest / "LICENSE-DOD")
 
     n_users = Counter(u.group for u in users)
-    groups = ("healthy", "apnea", "panel", "edge")
+    groups = GROUPS
     files = sorted(
         str(p.relative_to(dest))
         for p in [
@@ -211,6 +231,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
             dest / "LICENSE-DOD",
             *(dest / "sessions").glob("*.json"),
             *(dest / "users").glob("*.json"),
+            *(dest / "reference").glob("*.csv"),
         ]
     )
     return DemoSummary(
