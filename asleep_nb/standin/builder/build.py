@@ -89,12 +89,14 @@ PANEL_BASELINE_NIGHTS = 7
 
 
 def _write_study_manifests(dest: Path, users: Sequence[Any], session_rows: Sequence[tuple[str, ...]]) -> None:
-    """Write ``study.csv``, ``panel.csv`` (one row per session, with its ``period``) and ``edge.csv``."""
+    """Write the study manifests (:data:`STUDY_MANIFESTS`); ``panel.csv`` with ``period``."""
     for name, (groups, _) in STUDY_MANIFESTS.items():
         chosen = [u for u in users if u.group in groups]
         if name == "validation.csv":  # one row per session: the study compares sessions
-            rows = sorted((r[1], r[2], r[0], r[4]) for u in chosen for r in session_rows if r[1] == u.user_id)
-            _write_csv(dest / name, ("user_id", "group", "session_id", "timezone"), rows)
+            found = sorted(
+                (r[1], r[2], r[0], r[4]) for u in chosen for r in session_rows if r[1] == u.user_id
+            )
+            _write_csv(dest / name, ("user_id", "group", "session_id", "timezone"), found)
             continue
         if name != "panel.csv":
             _write_csv(
