@@ -370,7 +370,12 @@ def test_rebuild_is_byte_identical(tmp_path):
     for name in built:
         assert _digest(tmp_path / name) == _digest(DEMO / name), name
     assert summary.users == {
-        "healthy": 25, "apnea": 55, "panel": 8, "edge": 9, "validation_healthy": 25, "validation_apnea": 55
+        "healthy": 25,
+        "apnea": 55,
+        "panel": 8,
+        "edge": 9,
+        "validation_healthy": 25,
+        "validation_apnea": 55,
     }
 
 

@@ -113,7 +113,7 @@ def read_edf(
     """
     file = Path(path)
     shown = os.fspath(path) if shown is None else shown
-    header = read_bytes(file, shown, MAX_FILE_BYTES)[:256]
+    header = read_bytes(file, shown, MAX_FILE_BYTES)[:256]  # missing or too large: refused before MNE
     try:
         import mne
     except ImportError:  # pragma: no cover - MNE is installed where the tests run

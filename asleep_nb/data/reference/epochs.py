@@ -178,11 +178,12 @@ def scoring_from_rows(rows: Sequence[Row], path: str, origin: np.datetime64) -> 
     """
     if not rows:
         raise ReferenceFileError(path, "no stage rows: the file holds no scored epoch")
+    for row in rows:
+        if not math.isfinite(row.onset):
+            raise ReferenceFileError(path, f"onset {row.onset!r} is not a number of seconds", row.where)
     codes: list[np.ndarray] = []
     n_movement = n_unscored = total = 0
     for i, row in enumerate(rows):
-        if not math.isfinite(row.onset):
-            raise ReferenceFileError(path, f"onset {row.onset!r} is not a number of seconds", row.where)
         stage = reference_stage(row.label)
         if stage is None:
             raise ReferenceFileError(
