@@ -32,10 +32,10 @@ from asleep_nb.data.table import stats_table
 from asleep_nb.definitions import axis_label, format_estimate, format_value
 from asleep_nb.definitions.display import MISSING
 from asleep_nb.errors import ValidationError
+from asleep_nb.stats.night import persistent_sleep_latency, rem_latency_from_onset, research_sleep_latency
 from asleep_nb.stats.study.fdr import fdr_adjust
 from asleep_nb.stats.study.groups import Method, compare_groups
 from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, user_means
-from asleep_nb.stats.night import persistent_sleep_latency, rem_latency_from_onset, research_sleep_latency
 
 __all__ = ["DEFAULT_METRICS", "DESCRIPTIVES", "table_one", "table_one_numbers", "format_p_value"]
 
