@@ -24,7 +24,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from asleep_nb.cli import fetch, report, serve
+from asleep_nb.cli import fetch, report, serve, validate
 
 __all__ = ["Subcommand", "SUBCOMMANDS", "build_parser", "main"]
 
@@ -55,6 +55,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "write a reproducible HTML report of a cohort (default: the demo)", report.configure, report.run
     ),
     "fetch": Subcommand("fill a local archive with a manifest's sessions", fetch.configure, fetch.run),
+    "validate": Subcommand(
+        "compare sessions with a reference scoring (PSG) in an HTML report (default: the demo study)",
+        validate.configure,
+        validate.run,
+    ),
 }
 
 
