@@ -462,7 +462,8 @@ def test_demo_reference_matches_the_validation_manifest_and_sessions():
         shifts.add((ref_start - device_start) / timedelta(seconds=1) % 30)
         device_end = device_start + timedelta(seconds=30 * len(data["session"]["sleep_stages"]))
         ref_end = ref_start + timedelta(seconds=30 * int(ref.n_epochs[i]))
-        partial += ref_start > device_start + timedelta(seconds=30) or ref_end < device_end
+        half = timedelta(seconds=15)  # a grid offset, not a partial night
+        partial += ref_start > device_start + half or ref_end < device_end - half
         assert sessions.loc[sid, "group"].startswith("validation")
     assert shifts == {0.0, 10.0, 15.0, 29.0}
     assert partial == 10
@@ -493,7 +494,8 @@ def test_demo_hypnograms_are_the_real_ones():
             ref_codes = ref.sleep_stage.values[i, : int(ref.n_epochs[i])]
             device_start = datetime.fromisoformat(data["session"]["start_time"])
             ref_start = pd.Timestamp(ref.start_time.values[i]).tz_localize("UTC").to_pydatetime()
-            first = staged[0] + (ref_start - device_start) // timedelta(seconds=30)  # whole epochs
+            # whole epochs between the starts, the grid offset (-15 to +14 s) set aside
+            first = staged[0] + (ref_start - device_start + timedelta(seconds=15)) // timedelta(seconds=30)
             for k in range(0, ref_codes.size, 7):
                 counts = np.bincount(votes[:, first + k] + 1, minlength=6)
                 if counts.max() >= 3:

@@ -11,10 +11,14 @@ the vote rule of the demo nights, in the five AASM classes) over the whole
 recording, as a CSV scoring file: the reference.
 
 Generated: times, zones, ids (as for every demo user), and the reference's
-clock: it starts :data:`REFERENCE_SHIFTS_S` seconds (in turn 0, 10, 15, 29)
-after the instant that would put both on one epoch grid, and on a few nights
-the PSG starts late or ends early (:data:`PARTIAL`), so only part of the
-device's night is covered.
+clock. The PSG's epoch grid sits :data:`REFERENCE_SHIFTS_S` seconds (in turn
+0, 10, 15, 29) after the device's, modulo an epoch: its start is moved by
+that many seconds when under half an epoch (0, 10 s later) and by that many
+minus 30 otherwise (15 s and 1 s earlier), so the PSG epoch that covers most
+of each device epoch (the earlier one on a 15-s tie) is the one scored over
+the same stretch of the recording, as when two recordings of one night are
+scored each on its own grid. On a few nights the PSG starts late or ends
+early (:data:`PARTIAL`), so only part of the device's night is covered.
 
 Examples
 --------
@@ -59,7 +63,7 @@ __all__ = [
 
 #: The published model whose hypnograms stand in for the device (on all 80 DOD nights).
 MODEL = "chambon_2018"
-#: Seconds the reference starts after the device's epoch grid, in turn night by night.
+#: Offset (s, modulo an epoch) of the reference's epoch grid after the device's, in turn night by night.
 REFERENCE_SHIFTS_S: tuple[int, ...] = (0, 10, 15, 29)
 #: Night index modulo 16 -> how the PSG covers only part of the device's night.
 PARTIAL: dict[int, str] = {5: "ends_early", 10: "starts_late"}
@@ -119,7 +123,9 @@ def validation_users(source: Path) -> list[ValidationNight]:
                 last = lead + int(device.size * 0.75)
             elif partial == "starts_late":
                 first = lead + int(device.size * 0.2)
-            start = night.start + timedelta(seconds=(first - lead) * EPOCH_SECONDS + shift)
+            # under half an epoch later, or the rest of an epoch earlier: same content under majority cover
+            moved = shift if 2 * shift < EPOCH_SECONDS else shift - EPOCH_SECONDS
+            start = night.start + timedelta(seconds=(first - lead) * EPOCH_SECONDS + moved)
             user = DemoUser(group, zone, [night], generated_metadata(rng, cohort))
             out.append(ValidationNight(user, night, reference[first:last], start))
     return out
