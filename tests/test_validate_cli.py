@@ -60,7 +60,8 @@ def pair():
     """The demo's device nights read from its files (no HTTP) and their reference."""
     study = pd.read_csv(STUDY)
     payloads = [json.loads((DEMO / "sessions" / f"{sid}.json").read_text()) for sid in study.session_id]
-    return to_cohort(payloads, align="start"), read_reference(REFERENCE)
+    groups = dict(zip(study.session_id, study.group, strict=True))  # the report's session order
+    return to_cohort(payloads, groups=groups, align="start"), read_reference(REFERENCE)
 
 
 # -- the demo, end to end -----------------------------------------------------------------------------
