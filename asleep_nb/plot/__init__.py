@@ -14,7 +14,11 @@ awakening are those of the research rule
   :func:`transition_matrix` / :func:`transition_matrices`: cohort comparisons
   grouped by any per-session coordinate (default ``"group"``), one module per
   figure family (``distribution``, ``comparison``, ``density``, ``transitions``).
-  :func:`hypnodensity` is a full-width figure (:func:`hypnodensity_figsize`).
+  :func:`hypnodensity` is a full-width figure (:func:`hypnodensity_figsize`);
+- validation studies (device against a reference): :func:`confusion_matrix`,
+  :func:`bland_altman` / :func:`bland_altman_panels` (numbers from
+  :func:`asleep_nb.stats.epoch_agreement` and :func:`asleep_nb.stats.stats_agreement`)
+  and :func:`hypnogram_comparison` (one night, device over reference).
 
 Examples
 --------
@@ -26,6 +30,8 @@ Examples
 from __future__ import annotations
 
 from asleep_nb.plot._style import STAGE_COLORS, STAGE_LABELS
+from asleep_nb.plot.agreement import confusion_matrix, hypnogram_comparison
+from asleep_nb.plot.bland_altman import bland_altman, bland_altman_panels
 from asleep_nb.plot.comparison import metric
 from asleep_nb.plot.density import hypnodensity, hypnodensity_figsize
 from asleep_nb.plot.distribution import stage_distribution
@@ -36,6 +42,10 @@ from asleep_nb.plot.transitions import transition_matrices, transition_matrix
 __all__ = [
     "STAGE_COLORS",
     "STAGE_LABELS",
+    "bland_altman",
+    "bland_altman_panels",
+    "confusion_matrix",
+    "hypnogram_comparison",
     "hypnodensity",
     "hypnodensity_figsize",
     "hypnogram",
