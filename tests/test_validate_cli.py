@@ -86,6 +86,18 @@ def test_default_is_the_demo_study_and_its_numbers_are_scikit_learns(demo_html, 
             assert f"{counts[k, k]} ({share:.1f} %)" in demo_html
 
 
+def test_agreement_per_group_is_scikit_learns(demo_html, pair):
+    device, reference = pair
+    assert "Pooled agreement per study group, four stages" in demo_html
+    d, r, _ = paired_epochs(device, reference)
+    groups = device["group"].values
+    for group in ("validation_apnea", "validation_healthy"):
+        rows = groups == group
+        both = d[rows] >= 0
+        kappa = cohen_kappa_score(r[rows][both], d[rows][both])
+        assert f"<td>{kappa:.3f} (" in demo_html, group
+
+
 def test_discrepancy_table_is_stats_agreement(demo_html, pair):
     device, reference = pair
     table = stats_agreement(device, reference, metrics=list(VALIDATION_METRICS), n_boot=N_BOOT, seed=SEED)

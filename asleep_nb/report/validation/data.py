@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ValidationData",
+    "by_group",
     "check_references",
     "demo_reference_manifest",
     "load_validation_data",
@@ -189,3 +190,26 @@ def load_validation_data(params: ValidationParameters) -> ValidationData:
     reference = reference_cohort(items, detail=f"manifest {name} sha256 {manifest.sha256[:12]}")
     unused = sorted(set(by_session) - set(sessions))
     return ValidationData(device, reference, manifest, unused)
+
+
+def by_group(device: xr.Dataset, reference: xr.Dataset) -> dict[str, tuple[xr.Dataset, xr.Dataset]]:
+    """The device and reference nights of each study group (sorted), for agreement per group.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> d = xr.Dataset(coords={"session_id": ("session", ["a", "b"]), "group": ("session", ["y", "x"])})
+    >>> r = xr.Dataset(coords={"session_id": ("session", ["b", "a"])})
+    >>> parts = by_group(d, r)
+    >>> [(g, dv.session_id.values.tolist(), rv.session_id.values.tolist()) for g, (dv, rv) in parts.items()]
+    [('x', ['b'], ['b']), ('y', ['a'], ['a'])]
+    """
+    import numpy as np
+
+    groups = np.asarray(device["group"].values).astype(str)
+    out = {}
+    for group in sorted(set(groups.tolist())):
+        dev = device.isel(session=np.flatnonzero(groups == group))
+        keep = np.isin(np.asarray(reference["session_id"].values), np.asarray(dev["session_id"].values))
+        out[group] = (dev, reference.isel(session=np.flatnonzero(keep)))
+    return out
