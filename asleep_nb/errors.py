@@ -9,8 +9,8 @@ of two branches:
 - :class:`ValidationError`: local input broke a rule, found before or
   without any request: a malformed payload (:class:`PayloadError`, naming the
   field), an identifier (:class:`InvalidIdentifier`), a time zone
-  (:class:`InvalidTimezone`) or a manifest (:class:`ManifestError`, naming the
-  row). Also a ``ValueError``.
+  (:class:`InvalidTimezone`), a manifest (:class:`ManifestError`, naming the
+  row) or a reference scoring (:class:`ReferenceFileError`, naming file and line). Also a ``ValueError``.
 
 When the *server* rejects an identifier or a zone, the error is in both
 branches (:class:`InvalidUserId`, :class:`InvalidSessionId`,
@@ -43,34 +43,13 @@ from __future__ import annotations
 import os
 
 __all__ = [
-    "AsleepError",
-    "AsleepAPIError",
-    "ValidationError",
-    "ManifestError",
-    "TimezoneRejected",
-    "InvalidTimezone",
-    "InvalidUserId",
-    "InvalidSessionId",
-    "InvalidIdentifier",
-    "Unauthorized",
-    "RateLimited",
-    "QuotaExceeded",
-    "PlanExpired",
-    "SessionNotFound",
-    "UserNotFound",
-    "ServerError",
-    "TransportError",
-    "PayloadError",
-    "PayloadWarning",
-    "ArchiveCorrupt",
-    "ArchiveConflict",
-    "ArchiveUnwritable",
-    "ArchiveWarning",
-    "IdentityMismatch",
-    "ResponseTooLarge",
-    "DeadlineExceeded",
+    "AsleepError", "AsleepAPIError", "ValidationError", "ManifestError", "ReferenceFileError",
+    "TimezoneRejected", "InvalidTimezone", "InvalidUserId", "InvalidSessionId", "InvalidIdentifier",
+    "Unauthorized", "RateLimited", "QuotaExceeded", "PlanExpired", "SessionNotFound", "UserNotFound",
+    "ServerError", "TransportError", "PayloadError", "PayloadWarning", "ArchiveCorrupt", "ArchiveConflict",
+    "ArchiveUnwritable", "ArchiveWarning", "IdentityMismatch", "ResponseTooLarge", "DeadlineExceeded",
     "shorten",
-]
+]  # fmt: skip
 
 
 class AsleepError(Exception):
@@ -144,6 +123,24 @@ class InvalidIdentifier(ValidationError):
 
 class ManifestError(ValidationError):
     """A cohort manifest with a missing, unknown or malformed column or value."""
+
+
+class ReferenceFileError(ValidationError):
+    """A reference scoring (PSG hypnogram) or its manifest that cannot be read: names ``path`` and ``where``.
+
+    Unknown stage label, times going backwards, overlap, gap, no epochs, an epoch length other than 30 s,
+    a duplicate session id, an XML entity or DTD. ``where``: ``"line 4"``, ``"annotation 3"`` or ``""``.
+
+    >>> str(ReferenceFileError("n1.csv", "unknown stage label 'N5'", "line 7"))
+    "reference n1.csv, line 7: unknown stage label 'N5'"
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, where: str = "") -> None:
+        self.path, self.where, self.reason = os.fspath(path), where, reason
+        super().__init__(f"reference {self.path}{', ' + where if where else ''}: {reason}")
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (type(self), (self.path, self.reason, self.where))
 
 
 class TimezoneRejected(AsleepAPIError, InvalidTimezone):

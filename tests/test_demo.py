@@ -102,7 +102,8 @@ def test_groups_counts_and_zones():
     groups = [row["group"] for row in manifest.values()]
     assert groups.count("healthy") == 25 and groups.count("apnea") == 55
     assert groups.count("panel") >= 6 and groups.count("edge") >= 8
-    assert set(groups) == {"healthy", "apnea", "panel", "edge"}
+    assert groups.count("validation_healthy") == 25 and groups.count("validation_apnea") == 55
+    assert set(groups) == {"healthy", "apnea", "panel", "edge", "validation_healthy", "validation_apnea"}
     for group in ("healthy", "apnea", "panel"):
         zones = {row["timezone"] for row in manifest.values() if row["group"] == group}
         assert {"Asia/Seoul", "Europe/Paris", "America/New_York"} <= zones
@@ -368,7 +369,14 @@ def test_rebuild_is_byte_identical(tmp_path):
     assert built == committed
     for name in built:
         assert _digest(tmp_path / name) == _digest(DEMO / name), name
-    assert summary.users == {"healthy": 25, "apnea": 55, "panel": 8, "edge": 9}
+    assert summary.users == {
+        "healthy": 25,
+        "apnea": 55,
+        "panel": 8,
+        "edge": 9,
+        "validation_healthy": 25,
+        "validation_apnea": 55,
+    }
 
 
 def test_analysed_sessions_carry_the_derivable_peculiarities():
@@ -387,7 +395,7 @@ def test_analysed_sessions_carry_the_derivable_peculiarities():
 def test_readme_counts_match_the_data():
     text = (DEMO / "README.md").read_text()
     groups = [row["group"] for row in _manifest().values()]
-    for group in ("healthy", "apnea", "panel", "edge"):
+    for group in ("healthy", "apnea", "panel", "edge", "validation_healthy", "validation_apnea"):
         n_sessions = sum(1 for r in _provenance() if r["group"] == group)
         assert f"| `{group}` | {groups.count(group)} | {n_sessions} |" in text, group
     assert f"{len(_manifest())} users and {len(_sessions())} sessions" in text

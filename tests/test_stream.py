@@ -20,8 +20,10 @@ from asleep_nb.resources import demo_data_dir
 from asleep_nb.standin.convert import session_result_in_zone
 from asleep_nb.stats import compute_stats
 
-#: Small enough that the 204 demo sessions span several chunks of different epoch widths.
+#: Small enough that the 284 demo sessions span several chunks of different epoch widths.
 CHUNK = 37
+#: Every session of the demo (healthy, apnea, panel, edge and validation users).
+N_DEMO = 284
 
 
 def _demo_payloads() -> list[tuple[dict, str, str]]:
@@ -39,7 +41,7 @@ def _demo_payloads() -> list[tuple[dict, str, str]]:
 
 @pytest.fixture(scope="module")
 def archive_path(tmp_path_factory) -> Path:
-    """An archive of the 204 demo sessions, each in its user's zone (several zones, DST nights)."""
+    """An archive of the 284 demo sessions, each in its user's zone (several zones, DST nights)."""
     path = tmp_path_factory.mktemp("stream") / "archive"
     archive = Archive(path)
     for payload, user_id, zone in _demo_payloads():
@@ -61,7 +63,7 @@ def test_streamed_store_equals_to_cohort_of_all_records(archive_path, groups, tm
     lazy = archive_to_zarr(archive, tmp_path / "c.zarr", chunk=CHUNK, align=align, groups=groups)
     expected = archive.to_cohort(align=align, groups=groups)
     assert lazy["sleep_stage"].chunks[0][0] == CHUNK
-    assert lazy.sizes["session"] == 204
+    assert lazy.sizes["session"] == N_DEMO
     xr.testing.assert_identical(lazy.compute(), expected)
 
 
@@ -78,7 +80,7 @@ def test_chunks_of_different_widths_are_padded_to_the_planned_axis(archive_path,
         to_cohort(
             [archive.read(e.session_id, e.timezone) for e in plan.entries[i : i + CHUNK]], align="onset"
         )
-        for i in range(0, 204, CHUNK)
+        for i in range(0, N_DEMO, CHUNK)
     ]
     widths = {p.sizes["epoch"] for p in pieces}
     assert len(widths) > 1  # the test really exercises widening
@@ -120,10 +122,10 @@ def test_never_more_than_chunk_sessions_built_at_once(archive_path, tmp_path, mo
     monkeypatch.setattr(stream, "to_cohort", spy)
     archive_to_zarr(open_archive(archive_path), tmp_path / "c.zarr", chunk=50)
     assert max(sizes) == 50
-    assert sum(sizes) == 2 * 204  # two passes, every session once in each
+    assert sum(sizes) == 2 * N_DEMO  # two passes, every session once in each
     sizes.clear()
     archive_to_zarr(open_archive(archive_path), tmp_path / "d.zarr", chunk=500)
-    assert sizes == [204]  # it all fits in one chunk: one pass
+    assert sizes == [N_DEMO]  # it all fits in one chunk: one pass
 
 
 def test_corrupt_file_raises_or_is_skipped(archive_path, tmp_path):

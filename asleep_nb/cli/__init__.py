@@ -24,7 +24,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from asleep_nb.cli import fetch, report, serve, status, sync
+from asleep_nb.cli import fetch, report, serve, status, sync, validate
 
 __all__ = ["Subcommand", "SUBCOMMANDS", "build_parser", "main"]
 
@@ -62,6 +62,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "adherence: who recorded last night, who needs contact (from an archive)",
         status.configure,
         status.run,
+    ),
+    "validate": Subcommand(
+        "compare sessions with a reference scoring (PSG) in an HTML report (default: the demo study)",
+        validate.configure,
+        validate.run,
     ),
 }
 

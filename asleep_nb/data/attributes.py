@@ -43,6 +43,7 @@ from asleep_nb.definitions import (
     TWO_STAGE_FLAGS,
     stat_attrs,
 )
+from asleep_nb.definitions.scoring import REFERENCE_VARIABLES
 from asleep_nb.definitions.variables import (
     BUILDERS,
     CALENDAR,
@@ -143,7 +144,7 @@ def variable_definition(name: str, kind: DatasetKind, alignment: str | None = No
             if var.name == name:
                 return var
         return None
-    return COHORT_VARIABLES.get(name)
+    return COHORT_VARIABLES.get(name) or REFERENCE_VARIABLES.get(name)
 
 
 def _attrs_of(name: str, kind: DatasetKind, alignment: str | None) -> dict[str, object] | None:

@@ -18,7 +18,7 @@ from asleep_nb.report.checks import PARAMETERS_TAG, TEMPLATE, preflight
 from asleep_nb.report.kernel import execute
 from asleep_nb.report.parameters import ReportParameters
 
-__all__ = ["build_report", "inject_parameters", "strip_volatile"]
+__all__ = ["build_report", "inject_parameters", "strip_volatile", "write_html"]
 
 
 def build_report(
@@ -126,8 +126,26 @@ def build_report(
     if on_start is not None:
         on_start()
     execute(nb, kernel_name=kernel_name, timeout=timeout, cwd=os.getcwd())
+    return write_html(nb, out, params.title)
+
+
+def write_html(nb: Any, out: str | os.PathLike[str], title: str) -> Path:
+    """Strip the executed notebook's volatile metadata and write it as one self-contained HTML page.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file (absolute).
+
+    Examples
+    --------
+    >>> import nbformat, tempfile, pathlib
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Hello")])
+    >>> write_html(nb, pathlib.Path(tempfile.mkdtemp()) / "r.html", "T").read_text().count("Hello") > 0
+    True
+    """
     strip_volatile(nb)
-    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": params.title}})
+    body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     out_path = Path(out).resolve()
     out_path.write_text(body, encoding="utf-8")
     return out_path

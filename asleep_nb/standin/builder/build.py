@@ -24,6 +24,7 @@ from asleep_nb.standin import store
 from asleep_nb.standin.builder.nights import new_session_id, seeded_rng, session_data
 from asleep_nb.standin.builder.recordings import REPOSITORY, default_source, load_recordings
 from asleep_nb.standin.builder.users import assign_ids, edge_users, panel_users, single_night_users
+from asleep_nb.standin.builder.validation import validation_users, write_references
 
 __all__ = ["DemoSummary", "build_demo", "main"]
 
@@ -53,7 +54,7 @@ class DemoSummary:
             f"{sum(self.sessions.values())} sessions"
         ]
         for group in self.users:
-            lines.append(f"  {group:8s} {self.users[group]:3d} users {self.sessions[group]:4d} sessions")
+            lines.append(f"  {group:18s} {self.users[group]:3d} users {self.sessions[group]:4d} sessions")
         return "\n".join(lines)
 
 
@@ -80,7 +81,13 @@ STUDY_MANIFESTS: dict[str, tuple[tuple[str, ...], str]] = {
         "the panel as a study run day by day: one row per user, date_gte and date_lte its first and "
         "last night (asleep-nb sync, asleep-nb status)",
     ),
+    "validation.csv": (
+        ("validation_healthy", "validation_apnea"),
+        "a validation study: each session against its PSG scoring in reference/ (reference/manifest.csv)",
+    ),
 }
+#: Groups of the demo, in the order the summary lists them.
+GROUPS = ("healthy", "apnea", "panel", "edge", "validation_healthy", "validation_apnea")
 
 #: Nights of a panel user in the baseline period; the rest are the intervention period.
 PANEL_BASELINE_NIGHTS = 7
@@ -100,7 +107,7 @@ def _enrolment(user: Any, session_rows: Sequence[tuple[str, ...]]) -> tuple[str,
 
 
 def _write_study_manifests(dest: Path, users: Sequence[Any], session_rows: Sequence[tuple[str, ...]]) -> None:
-    """Write ``study.csv``, ``panel.csv`` (one row per session, with its ``period``) and ``edge.csv``."""
+    """Write the study manifests (:data:`STUDY_MANIFESTS`); ``panel.csv`` with ``period``."""
     for name, (groups, _) in STUDY_MANIFESTS.items():
         chosen = [u for u in users if u.group in groups]
         if name == "daily.csv":
@@ -109,6 +116,12 @@ def _write_study_manifests(dest: Path, users: Sequence[Any], session_rows: Seque
                 ("user_id", "group", "timezone", "date_gte", "date_lte"),
                 [(u.user_id, u.group, u.zone, *_enrolment(u, session_rows)) for u in chosen],
             )
+            continue
+        if name == "validation.csv":  # one row per session: the study compares sessions
+            found = sorted(
+                (r[1], r[2], r[0], r[4]) for u in chosen for r in session_rows if r[1] == u.user_id
+            )
+            _write_csv(dest / name, ("user_id", "group", "session_id", "timezone"), found)
             continue
         if name != "panel.csv":
             _write_csv(
@@ -161,11 +174,13 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
     example_path = REPOSITORY / "data" / "published_example.json"
     published = json.loads(example_path.read_text(encoding="utf-8"))["data"]
 
+    validation = validation_users(src)
     users = [
         *single_night_users(recordings["dodh"], "healthy"),
         *single_night_users(recordings["dodo"], "apnea"),
         *panel_users(recordings),
         *edge_users(recordings, published),
+        *(v.user for v in validation),  # last: the ids of the users before them do not change
     ]
     assign_ids(users)
 
@@ -176,6 +191,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
     session_rows: list[tuple[str, ...]] = []
     n_sessions: Counter[str] = Counter()
     seen_sessions: set[str] = set()
+    session_of: dict[int, str] = {}
     for index, user in enumerate(users):
         rng = seeded_rng(98, index)
         datas = []
@@ -184,6 +200,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
         for night in user.nights:
             while (sid := new_session_id(night.start, rng)) in seen_sessions:  # pragma: no cover
                 pass
+            session_of[id(night)] = sid
             datas.append((session_data(night, sid, user), night.dod_record))
         for data, record in datas:
             seen_sessions.add(data["session"]["id"])
@@ -223,10 +240,15 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
         ("session_id", "user_id", "group", "dod_record", "timezone", "start_time_utc"),
         session_rows,
     )
+    _write_csv(
+        dest / "reference" / "manifest.csv",
+        ("session_id", "user_id", "file", "start_time"),
+        write_references(dest, validation, session_of),
+    )
     shutil.copyfile(src / "LICENSE", dest / "LICENSE-DOD")
 
     n_users = Counter(u.group for u in users)
-    groups = ("healthy", "apnea", "panel", "edge")
+    groups = GROUPS
     files = sorted(
         str(p.relative_to(dest))
         for p in [
@@ -236,6 +258,7 @@ def build_demo(source: str | Path | None = None, out: str | Path | None = None) 
             dest / "LICENSE-DOD",
             *(dest / "sessions").glob("*.json"),
             *(dest / "users").glob("*.json"),
+            *(dest / "reference").glob("*.csv"),
         ]
     )
     return DemoSummary(

@@ -28,6 +28,7 @@ from asleep_nb.definitions import SLEEP_STAGE_CODES
 __all__ = [
     "REPOSITORY",
     "Recording",
+    "consensus_aasm",
     "default_source",
     "load_recordings",
     "majority_vote",
@@ -42,6 +43,8 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 _AASM_TO_ASLEEP = np.array([-1, 0, 1, 1, 2, 3], dtype=np.int8)
 #: Asleep codes a scorer can give after mapping, in vote order (``_VOTE_CODES[k] == k - 1``).
 _VOTE_CODES = np.array(sorted(SLEEP_STAGE_CODES), dtype=np.int8)
+#: AASM codes in vote order (``_AASM_CODES[k] == k - 1``).
+_AASM_CODES = np.arange(-1, 5, dtype=np.int8)
 
 
 def default_source() -> Path:
@@ -160,17 +163,41 @@ def majority_vote(scorings: np.ndarray) -> np.ndarray:
     if scorings.ndim != 2 or scorings.shape[0] == 0:
         raise ValueError(f"scorings must be (n_scorers, n_epochs), got shape {scorings.shape}")
     mapped = to_asleep_code(scorings)
-    counts = (mapped[:, :, None] == _VOTE_CODES[None, None, :]).sum(axis=0)  # (epochs, codes)
+    return _vote(mapped, _VOTE_CODES, scorer_agreement(mapped))
+
+
+def consensus_aasm(scorings: np.ndarray) -> np.ndarray:
+    """The five-class AASM consensus of several scorings, by the rule of :func:`majority_vote`.
+
+    The same vote in the AASM code itself (-1 not scored, 0 W, 1 N1, 2 N2,
+    3 N3, 4 REM): each epoch takes the most frequent code; ties go to the
+    scorer ranked first by :func:`scorer_agreement` on the Asleep code (the
+    same ranking as :func:`majority_vote`). The demo's reference scorings.
+
+    Examples
+    --------
+    >>> consensus_aasm(np.array([[3, 0], [3, 0], [2, 4], [2, 4], [2, 4]])).tolist()
+    [2, 4]
+    """
+    scorings = np.asarray(scorings)
+    if scorings.ndim != 2 or scorings.shape[0] == 0:
+        raise ValueError(f"scorings must be (n_scorers, n_epochs), got shape {scorings.shape}")
+    to_asleep_code(scorings)  # checks the codes
+    return _vote(scorings.astype(np.int8), _AASM_CODES, scorer_agreement(to_asleep_code(scorings)))
+
+
+def _vote(codes: np.ndarray, candidates: np.ndarray, agreement: np.ndarray) -> np.ndarray:
+    """Per-epoch majority of ``codes`` (scorers x epochs) among ``candidates`` (``candidates[k] = k - 1``)."""
+    counts = (codes[:, :, None] == candidates[None, None, :]).sum(axis=0)  # (epochs, codes)
     best = counts.max(axis=1, keepdims=True)
     tied = counts == best  # (epochs, codes)
-    vote = _VOTE_CODES[np.argmax(counts, axis=1)]
+    vote = candidates[np.argmax(counts, axis=1)]
     unresolved = tied.sum(axis=1) > 1
-    agreement = scorer_agreement(mapped)
-    ranking = sorted(range(mapped.shape[0]), key=lambda s: (-agreement[s], s))
+    ranking = sorted(range(codes.shape[0]), key=lambda s: (-agreement[s], s))
     for scorer in ranking:
-        code_index = mapped[scorer] + 1  # _VOTE_CODES[k] == k - 1
-        takes = unresolved & tied[np.arange(mapped.shape[1]), code_index]
-        vote[takes] = mapped[scorer][takes]
+        code_index = codes[scorer] + 1  # candidates[k] == k - 1
+        takes = unresolved & tied[np.arange(codes.shape[1]), code_index]
+        vote[takes] = codes[scorer][takes]
         unresolved &= ~takes
     return vote.astype(np.int8)
 

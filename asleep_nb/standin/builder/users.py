@@ -72,7 +72,7 @@ PANEL_PLAN: tuple[tuple[str, date, str], ...] = (
 PANEL_NIGHTS = 14
 
 #: The seed key of each group.
-GROUP_KEYS = {"healthy": 1, "apnea": 2, "panel": 3, "edge": 4}
+GROUP_KEYS = {"healthy": 1, "apnea": 2, "panel": 3, "edge": 4, "validation_healthy": 5, "validation_apnea": 6}
 
 
 def single_night_users(recs: Sequence[Recording], group: str) -> list[DemoUser]:

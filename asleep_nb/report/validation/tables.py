@@ -1,0 +1,236 @@
+"""The words and tables of a validation report, from the agreement objects, in the definitions' units.
+
+Every number is written once, here: shares as percent with one decimal,
+kappa with three decimals and its participant-bootstrap interval, stat
+fields in their display unit and precision (:mod:`asleep_nb.definitions.display`).
+
+Examples
+--------
+>>> import pandas as pd
+>>> c = pd.DataFrame([[8, 2], [1, 9]], index=pd.Index(["Wake", "Sleep"], name="reference"),
+...                  columns=pd.Index(["Wake", "Sleep"], name="device"))
+>>> confusion_table(c).loc["Wake", "Wake"]
+'8 (80.0 %)'
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from asleep_nb.data.reference_alignment import MAJORITY_COVER_RULE
+from asleep_nb.definitions import EPOCH_SECONDS, SLEEP_WAKE_RULE, format_estimate, format_value
+from asleep_nb.definitions.display import MISSING, label
+from asleep_nb.definitions.scoring import REFERENCE_LABEL_RULE
+
+__all__ = [
+    "confusion_table",
+    "discrepancy_table",
+    "methods_paragraph",
+    "overlap_table",
+    "pooled_table",
+    "stage_table",
+]
+
+
+def _percent(value: Any) -> str:
+    return MISSING if value is None or np.isnan(value) else f"{100 * float(value):.1f} %"
+
+
+def _kappa(value: Any) -> str:
+    return MISSING if value is None or np.isnan(value) else f"{float(value):.3f}"
+
+
+def pooled_table(results: dict[str, Any]) -> pd.DataFrame:
+    """Pooled epoch-by-epoch agreement, one column per class set (``{"four stages": ea4, ...}``).
+
+    Examples
+    --------
+    >>> s = pd.Series({"accuracy": 0.8, "kappa": 0.7, "kappa_ci_low": 0.6, "kappa_ci_high": 0.75,
+    ...                "balanced_accuracy": 0.78, "macro_f1": 0.77, "n_epochs": 100, "n_nights": 2,
+    ...                "n_users": 2})
+    >>> class R: pooled = s
+    >>> pooled_table({"four": R()}).loc["Cohen's kappa (95 % CI)", "four"]
+    '0.700 (0.600 to 0.750)'
+    """
+    columns = {}
+    for name, result in results.items():
+        p = result.pooled
+        columns[name] = {
+            "Accuracy": _percent(p["accuracy"]),
+            "Cohen's kappa (95 % CI)": f"{_kappa(p['kappa'])} ({_kappa(p['kappa_ci_low'])} to "
+            f"{_kappa(p['kappa_ci_high'])})",
+            "Balanced accuracy": _percent(p["balanced_accuracy"]),
+            "Macro F1": _percent(p["macro_f1"]),
+            "Epochs compared": f"{int(p['n_epochs'])}",
+            "Nights": f"{int(p['n_nights'])}",
+            "Participants": f"{int(p['n_users'])}",
+        }
+    return pd.DataFrame(columns).rename_axis("pooled over every night")
+
+
+def confusion_table(confusion: pd.DataFrame) -> pd.DataFrame:
+    """Counts with each reference row's share (rows: reference, columns: device).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame([[0, 0], [1, 3]], index=["Wake", "Sleep"], columns=["Wake", "Sleep"])
+    >>> confusion_table(c).loc["Wake"].tolist()
+    ['0 (–)', '0 (–)']
+    """
+    totals = confusion.sum(axis=1)
+    out = confusion.copy().astype(object)
+    for row in confusion.index:
+        for col in confusion.columns:
+            n = int(confusion.loc[row, col])
+            share = _percent(n / totals[row]) if totals[row] else MISSING
+            out.loc[row, col] = f"{n} ({share})"
+    out.index.name = "reference (rows) / device (columns)"
+    return out
+
+
+def stage_table(by_stage: pd.DataFrame) -> pd.DataFrame:
+    """Per-stage sensitivity, specificity, PPV, NPV and F1 as percent, with epoch counts.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"sensitivity": [0.9], "specificity": [0.8], "ppv": [0.7], "npv": [0.95],
+    ...                   "f1": [0.79], "n_reference": [10], "n_device": [12]}, index=["Wake"])
+    >>> stage_table(t).loc["Wake", "Sensitivity"]
+    '90.0 %'
+    """
+    names = {
+        "sensitivity": "Sensitivity",
+        "specificity": "Specificity",
+        "ppv": "PPV",
+        "npv": "NPV",
+        "f1": "F1",
+    }
+    out = pd.DataFrame({new: by_stage[old].map(_percent) for old, new in names.items()}, index=by_stage.index)
+    out["Reference epochs"] = by_stage["n_reference"].astype(int).astype(str)
+    out["Device epochs"] = by_stage["n_device"].astype(int).astype(str)
+    return out.rename_axis("stage")
+
+
+def discrepancy_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The night-by-night comparison (``stats_agreement``) in display units: bias and limits with CIs.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n": [3], "n_users": [3], "mean_device": [25200.0], "mean_reference": [24840.0],
+    ...     "bias": [360.0], "bias_ci_low": [0.0], "bias_ci_high": [720.0], "loa_low": [-900.0],
+    ...     "loa_low_ci_low": [-1500.0], "loa_low_ci_high": [-300.0], "loa_high": [1620.0],
+    ...     "loa_high_ci_low": [1000.0], "loa_high_ci_high": [2200.0], "bias_method": ["constant"],
+    ...     "loa_method": ["parametric"], "proportional_p": [0.5], "heteroscedasticity_p": [0.4]},
+    ...     index=pd.Index(["time_in_sleep"], name="metric"))
+    >>> discrepancy_table(t).iloc[0]["Bias (95 % CI)"]
+    '+0.10 h [95% CI 0.00, 0.20]'
+    """
+    rows = {}
+    for metric, r in table.iterrows():
+        name = str(metric)
+        rows[label(name)] = {
+            "Nights (participants)": f"{int(r['n'])} ({int(r['n_users'])})",
+            "Device mean": format_value(name, r["mean_device"]),
+            "Reference mean": format_value(name, r["mean_reference"]),
+            "Bias (95 % CI)": format_estimate(
+                name, r["bias"], r["bias_ci_low"], r["bias_ci_high"], difference=True
+            ),
+            "Lower limit (95 % CI)": format_estimate(
+                name, r["loa_low"], r["loa_low_ci_low"], r["loa_low_ci_high"], difference=True
+            ),
+            "Upper limit (95 % CI)": format_estimate(
+                name, r["loa_high"], r["loa_high_ci_low"], r["loa_high_ci_high"], difference=True
+            ),
+            "Bias method": str(r["bias_method"]),
+            "Limits method": str(r["loa_method"]),
+            "Proportional bias p": _p(r["proportional_p"]),
+            "Heteroscedasticity p": _p(r["heteroscedasticity_p"]),
+        }
+    return pd.DataFrame(rows).T.rename_axis("metric (device minus reference)")
+
+
+def _p(value: Any) -> str:
+    if value is None or np.isnan(value):
+        return MISSING
+    return "< 0.001" if value < 0.001 else f"{float(value):.3f}"
+
+
+def overlap_table(overlap: pd.DataFrame) -> pd.DataFrame:
+    """Per night: epochs of each side, the overlap, the offset of the two grids, excluded epochs.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"user_id": ["u"], "device_epochs": [10], "reference_epochs": [12],
+    ...     "overlap_epochs": [10], "offset_seconds": [15.0], "device_unscored": [1],
+    ...     "reference_unscored": [0], "scored_epochs": [9]}, index=pd.Index(["s"], name="session_id"))
+    >>> overlap_table(o).loc["s", "Overlap (h)"]
+    '0.08'
+    """
+    hours = overlap["overlap_epochs"] * EPOCH_SECONDS / 3600
+    return pd.DataFrame(
+        {
+            "Device epochs": overlap["device_epochs"].astype(int),
+            "Reference epochs": overlap["reference_epochs"].astype(int),
+            "Overlap epochs": overlap["overlap_epochs"].astype(int),
+            "Overlap (h)": hours.map(lambda h: f"{h:.2f}"),
+            "Reference start minus device start (s)": overlap["offset_seconds"].map(lambda s: f"{-s:g}"),
+            "Device no signal": overlap["device_unscored"].astype(int),
+            "Reference excluded": overlap["reference_unscored"].astype(int),
+            "Compared": overlap["scored_epochs"].astype(int),
+        },
+        index=overlap.index,
+    )
+
+
+def methods_paragraph(reference: Any, overlap: pd.DataFrame, n_boot: int, seed: int) -> str:
+    """The methods in words (escaped HTML): label mapping, alignment, exclusions, overlap, statistics.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ref = xr.Dataset(coords={"n_movement": ("session", [2]), "n_unscored": ("session", [5])})
+    >>> o = pd.DataFrame({"device_epochs": [100], "overlap_epochs": [90], "scored_epochs": [85]})
+    >>> "2 movement" in methods_paragraph(ref, o, 1000, 1)
+    True
+    """
+    movement, unscored = int(ref_sum(reference, "n_movement")), int(ref_sum(reference, "n_unscored"))
+    device = int(overlap["device_epochs"].sum())
+    inside = int(overlap["overlap_epochs"].sum())
+    scored = int(overlap["scored_epochs"].sum())
+    partial = int((overlap["overlap_epochs"] < overlap["device_epochs"]).sum())
+    text = (
+        "<b>Labels.</b> The reference scorings were mapped to the Asleep stages by the "
+        f"{REFERENCE_LABEL_RULE}. "
+        f"The reference left {movement} movement and {unscored} unscored epochs; they were excluded, never "
+        "guessed. "
+        f"<b>Alignment.</b> Device and reference were placed on absolute time (UTC) and each device epoch "
+        f"received a reference stage by the {MAJORITY_COVER_RULE}. Of {device} device epochs, {inside} fall "
+        f"in the overlap of the two recordings ({partial} nights are only partly covered by the reference); "
+        f"{scored} of them were scored by both sides (device no signal and reference exclusions left out) "
+        "and are compared. "
+        "<b>Statistics.</b> Epoch by epoch: confusion matrix, accuracy, Cohen's kappa, balanced accuracy "
+        "and macro F1 pooled over all nights, and sensitivity, specificity, PPV, NPV and F1 per stage, in "
+        f"four stages and in two (the {SLEEP_WAKE_RULE}). The kappa interval comes from a bootstrap that "
+        f"resamples participants ({n_boot} resamples, seed {seed}), each with all their nights. Night by "
+        "night: the same statistics computed on both sides over the same epochs (research rule for the "
+        "sleep period), compared by the framework of Menghini et al. 2021 (bias with its interval, "
+        "proportional bias, heteroscedasticity, parametric, regression or log limits of agreement), nights "
+        "nested in participants."
+    )
+    return escape(text, quote=False).replace("&lt;b&gt;", "<b>").replace("&lt;/b&gt;", "</b>")
+
+
+def ref_sum(reference: Any, name: str) -> int:
+    """Sum of a per-session count of a reference cohort (0 when it has none).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ref_sum(xr.Dataset(coords={"n_unscored": ("session", [2, 3])}), "n_unscored")
+    5
+    """
+    return int(reference[name].sum()) if name in reference.variables else 0
