@@ -36,6 +36,7 @@ import xarray as xr
 
 from asleep_nb.data.attributes import TIME_ENCODING, TIMEDELTA_ENCODING
 from asleep_nb.data.cf import UNMASKED, decode, encode
+from asleep_nb.data.location import StorageOptions, StoreLocation
 
 __all__ = ["to_zarr", "open_cohort", "DEFAULT_SESSION_CHUNK", "ZARR_FORMATS", "ZarrFormat"]
 
@@ -65,6 +66,7 @@ def to_zarr(
     mode: str = "w-",
     append: bool = False,
     zarr_format: ZarrFormat = 3,
+    storage_options: StorageOptions | None = None,
 ) -> None:
     """Write a cohort to a zarr store chunked along ``session``, with consolidated metadata.
 
@@ -79,7 +81,8 @@ def to_zarr(
     cohort
         A cohort (dimension ``session``), in memory or dask-backed.
     path
-        The store (a folder).
+        The store: a folder, or an fsspec URL (``s3://bucket/study.zarr``,
+        ``gs://...``, ``memory://...``; see :mod:`asleep_nb.data.location`).
     chunks
         Sessions per chunk: an int or ``{"session": n}``; default
         :data:`DEFAULT_SESSION_CHUNK`. Other dimensions are one chunk.
@@ -92,6 +95,9 @@ def to_zarr(
         the zarr format are the store's.
     zarr_format
         ``3`` (default) or ``2``, for readers limited to zarr format 2.
+    storage_options
+        fsspec options for a URL (credentials, ``client_kwargs`` with an
+        ``endpoint_url``, ...); never shown in messages.
 
     Raises
     ------
@@ -114,8 +120,9 @@ def to_zarr(
         raise ValueError(f"mode must be 'w' or 'w-', got {mode!r}")
     if zarr_format not in ZARR_FORMATS:
         raise ValueError(f"zarr_format must be 2 or 3, got {zarr_format!r}")
+    where = StoreLocation.of(path, storage_options)
     if append:
-        existing = _open(path, chunks=None)
+        existing = _open(where, chunks=None)
         if "epoch" in cohort.dims and not np.array_equal(existing["epoch"].values, cohort["epoch"].values):
             raise ValueError(
                 "cannot append: the cohort's epoch axis differs from the store's "
@@ -126,7 +133,7 @@ def to_zarr(
                 raise ValueError(f"cannot append: dimension {name!r} differs from the store's")
         ds = _prepared(cohort.drop_vars([v for v in cohort.variables if "session" not in cohort[v].dims]))
         with _quiet_consolidation():
-            ds.to_zarr(path, append_dim="session", consolidated=True)
+            ds.to_zarr(**where.zarr_kwargs(), append_dim="session", consolidated=True)
         return
     n = _session_chunk(chunks)
     ds = cohort
@@ -138,11 +145,11 @@ def to_zarr(
         if "session" in var.dims:
             chunk = tuple(n if d == "session" else ds.sizes[d] for d in var.dims)
             encoding[var_name] = {**var.encoding, "chunks": chunk}  # the argument replaces .encoding
-    if mode == "w-" and os.path.exists(path):
-        raise FileExistsError(f"{os.fspath(path)!r} exists; pass mode='w' to overwrite it")
+    if mode == "w-" and where.exists():
+        raise FileExistsError(f"{str(where)!r} exists; pass mode='w' to overwrite it")
     with _quiet_consolidation():
         ds.to_zarr(
-            path,
+            **where.zarr_kwargs(),
             mode="w" if mode == "w" else "w-",
             encoding=encoding,
             consolidated=True,
@@ -187,16 +194,19 @@ def open_cohort(
     path: str | os.PathLike[str],
     *,
     chunks: Mapping[str, int] | int | None = None,
+    storage_options: StorageOptions | None = None,
 ) -> xr.Dataset:
     """Open a cohort zarr store lazily (dask-backed).
 
     Parameters
     ----------
     path
-        A store written by :func:`to_zarr`.
+        A store written by :func:`to_zarr`: a folder or an fsspec URL.
     chunks
         ``{"session": n}`` (other dimensions stay whole), an int (same), or
         ``None`` (default) for the store's own chunks.
+    storage_options
+        fsspec options for a URL, as for :func:`to_zarr`.
 
     Returns
     -------
@@ -214,19 +224,20 @@ def open_cohort(
     >>> lazy = open_cohort("study.zarr", chunks={"session": 2000})  # doctest: +SKIP
     >>> lazy.sleep_stage.chunks  # doctest: +SKIP
     """
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no zarr store at {os.fspath(path)!r}")
+    where = StoreLocation.of(path, storage_options)
+    if not where.exists():
+        raise FileNotFoundError(f"no zarr store at {str(where)!r}")
     session_chunk = None if chunks is None else _session_chunk(chunks)
-    ds = _open(path, chunks={})  # the store's own chunks
+    ds = _open(where, chunks={})  # the store's own chunks
     if session_chunk is not None:  # rechunk after opening: no warning when sizes differ from the store's
         ds = ds.chunk({"session": session_chunk, **{d: -1 for d in ds.dims if d != "session"}})
     return ds
 
 
-def _open(path: str | os.PathLike[str], *, chunks: dict[str, int] | None) -> xr.Dataset:
+def _open(where: StoreLocation, *, chunks: dict[str, int] | None) -> xr.Dataset:
     """The store decoded (:func:`~asleep_nb.data.cf.decode`); stores from before consolidation open too."""
     try:
-        ds = xr.open_zarr(path, chunks=chunks, consolidated=True, mask_and_scale=UNMASKED)
+        ds = xr.open_zarr(**where.zarr_kwargs(), chunks=chunks, consolidated=True, mask_and_scale=UNMASKED)
     except (KeyError, ValueError, FileNotFoundError):  # no consolidated metadata: an older store
-        ds = xr.open_zarr(path, chunks=chunks, consolidated=False, mask_and_scale=UNMASKED)
+        ds = xr.open_zarr(**where.zarr_kwargs(), chunks=chunks, consolidated=False, mask_and_scale=UNMASKED)
     return decode(ds)

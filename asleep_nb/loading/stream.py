@@ -42,18 +42,17 @@ Examples
 from __future__ import annotations
 
 import os
-import shutil
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time as dt_time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import xarray as xr
 
 from asleep_nb.data.cohort import Alignment, to_cohort
+from asleep_nb.data.location import StorageOptions, StoreLocation
 from asleep_nb.data.store import DEFAULT_SESSION_CHUNK, open_cohort, to_zarr
 from asleep_nb.definitions import EPOCH_SECONDS, PAD
 from asleep_nb.errors import ArchiveCorrupt
@@ -109,6 +108,7 @@ def archive_to_zarr(
     timezone: str | None = None,
     on_corrupt: Literal["raise", "skip"] = "raise",
     mode: str = "w-",
+    storage_options: StorageOptions | None = None,
 ) -> xr.Dataset:
     """Write every archived session to a zarr cohort store, ``chunk`` sessions at a time.
 
@@ -124,7 +124,7 @@ def archive_to_zarr(
         Each session must be archived in one zone only, as for
         :meth:`~asleep_nb.loading.archive.Archive.to_cohort`.
     path
-        The zarr store to write (a folder).
+        The zarr store to write: a folder, or an fsspec URL (``s3://...``).
     chunk
         Sessions read, built and appended at a time; also the store's chunk
         along ``session``, hence the size of a dask task later.
@@ -141,7 +141,12 @@ def archive_to_zarr(
     mode
         ``"w-"`` (fail if the store exists) or ``"w"`` (overwrite). The store
         is built beside ``path`` (``.<name>.partial-<pid>``) and renamed
-        into place once complete: ``path`` never holds a partial store.
+        into place once complete: ``path`` never holds a partial store. On
+        object storage, which cannot rename, the complete store is copied
+        into place with its root metadata last
+        (:meth:`~asleep_nb.data.location.StoreLocation.move_to`).
+    storage_options
+        fsspec options for a URL (credentials, endpoint); never shown.
 
     Returns
     -------
@@ -166,27 +171,28 @@ def archive_to_zarr(
     """
     if mode not in ("w", "w-"):
         raise ValueError(f"mode must be 'w' or 'w-', got {mode!r}")
-    if mode == "w-" and os.path.exists(path):
-        raise FileExistsError(f"{os.fspath(path)!r} exists; pass mode='w' to overwrite it")
+    target = StoreLocation.of(path, storage_options)
+    if mode == "w-" and target.exists():
+        raise FileExistsError(f"{str(target)!r} exists; pass mode='w' to overwrite it")
     options: dict[str, Any] = {"align": align, "clock_start": clock_start, "timezone": timezone}
     plan = plan_stream(archive, chunk=chunk, groups=groups, on_corrupt=on_corrupt, **options)
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
+    partial = target.sibling(f".{target.name}.partial-{os.getpid()}")
+    partial.remove()
     try:
         _write(archive, plan, partial, chunk, options)
-        if target.exists():  # mode "w": replace it only now that the new store is complete
-            shutil.rmtree(target)
-        os.replace(partial, target)
+        partial.move_to(target)  # mode "w": the old store is replaced only now the new one is complete
     finally:
-        shutil.rmtree(partial, ignore_errors=True)
-    return open_cohort(path)
+        partial.remove()
+    return open_cohort(target.target, storage_options=storage_options)
 
 
-def _write(archive: Archive, plan: StreamPlan, path: Path, chunk: int, options: dict[str, Any]) -> None:
-    """The writing pass: ``plan.entries`` ``chunk`` at a time, widened, appended to ``path``."""
+def _write(
+    archive: Archive, plan: StreamPlan, where: StoreLocation, chunk: int, options: dict[str, Any]
+) -> None:
+    """The writing pass: ``plan.entries`` ``chunk`` at a time, widened, appended to ``where``."""
+    path, so = where.target, where.storage_options or None
     if plan.whole is not None:  # everything fitted in one chunk: the plan's cohort is the store's
-        to_zarr(plan.whole, path, chunks=chunk)
+        to_zarr(plan.whole, path, chunks=chunk, storage_options=so)
         return
     lo, hi = plan.epoch_bounds
     for k, part in enumerate(_chunks(plan.entries, chunk)):
@@ -196,9 +202,9 @@ def _write(archive: Archive, plan: StreamPlan, path: Path, chunk: int, options: 
             raise ArchiveCorrupt(archive.path, "the archive changed while it was being streamed")
         piece = widen(piece, lo, hi, plan.cycles)
         if k == 0:
-            to_zarr(piece, path, chunks=chunk)
+            to_zarr(piece, path, chunks=chunk, storage_options=so)
         else:
-            to_zarr(piece, path, append=True)
+            to_zarr(piece, path, append=True, storage_options=so)
 
 
 def plan_stream(

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from asleep_nb.definitions import EPOCH_SECONDS, PAD, STAGES, SleepStage, research_sleep_period, stat_attrs
+from asleep_nb.stats.session_chunks import per_session_chunk
 from asleep_nb.stats.stage_matrix import StageMatrix, stage_matrix
 from asleep_nb.stats.stage_matrix import wrap as _wrap
 from asleep_nb.stats.transitions import (
@@ -72,6 +73,7 @@ def _positive_epochs(min_epochs: Any) -> int:
     return int(min_epochs)
 
 
+@per_session_chunk
 def research_sleep_latency(stages: Any) -> Any:
     """Sleep latency by the research rule: seconds from the session start to the first sleep epoch.
 
@@ -104,6 +106,7 @@ def research_sleep_latency(stages: Any) -> Any:
     return _wrap(out, m, "research_sleep_latency", stat_attrs("research_sleep_latency"))
 
 
+@per_session_chunk
 def persistent_sleep_latency(stages: Any, *, min_epochs: int = 20) -> Any:
     """Latency to persistent sleep, in seconds.
 
@@ -151,6 +154,7 @@ def persistent_sleep_latency(stages: Any, *, min_epochs: int = 20) -> Any:
     return _wrap(out, m, "persistent_sleep_latency", stat_attrs("persistent_sleep_latency"))
 
 
+@per_session_chunk
 def rem_latency_from_onset(stages: Any) -> Any:
     """REM latency: seconds from sleep onset to the first REM epoch.
 

@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from asleep_nb.definitions import EPOCH_SECONDS, STAGES, SleepStage, research_sleep_period
+from asleep_nb.stats.session_chunks import per_session_chunk
 from asleep_nb.stats.stage_matrix import StageMatrix, stage_matrix, wrap
 
 __all__ = [
@@ -72,6 +73,7 @@ def _matrix_dataarray(values: np.ndarray, m: StageMatrix, name: str, attrs: dict
     )
 
 
+@per_session_chunk
 def transition_counts(stages: Any, *, within: Within = "sleep_period") -> xr.DataArray:
     """Counts of epoch-to-epoch stage transitions.
 
@@ -116,6 +118,7 @@ def transition_counts(stages: Any, *, within: Within = "sleep_period") -> xr.Dat
     return _matrix_dataarray(counts, m, "transition_counts", attrs)
 
 
+@per_session_chunk
 def transition_probabilities(
     stages: Any, *, within: Within = "sleep_period", self_transitions: bool = True
 ) -> xr.DataArray:
@@ -173,6 +176,7 @@ def transition_probabilities(
     return _matrix_dataarray(probs, m, "transition_probabilities", attrs)
 
 
+@per_session_chunk
 def sleep_fragmentation_index(stages: Any, *, within: Within = "sleep_period") -> Any:
     """Sleep fragmentation index: awakenings and shifts to lighter sleep per hour of sleep.
 
