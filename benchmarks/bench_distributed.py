@@ -24,12 +24,12 @@ Usage: ``python benchmarks/bench_distributed.py [N] [--chunk 2000] [--workers 1 
 from __future__ import annotations
 
 import argparse
-import warnings
 import dataclasses
 import resource
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
