@@ -133,7 +133,8 @@ def _check(cohort: object, what: str) -> xr.Dataset:
     if "session" not in cohort.dims or "epoch" not in cohort.dims or missing:
         raise ValidationError(
             f"the {what} must be a cohort with dims ('session', 'epoch'), variable 'sleep_stage' and "
-            f"per-session coordinates 'session_id', 'start_time'; missing: {missing}, dims: {dict(cohort.sizes)}"
+            f"per-session coordinates 'session_id', 'start_time'; missing: {missing}, "
+            f"dims: {dict(cohort.sizes)}"
         )
     ids = [str(s) for s in cohort["session_id"].values]
     if len(set(ids)) != len(ids):
@@ -159,7 +160,9 @@ def _pairs(device: xr.Dataset, reference: xr.Dataset) -> np.ndarray:
             parts.append(f"device session(s) without a reference: {', '.join(no_reference[:5])}")
         if no_device:
             parts.append(f"reference session(s) without a device night: {', '.join(no_device[:5])}")
-        raise ValidationError("the device and reference cohorts hold different session ids; " + "; ".join(parts))
+        raise ValidationError(
+            "the device and reference cohorts hold different session ids; " + "; ".join(parts)
+        )
     return np.array([position[s] for s in dev_ids], dtype=np.int64)
 
 
@@ -206,9 +209,11 @@ def align_to_device(
     device = _check(device, "device")
     reference = _check(reference, "reference")
     rows = _pairs(device, reference)
-    shift_ns = int(round(float(shift_seconds) * 1e9))
+    shift_ns = round(float(shift_seconds) * 1e9)
     dev_start = np.asarray(device["start_time"].values, dtype="datetime64[ns]").view(np.int64)
-    ref_start = np.asarray(reference["start_time"].values, dtype="datetime64[ns]").view(np.int64)[rows] + shift_ns
+    ref_start = (
+        np.asarray(reference["start_time"].values, dtype="datetime64[ns]").view(np.int64)[rows] + shift_ns
+    )
     grid = np.full(device["sleep_stage"].shape, PAD, dtype=np.int8)
     offsets = device["offset"].values if "offset" in device.variables else np.zeros(len(rows), dtype=int)
     table: list[dict[str, object]] = []
@@ -217,7 +222,9 @@ def align_to_device(
         dev = native_stages(device, i)
         ref = native_stages(reference, int(r))
         delta = int(dev_start[i] - ref_start[i])  # device start after the (shifted) reference start, ns
-        first = -((_HALF_NS - delta) // _EPOCH_NS)  # ceil((delta - 15 s) / 30 s): reference epoch of device epoch 0
+        first = -(
+            (_HALF_NS - delta) // _EPOCH_NS
+        )  # ceil((delta - 15 s) / 30 s): reference epoch of device epoch 0
         k = first + np.arange(dev.size, dtype=np.int64)
         inside = (k >= 0) & (k < ref.size)
         sid = str(device["session_id"].values[i])
@@ -254,7 +261,10 @@ def align_to_device(
     coords = {name: var for name, var in device.coords.items() if name != "sleep_stage"}
     out = xr.Dataset({"sleep_stage": (("session", "epoch"), grid)}, coords=coords)
     out = out.assign_coords(
-        reference_start_time=("session", np.asarray(reference["start_time"].values, dtype="datetime64[ns]")[rows])
+        reference_start_time=(
+            "session",
+            np.asarray(reference["start_time"].values, dtype="datetime64[ns]")[rows],
+        )
     )
     out["sleep_stage"].attrs.update(reference["sleep_stage"].attrs)
     out.attrs = {**reference.attrs, "alignment_rule": MAJORITY_COVER_RULE, "shift_seconds": shift_ns / 1e9}

@@ -54,7 +54,12 @@ SLEEP_WAKE_RULE: Final = (
     "no signal and unscored epochs stay excluded"
 )
 
-_FOUR: tuple[int, ...] = (int(SleepStage.WAKE), int(SleepStage.LIGHT), int(SleepStage.DEEP), int(SleepStage.REM))
+_FOUR: tuple[int, ...] = (
+    int(SleepStage.WAKE),
+    int(SleepStage.LIGHT),
+    int(SleepStage.DEEP),
+    int(SleepStage.REM),
+)
 
 
 def check_classes(classes: object) -> Classes:

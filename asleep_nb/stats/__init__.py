@@ -58,6 +58,10 @@ _LAZY: dict[str, str] = {
     "compare_periods": "asleep_nb.stats.study.periods",
     "adherence": "asleep_nb.stats.adherence_table",
     "night_table": "asleep_nb.stats.adherence_table",
+    **{name: "asleep_nb.stats.study.agreement" for name in ("epoch_agreement", "EpochAgreement")},
+    **{name: "asleep_nb.stats.study.discrepancy" for name in ("stats_agreement", "night_stats_pair")},
+    **{name: "asleep_nb.stats.study.lag" for name in ("lag_search", "LagSearch")},
+    "bland_altman": "asleep_nb.stats.study.bland_altman",
     "hedges_g": "asleep_nb.stats.study.effect",
     "fdr_adjust": "asleep_nb.stats.study.fdr",
     **{
@@ -108,9 +112,13 @@ if TYPE_CHECKING:  # pragma: no cover
         sleep_schedule,
         social_jet_lag,
     )
+    from asleep_nb.stats.study.agreement import EpochAgreement, epoch_agreement  # noqa: F401
+    from asleep_nb.stats.study.bland_altman import bland_altman  # noqa: F401
+    from asleep_nb.stats.study.discrepancy import night_stats_pair, stats_agreement  # noqa: F401
     from asleep_nb.stats.study.effect import hedges_g  # noqa: F401
     from asleep_nb.stats.study.fdr import fdr_adjust  # noqa: F401
     from asleep_nb.stats.study.groups import compare_groups, metric_values, user_means  # noqa: F401
+    from asleep_nb.stats.study.lag import LagSearch, lag_search  # noqa: F401
     from asleep_nb.stats.study.periods import compare_periods  # noqa: F401
     from asleep_nb.stats.study.table import table_one, table_one_numbers  # noqa: F401
     from asleep_nb.stats.transitions import (  # noqa: F401
