@@ -13,8 +13,11 @@ it works whatever the cohorts' alignment (``"start"``, ``"onset"`` or
   its 30 seconds;
 - **tie** (two reference epochs cover exactly 15 s each): the *earlier*
   reference epoch;
-- a device epoch that the reference covers for less than 15 s (at the edges
-  of the reference recording) has no reference stage: it is outside the
+- at the edges of the reference recording the same rule applies with
+  "no reference" as a neighbour: a device epoch that the reference covers for
+  less than 15 s has no reference stage, and one covered for exactly 15 s
+  has one only when the covering epoch is the earlier (the last reference
+  epoch). Device epochs without a reference stage are outside the
   **overlap**, and only the overlap counts.
 
 Put otherwise, with ``d`` the start of the device night minus the start of
