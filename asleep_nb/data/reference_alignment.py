@@ -225,9 +225,8 @@ def align_to_device(
         dev = native_stages(device, i)
         ref = native_stages(reference, int(r))
         delta = int(dev_start[i] - ref_start[i])  # device start after the (shifted) reference start, ns
-        first = -(
-            (_HALF_NS - delta) // _EPOCH_NS
-        )  # ceil((delta - 15 s) / 30 s): reference epoch of device epoch 0
+        # ceil((delta - 15 s) / 30 s): the reference epoch of device epoch 0
+        first = -((_HALF_NS - delta) // _EPOCH_NS)
         k = first + np.arange(dev.size, dtype=np.int64)
         inside = (k >= 0) & (k < ref.size)
         sid = str(device["session_id"].values[i])
