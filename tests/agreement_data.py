@@ -36,7 +36,11 @@ def session_id(k: int, start: datetime) -> str:
 
 
 def device_cohort(
-    stages: Sequence[np.ndarray], users: Sequence[str], starts: Sequence[datetime], ids: Sequence[str], **kw: object
+    stages: Sequence[np.ndarray],
+    users: Sequence[str],
+    starts: Sequence[datetime],
+    ids: Sequence[str],
+    **kw: object,
 ) -> xr.Dataset:
     payloads = [
         make_session(sid, uid, start, [int(v) for v in s])
@@ -120,7 +124,8 @@ def majority(scorers: np.ndarray) -> np.ndarray:
     """Per-epoch majority of the scorers (rows); ties go to the scorer agreeing best with the rest."""
     n_scorers = scorers.shape[0]
     agreement = [
-        np.mean([np.mean(scorers[a] == scorers[b]) for b in range(n_scorers) if b != a]) for a in range(n_scorers)
+        np.mean([np.mean(scorers[a] == scorers[b]) for b in range(n_scorers) if b != a])
+        for a in range(n_scorers)
     ]
     best_first = np.argsort(agreement)[::-1]
     codes = np.arange(-1, 5)

@@ -42,7 +42,9 @@ def one_night(device: np.ndarray, reference: np.ndarray, offset_s: float, **kw: 
     return dev, ref
 
 
-@pytest.mark.parametrize("offset_s", [0, 10, 15, 29, 30, 45, 60, 299.5, 900, -10, -15, -29, -30, -90, 14.999, 15.001])
+@pytest.mark.parametrize(
+    "offset_s", [0, 10, 15, 29, 30, 45, 60, 299.5, 900, -10, -15, -29, -30, -90, 14.999, 15.001]
+)
 def test_known_offsets_follow_the_majority_cover_rule(offset_s):
     rng = np.random.default_rng(int(abs(offset_s) * 1000))
     reference = rng.integers(0, 4, 120).astype(np.int8)
@@ -84,7 +86,10 @@ def test_any_cohort_alignment_gives_the_same_reference_epochs(align):
     other = device_cohort(
         [native_stages(device, i) for i in range(len(ids))],
         [str(u) for u in device["user_id"].values],
-        [t.astype("datetime64[s]").item().replace(tzinfo=__import__("datetime").UTC) for t in device["start_time"].values],
+        [
+            t.astype("datetime64[s]").item().replace(tzinfo=__import__("datetime").UTC)
+            for t in device["start_time"].values
+        ],
         ids,
         align=align,
     )
@@ -120,7 +125,9 @@ def test_partial_overlap_counts_only_the_overlap():
 
 def test_no_overlap_is_an_error_naming_the_night():
     dev, ref = one_night(np.ones(50, np.int8), np.zeros(50, np.int8), -51 * 30)
-    with pytest.raises(ValidationError, match=r"do not overlap for session\(s\) " + str(dev["session_id"].values[0])):
+    with pytest.raises(
+        ValidationError, match=r"do not overlap for session\(s\) " + str(dev["session_id"].values[0])
+    ):
         align_to_device(dev, ref)
 
 
