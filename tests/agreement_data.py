@@ -84,7 +84,7 @@ def synthetic_reference(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def noisy_device(rng: np.random.Generator, reference: np.ndarray, error: float) -> np.ndarray:
-    """The reference with a share ``error`` of epochs replaced by a random stage, and a few no-signal epochs."""
+    """The reference with a share ``error`` of epochs replaced by a random stage; a few no-signal epochs."""
     device = reference.copy()
     wrong = rng.random(device.size) < error
     device[wrong] = rng.integers(0, 4, int(wrong.sum()))

@@ -112,7 +112,7 @@ def test_epoch_agreement_equals_scikit_learn_and_yasa_on_the_real_dod_nights(dat
 
 
 def test_only_epochs_both_scored_count():
-    device, reference, dev_stages, ref_stages = generated_pair(seed=9, users=2, nights=1)
+    device, reference, dev_stages, _ref_stages = generated_pair(seed=9, users=2, nights=1)
     stages = reference["sleep_stage"].values.copy()
     stages[0, 100:130] = -1  # unscored by the reference
     reference = reference.assign(sleep_stage=(("session", "epoch"), stages))

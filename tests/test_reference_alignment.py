@@ -6,7 +6,7 @@ reference epoch covers of each device epoch, in exact fractions.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from fractions import Fraction
 
 import numpy as np
@@ -19,7 +19,7 @@ from asleep_nb.stats import epoch_agreement, lag_search
 
 
 def brute_force(n_device: int, reference: np.ndarray, offset_s: Fraction) -> np.ndarray:
-    """Reference stage of each device epoch (-9: none) when the device starts ``offset_s`` after the reference."""
+    """Reference stage of each device epoch (-9: none), the device starting ``offset_s`` after the reference."""
     out = np.full(n_device, -9, dtype=np.int64)
     for j in range(n_device):
         lo, hi = offset_s + 30 * j, offset_s + 30 * j + 30  # device epoch on the reference clock
@@ -86,10 +86,7 @@ def test_any_cohort_alignment_gives_the_same_reference_epochs(align):
     other = device_cohort(
         [native_stages(device, i) for i in range(len(ids))],
         [str(u) for u in device["user_id"].values],
-        [
-            t.astype("datetime64[s]").item().replace(tzinfo=__import__("datetime").UTC)
-            for t in device["start_time"].values
-        ],
+        [t.astype("datetime64[s]").item().replace(tzinfo=UTC) for t in device["start_time"].values],
         ids,
         align=align,
     )
@@ -156,7 +153,7 @@ def test_missing_start_time_is_an_error():
 
 
 def test_lag_search_reports_the_lag_and_applies_nothing():
-    device, reference, dev_stages, ref_stages = generated_pair(seed=2, users=3, nights=2)
+    device, reference, _dev_stages, _ref_stages = generated_pair(seed=2, users=3, nights=2)
     late = reference.assign_coords(start_time=reference["start_time"] + np.timedelta64(3 * 30, "s"))
     result = lag_search(device, late, max_lag=5)
     assert result.best_lag == -3
