@@ -19,7 +19,7 @@ from asleep_nb.stats import epoch_agreement, lag_search
 
 
 def brute_force(n_device: int, reference: np.ndarray, offset_s: Fraction) -> np.ndarray:
-    """Reference stage of each device epoch (-9: none), the device starting ``offset_s`` after the reference."""
+    """Reference stage of each device epoch (-9: none); the device starts `offset_s` after the reference."""
     out = np.full(n_device, -9, dtype=np.int64)
     for j in range(n_device):
         lo, hi = offset_s + 30 * j, offset_s + 30 * j + 30  # device epoch on the reference clock
