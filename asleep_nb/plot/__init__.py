@@ -16,7 +16,11 @@ awakening are those of the research rule
   figure family (``distribution``, ``comparison``, ``density``, ``transitions``).
   :func:`hypnodensity` is a full-width figure (:func:`hypnodensity_figsize`);
 - :func:`adherence_calendar`: participants x nights of a study run day by day,
-  coloured by status (:func:`asleep_nb.stats.night_table`).
+  coloured by status (:func:`asleep_nb.stats.night_table`);
+- validation studies (device against a reference): :func:`confusion_matrix`,
+  :func:`bland_altman` / :func:`bland_altman_panels` (numbers from
+  :func:`asleep_nb.stats.epoch_agreement` and :func:`asleep_nb.stats.stats_agreement`)
+  and :func:`hypnogram_comparison` (one night, device over reference).
 
 Examples
 --------
@@ -28,6 +32,8 @@ Examples
 from __future__ import annotations
 
 from asleep_nb.plot._style import STAGE_COLORS, STAGE_LABELS
+from asleep_nb.plot.agreement import confusion_matrix, hypnogram_comparison
+from asleep_nb.plot.bland_altman import bland_altman, bland_altman_panels
 from asleep_nb.plot.calendar import adherence_calendar
 from asleep_nb.plot.comparison import metric
 from asleep_nb.plot.density import hypnodensity, hypnodensity_figsize
@@ -40,6 +46,10 @@ __all__ = [
     "STAGE_COLORS",
     "STAGE_LABELS",
     "adherence_calendar",
+    "bland_altman",
+    "bland_altman_panels",
+    "confusion_matrix",
+    "hypnogram_comparison",
     "hypnodensity",
     "hypnodensity_figsize",
     "hypnogram",
