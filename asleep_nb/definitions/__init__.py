@@ -10,7 +10,7 @@ Every layer imports what a number means from here and never re-derives it:
   metric's display unit and precision;
 - :mod:`~asleep_nb.definitions.rules`: the named sleep-onset rules (vendor,
   research) and the night rule;
-- :mod:`~asleep_nb.definitions.classes`: the class sets of an agreement study
+- :mod:`~asleep_nb.definitions.agreement`: the class sets of an agreement study
   (four stages, or sleep/wake by the named sleep/wake rule).
 
 Nothing here does I/O or imports another layer of ``asleep_nb``.
@@ -25,8 +25,8 @@ Examples
 from __future__ import annotations
 
 from asleep_nb.definitions import display
-from asleep_nb.definitions.classes import *  # noqa: F403
-from asleep_nb.definitions.classes import __all__ as _classes_all
+from asleep_nb.definitions.agreement import *  # noqa: F403
+from asleep_nb.definitions.agreement import __all__ as _agreement_all
 from asleep_nb.definitions.display import (
     axis_label,
     difference_unit,
@@ -46,7 +46,7 @@ __all__ = [
     *_stages_all,
     *_fields_all,
     *_rules_all,
-    *_classes_all,
+    *_agreement_all,
     "display",
     "axis_label",
     "difference_unit",

@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 
 from asleep_nb.data.reference_alignment import align_to_device, native_stages
 from asleep_nb.definitions import EPOCH_SECONDS, NO_SIGNAL_LABEL, SleepStage
-from asleep_nb.definitions.classes import class_labels
+from asleep_nb.definitions.agreement import AGREEMENT_COLORS, class_labels
 from asleep_nb.plot._style import (
     ERROR_COLOR,
     HYPNOGRAM_ORDER,
@@ -47,7 +47,7 @@ _EPOCH_DAYS = EPOCH_SECONDS / 86400.0
 #: Cells above this row share (percent) are written in white.
 _DARK = 60.0
 #: Colour marking epochs where device and reference disagree.
-_DISAGREE = "#000000"
+_DISAGREE = AGREEMENT_COLORS["disagree"]
 
 
 def _counts(agreement: EpochAgreement | pd.DataFrame | np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:

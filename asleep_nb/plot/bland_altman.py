@@ -30,14 +30,15 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import FigureBase
 
+from asleep_nb.definitions.agreement import AGREEMENT_COLORS
 from asleep_nb.definitions.display import display_unit, display_value, format_estimate, inline_label, label
 from asleep_nb.plot._style import FULL_WIDTH, get_axes, get_figure, style, style_axes
 
 __all__ = ["bland_altman", "bland_altman_panels"]
 
-_POINT = "#0072B2"
-_BIAS = "#000000"
-_LIMIT = "#D55E00"
+_POINT = AGREEMENT_COLORS["night"]
+_BIAS = AGREEMENT_COLORS["bias"]
+_LIMIT = AGREEMENT_COLORS["limit"]
 
 
 def _row(table: pd.DataFrame, name: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ onto each device night (:func:`asleep_nb.data.reference_alignment.align_to_devic
 the majority-cover rule), keeps the epochs that **both** scored (code >= 0 on
 both sides, inside the overlap) and counts them in a confusion matrix,
 reference in rows and device in columns, classes in code order
-(:mod:`asleep_nb.definitions.classes`: wake, light, deep, REM; or wake,
+(:mod:`asleep_nb.definitions.agreement`: wake, light, deep, REM; or wake,
 sleep by the sleep/wake rule).
 
 Definitions (pooled over every night unless said otherwise; each equals
@@ -58,7 +58,7 @@ import pandas as pd
 import xarray as xr
 
 from asleep_nb.data.reference_alignment import align_to_device
-from asleep_nb.definitions.classes import Classes, check_classes, class_codes, class_labels, to_classes
+from asleep_nb.definitions.agreement import Classes, check_classes, class_codes, class_labels, to_classes
 from asleep_nb.stats.study.bootstrap import check_options
 
 __all__ = [
@@ -96,7 +96,7 @@ class EpochAgreement:
     confusion
         Epoch counts, reference stage in rows (index ``reference``), device
         stage in columns (``device``), labels and order from
-        :mod:`asleep_nb.definitions.classes`.
+        :mod:`asleep_nb.definitions.agreement`.
     pooled
         :data:`POOLED_FIELDS` over every night (``float64``; the counts are whole numbers).
     per_night
@@ -266,7 +266,7 @@ def epoch_agreement(
         device nights by :func:`~asleep_nb.data.reference_alignment.align_to_device`.
     classes
         4 (wake, light, deep, REM) or 2 (wake, sleep by the sleep/wake rule
-        of :mod:`asleep_nb.definitions.classes`).
+        of :mod:`asleep_nb.definitions.agreement`).
     ci
         Confidence level of the kappa interval.
     n_boot

@@ -34,7 +34,7 @@ import pandas as pd
 import xarray as xr
 
 from asleep_nb.definitions import EPOCH_SECONDS
-from asleep_nb.definitions.classes import Classes, check_classes, class_codes
+from asleep_nb.definitions.agreement import Classes, check_classes, class_codes
 from asleep_nb.errors import ValidationError
 from asleep_nb.stats.study.agreement import confusion_counts, kappa_from_confusion, paired_epochs
 

@@ -1,4 +1,4 @@
-"""Stage classes of an agreement study: the four Asleep stages, or sleep/wake by one named rule.
+"""Definitions of an agreement study: its stage classes (four, or sleep/wake by one named rule) and colours.
 
 A device night and a reference scoring are compared epoch by epoch in one of
 two class sets (``classes``):
@@ -12,11 +12,12 @@ two class sets (``classes``):
 
 Labels come from :data:`~asleep_nb.definitions.stages.STAGES` (the two-stage
 label of code 1 is "Sleep"), so tables and figures of an agreement study
-spell the classes as every other figure does.
+spell the classes as every other figure does. :data:`AGREEMENT_COLORS` are the
+colours of what its figures draw besides stages (Okabe-Ito colours no stage uses).
 
 Examples
 --------
->>> from asleep_nb.definitions.classes import class_codes, class_labels, to_sleep_wake
+>>> from asleep_nb.definitions.agreement import class_codes, class_labels, to_sleep_wake
 >>> class_codes(2), class_labels(2), class_labels(4)
 ((0, 1), ('Wake', 'Sleep'), ('Wake', 'Light', 'Deep', 'REM'))
 >>> to_sleep_wake([0, 1, 2, 3, -1, -2]).tolist()
@@ -25,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Final, Literal
 
 import numpy as np
@@ -42,6 +44,7 @@ __all__ = [
     "check_classes",
     "to_sleep_wake",
     "to_classes",
+    "AGREEMENT_COLORS",
 ]
 
 #: How many stage classes an agreement is computed in.
@@ -52,6 +55,12 @@ CLASSES: tuple[Classes, ...] = (4, 2)
 SLEEP_WAKE_RULE: Final = (
     "sleep/wake rule: wake stays wake; light, deep and REM are sleep; "
     "no signal and unscored epochs stay excluded"
+)
+
+#: Colours of agreement figures: nights (Bland-Altman points), the bias line, the limits of
+#: agreement, and the marks of epochs where device and reference disagree.
+AGREEMENT_COLORS: MappingProxyType[str, str] = MappingProxyType(
+    {"night": "#555555", "bias": "#000000", "limit": "#CC79A7", "disagree": "#000000"}
 )
 
 _FOUR: tuple[int, ...] = (
