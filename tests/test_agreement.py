@@ -312,3 +312,20 @@ def test_stats_agreement_equals_yasa_on_the_same_table(source):
                 summary.loc[name, ("loa_upper", "upper")], rel=1e-9
             )
     assert table.loc["time_in_sleep", "mean_device"] == pytest.approx(dev["time_in_sleep"].mean())
+
+
+def test_two_stage_device_nights_are_compared_in_sleep_wake():
+    device, reference, _, _ = generated_pair(seed=12, users=4, nights=1)
+    flags = np.array([True, False, False, False])
+    two = device.assign_coords(two_stage=("session", flags))
+    stages = two["sleep_stage"].values.copy()
+    stages[0] = to_sleep_wake(stages[0])
+    two = two.assign(sleep_stage=(("session", "epoch"), stages))
+    with pytest.raises(ValidationError, match="two-stage"):
+        epoch_agreement(two, reference, n_boot=100)
+    assert epoch_agreement(two, reference, classes=2, n_boot=100).pooled["n_epochs"] > 0
+    dev, ref = night_stats_pair(two, reference)
+    first = str(two["session_id"].values[0])
+    assert np.isnan(dev.loc[first, "time_in_deep"]) and np.isnan(ref.loc[first, "time_in_deep"])
+    assert dev.loc[first, "time_in_sleep"] > 0 and ref.loc[first, "time_in_sleep"] > 0
+    assert not np.isnan(ref.iloc[1]["time_in_deep"])

@@ -133,7 +133,7 @@ def bland_altman(table: pd.DataFrame, name: str, ax: Axes | None = None, *, titl
         bias = format_estimate(name, row["bias"], row["bias_ci_low"], row["bias_ci_high"], difference=True)
         text = [
             f"Bias {bias}",
-            f"LoA {row['loa_method']}, bias {row['bias_method']}; n = {int(row['n'])} nights",
+            f"Bias {row['bias_method']}, limits {row['loa_method']}; {int(row['n'])} nights",
         ]
         ax.text(
             0.01,

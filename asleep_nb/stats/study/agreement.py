@@ -59,6 +59,7 @@ import xarray as xr
 
 from asleep_nb.data.reference_alignment import align_to_device
 from asleep_nb.definitions.agreement import Classes, check_classes, class_codes, class_labels, to_classes
+from asleep_nb.errors import ValidationError
 from asleep_nb.stats.study.bootstrap import check_options
 
 __all__ = [
@@ -153,6 +154,13 @@ def paired_epochs(
     ([[0, 1, -2]], [[0, 1, -2]])
     """
     classes = check_classes(classes)
+    if classes == 4 and "two_stage" in device.variables and np.asarray(device["two_stage"].values).any():
+        two = [
+            str(s) for s, t in zip(device["session_id"].values, device["two_stage"].values, strict=True) if t
+        ]
+        raise ValidationError(
+            f"device night(s) {', '.join(two[:5])} are two-stage (wake/sleep only): compare with classes=2"
+        )
     aligned, overlap = align_to_device(device, reference, shift_seconds=shift_seconds)
     dev = np.asarray(device["sleep_stage"].values)
     ref = np.asarray(aligned["sleep_stage"].values)
@@ -294,7 +302,8 @@ def epoch_agreement(
     ------
     ValidationError
         Session ids that differ, a missing ``start_time``, a night without
-        overlap (from the alignment), or no epoch that both scored.
+        overlap (from the alignment), no epoch that both scored, or
+        ``classes=4`` with two-stage device nights.
     ValueError
         ``classes``, ``ci``, ``n_boot`` or ``interval`` out of range.
 
@@ -302,8 +311,6 @@ def epoch_agreement(
     --------
     See the module docstring.
     """
-    from asleep_nb.errors import ValidationError
-
     classes = check_classes(classes)
     check_options(ci, n_boot, interval)
     dev, ref, overlap = paired_epochs(device, reference, classes=classes, shift_seconds=shift_seconds)

@@ -7,6 +7,9 @@ and on the aligned reference **by one rule** over **the same epochs**:
 - an epoch that either side did not score (device no signal, reference
   unscored) is no signal (-1) on both sides, so the two describe the same
   epochs and ``time_in_bed`` is the overlap on both;
+- a two-stage device night (``two_stage``) is compared in sleep/wake: the
+  reference's stages pass through the sleep/wake rule and the four-stage
+  fields (stage minutes and shares) are missing for that night on both sides;
 - the fields are those of the ``stat`` object (:func:`asleep_nb.stats.compute_stats`,
   whose definitions and names they keep) with the sleep period located by
   the **research rule** (:func:`asleep_nb.definitions.research_sleep_period`:
@@ -35,7 +38,7 @@ import pandas as pd
 import xarray as xr
 
 from asleep_nb.data.reference_alignment import align_to_device
-from asleep_nb.definitions import PAD, STAT_FIELDS, research_sleep_period
+from asleep_nb.definitions import PAD, STAT_FIELDS, research_sleep_period, to_sleep_wake
 from asleep_nb.errors import ValidationError
 from asleep_nb.stats.study.bland_altman import BA_FIELDS, HeteroscedasticLoA, bland_altman
 from asleep_nb.stats.vendor import compute_stats
@@ -107,10 +110,15 @@ def night_stats_pair(device: xr.Dataset, reference: xr.Dataset) -> tuple[pd.Data
         unscored = (d < 0) | (r < 0)
         grids[0][i, : cols.size] = np.where(unscored, -1, d)
         grids[1][i, : cols.size] = np.where(unscored, -1, r)
+    two = np.zeros(len(sessions), dtype=bool)
+    if "two_stage" in device.variables:
+        two = np.asarray(device["two_stage"].values, dtype=bool)
+        grids[1][two] = to_sleep_wake(grids[1][two])  # a two-stage night is compared in sleep/wake
     coords = {
         "session_id": ("session", sessions),
         "start_time": ("session", starts),
         "end_time": ("session", ends),
+        "two_stage": ("session", two),
     }
     frames = []
     for grid in grids:
