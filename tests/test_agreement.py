@@ -329,3 +329,36 @@ def test_two_stage_device_nights_are_compared_in_sleep_wake():
     assert np.isnan(dev.loc[first, "time_in_deep"]) and np.isnan(ref.loc[first, "time_in_deep"])
     assert dev.loc[first, "time_in_sleep"] > 0 and ref.loc[first, "time_in_sleep"] > 0
     assert not np.isnan(ref.iloc[1]["time_in_deep"])
+
+
+@pytest.mark.parametrize("align", ["onset", "clock"])
+def test_any_device_alignment_gives_the_same_agreement(align):
+    from datetime import UTC
+
+    from agreement_data import device_cohort
+
+    from asleep_nb.data.reference_alignment import native_stages
+
+    device, reference, _, _ = generated_pair(seed=13, users=4, nights=2, offsets_s=(0, 10, 15, 29))
+    ids = [str(s) for s in device["session_id"].values]
+    starts = [t.astype("datetime64[s]").item().replace(tzinfo=UTC) for t in device["start_time"].values]
+    users = [str(u) for u in device["user_id"].values]
+    moved = device_cohort(
+        [native_stages(device, i) for i in range(len(ids))], users, starts, ids, align=align
+    )
+    base, other = (
+        epoch_agreement(device, reference, n_boot=200),
+        epoch_agreement(moved, reference, n_boot=200),
+    )
+    assert other.confusion.equals(base.confusion) and other.pooled.equals(base.pooled)
+    table = stats_agreement(device, reference, metrics=["time_in_sleep", "sleep_latency"], n_boot=200)
+    again = stats_agreement(moved, reference, metrics=["time_in_sleep", "sleep_latency"], n_boot=200)
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_few_or_identical_nights_give_plain_numbers():
+    few = bland_altman([400.0, 420.0], [401.0, 421.0])
+    assert few["n"] == 2 and few["bias"] == 1.0 and np.isnan(few["loa_low"])
+    same = bland_altman([400.0, 420, 380, 450], [400.0, 420, 380, 450])
+    assert (same["bias"], same["loa_low"], same["loa_high"]) == (0.0, 0.0, 0.0)
+    assert np.isnan(same["proportional_p"])
