@@ -362,3 +362,64 @@ def test_few_or_identical_nights_give_plain_numbers():
     same = bland_altman([400.0, 420, 380, 450], [400.0, 420, 380, 450])
     assert (same["bias"], same["loa_low"], same["loa_high"]) == (0.0, 0.0, 0.0)
     assert np.isnan(same["proportional_p"])
+
+
+def _loop_statistic(x, y, group, methods, repeated):
+    """The bootstrap statistic written the plain way, copying the drawn participants' nights."""
+    from asleep_nb.stats.study.bland_altman import REGRESSION_Z, total_variance
+
+    rows_of = [np.flatnonzero(group == g) for g in range(group.max() + 1)]
+    x_bar = x.mean()
+
+    def fit(a, b):
+        return np.polyfit(a, b, 1)[::-1] if np.ptp(a) > 0 else (b.mean(), 0.0)
+
+    def statistic(drawn):
+        rows = np.concatenate([rows_of[int(g)] for g in drawn])
+        labels = np.repeat(np.arange(drawn.size), [rows_of[int(g)].size for g in drawn]) if repeated else None
+        xs, ds = x[rows], y[rows] - x[rows]
+        b0, b1 = fit(xs, ds) if methods[0] == "regression" else (ds.mean(), 0.0)
+        if methods[1] == "parametric":
+            h0, h1 = 1.96 * np.sqrt(total_variance(ds - (b0 + b1 * xs), labels)), 0.0
+        elif methods[1] == "log":
+            z = 1.96 * np.sqrt(total_variance(np.log(y[rows]) - np.log(xs), labels))
+            h0, h1 = 0.0, 2 * (np.exp(z) - 1) / (np.exp(z) + 1)
+        else:
+            l0, l1 = fit(xs, ds)
+            c0, c1 = fit(xs, np.abs(ds - (l0 + l1 * xs)))
+            h0, h1 = REGRESSION_Z * c0, REGRESSION_Z * c1
+        centre, half = b0 + b1 * x_bar, h0 + h1 * x_bar
+        return np.array([ds.mean(), centre - half, centre + half])
+
+    return statistic
+
+
+@pytest.mark.parametrize("methods", [("parametric", "parametric"), ("regression", "parametric"),
+                                     ("parametric", "regression"), ("regression", "log")])  # fmt: skip
+@pytest.mark.parametrize("nights", [1, 3])
+def test_the_vectorised_bootstrap_equals_copying_the_drawn_nights(methods, nights):
+    from scipy import stats as sps
+
+    from asleep_nb.stats.study.agreement_bootstrap import limits_bootstrap
+
+    rng = np.random.default_rng(nights)
+    n_users = 15
+    group = np.repeat(np.arange(n_users), nights)
+    rng.shuffle(group)
+    x = rng.uniform(300, 500, group.size)
+    y = x + 0.2 * (x - 400) + rng.normal(0, 5, n_users)[group] + rng.normal(0, 1, group.size) * (x - 250) / 10
+    log_ratio = np.log(y) - np.log(x)
+    low, high = limits_bootstrap(x, y - x, group, methods, log_ratio=log_ratio, ci=0.9, n_boot=300, seed=4)
+    batch = max(1, min(300, 2_000_000 // x.size))
+    plain = sps.bootstrap(
+        (np.arange(n_users),),
+        _loop_statistic(x, y, group, methods, nights > 1),
+        n_resamples=300,
+        confidence_level=0.9,
+        method="percentile",
+        vectorized=False,
+        batch=batch,
+        rng=np.random.default_rng(4),
+    )
+    np.testing.assert_allclose(low, plain.confidence_interval.low, rtol=1e-9)
+    np.testing.assert_allclose(high, plain.confidence_interval.high, rtol=1e-9)

@@ -65,6 +65,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from asleep_nb.stats.study.agreement_bootstrap import limits_bootstrap
+
 __all__ = ["AGREEMENT_Z", "REGRESSION_Z", "BA_FIELDS", "bland_altman", "total_variance", "regress"]
 
 #: Multiple of the SD of the differences that bounds 95 % of them.
@@ -180,26 +182,6 @@ def _mixed(x: np.ndarray, y: np.ndarray, users: np.ndarray) -> tuple[float, floa
     if not np.isfinite([slope, intercept, se]).all():
         return None
     return slope, intercept, se
-
-
-def _lines(
-    x: np.ndarray, d: np.ndarray, users: np.ndarray | None, methods: tuple[str, str]
-) -> tuple[float, ...]:
-    """``(b0, b1, h0, h1)`` of the bias line and half-width line with the methods fixed (least squares)."""
-    bias_method, loa_method = methods
-    if bias_method == "regression" and np.ptp(x) > 0:
-        b1, b0 = np.polyfit(x, d, 1)
-    else:
-        b0, b1 = float(d.mean()), 0.0
-    if loa_method == "parametric":
-        sd = np.sqrt(total_variance(d - (b0 + b1 * x), users))
-        return float(b0), float(b1), AGREEMENT_Z * sd, 0.0
-    if loa_method == "log":
-        return float(b0), float(b1), 0.0, np.nan  # slope filled by the caller (needs both values)
-    line = np.polyfit(x, d, 1) if np.ptp(x) > 0 else (0.0, d.mean())
-    resid = np.abs(d - (line[1] + line[0] * x))
-    c1, c0 = np.polyfit(x, resid, 1) if np.ptp(x) > 0 else (0.0, resid.mean())
-    return float(b0), float(b1), REGRESSION_Z * float(c0), REGRESSION_Z * float(c1)
 
 
 def _euser_slope(log_ratio: np.ndarray, users: np.ndarray | None) -> float:
@@ -338,31 +320,18 @@ def _intervals(
                 ci_method="parametric",
             )
             return
-    methods = (out["bias_method"], out["loa_method"])
-    x_bar = out["mean_reference"]
     _, group = np.unique(u, return_inverse=True)
-    rows_of = [np.flatnonzero(group == g) for g in range(group.max() + 1)]
-
-    def statistic(drawn: np.ndarray) -> np.ndarray:
-        rows = np.concatenate([rows_of[int(g)] for g in drawn])
-        labels = np.repeat(np.arange(drawn.size), [rows_of[int(g)].size for g in drawn]) if repeated else None
-        xs, ds = x[rows], y[rows] - x[rows]
-        b0, b1, h0, h1 = _lines(xs, ds, labels, methods)
-        if methods[1] == "log":
-            h1 = _euser_slope(np.log(y[rows]) - np.log(xs), labels)
-        centre, half = b0 + b1 * x_bar, h0 + h1 * x_bar
-        return np.array([ds.mean(), centre - half, centre + half])
-
-    result = stats.bootstrap(
-        (np.arange(len(rows_of)),),
-        statistic,
-        n_resamples=options["n_boot"],
-        confidence_level=ci,
-        method="percentile",
-        vectorized=False,
-        rng=np.random.default_rng(options["seed"]),
+    log_ratio = np.log(y) - np.log(x) if out["loa_method"] == "log" else None
+    low, high = limits_bootstrap(
+        x,
+        y - x,
+        group,
+        (out["bias_method"], out["loa_method"]),
+        log_ratio=log_ratio,
+        ci=ci,
+        n_boot=options["n_boot"],
+        seed=options["seed"],
     )
-    low, high = result.confidence_interval.low, result.confidence_interval.high
     if repeated:
         out.update(bias_ci_low=float(low[0]), bias_ci_high=float(high[0]))
     out.update(
