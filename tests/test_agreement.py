@@ -139,14 +139,15 @@ def test_the_bootstrap_resamples_participants_as_blocks():
     assert doubled.pooled["kappa_ci_high"] == pytest.approx(base.pooled["kappa_ci_high"], abs=1e-12)
     # the same nights, each its own participant: more units, a narrower interval
     alone = device.assign_coords(user_id=("session", [f"p{i}" for i in range(device.sizes["session"])]))
-    separate = epoch_agreement(alone, reference, n_boot=500, seed=3)
+    separate = epoch_agreement(alone, reference.assign_coords(user_id=alone["user_id"]), n_boot=500, seed=3)
     assert separate.pooled["kappa"] == base.pooled["kappa"]
     width = base.pooled["kappa_ci_high"] - base.pooled["kappa_ci_low"]
     assert separate.pooled["kappa_ci_high"] - separate.pooled["kappa_ci_low"] < width
     again = epoch_agreement(device, reference, n_boot=500, seed=3)
     assert again.pooled.equals(base.pooled)
     one = device.assign_coords(user_id=("session", ["p"] * device.sizes["session"]))
-    assert np.isnan(epoch_agreement(one, reference, n_boot=100).pooled["kappa_ci_low"])
+    one_ref = reference.assign_coords(user_id=one["user_id"])
+    assert np.isnan(epoch_agreement(one, one_ref, n_boot=100).pooled["kappa_ci_low"])
 
 
 def _twice(cohort):

@@ -166,3 +166,13 @@ def test_lag_search_reports_the_lag_and_applies_nothing():
     assert shifted.pooled["kappa"] == pytest.approx(result.pooled[-3])
     with pytest.raises(ValueError, match="max_lag"):
         lag_search(device, late, max_lag=-1)
+
+
+def test_a_session_of_another_user_is_named():
+    device, reference, _, _ = generated_pair(seed=1, users=2, nights=1)
+    users = [str(u) for u in reference["user_id"].values]
+    swapped = reference.assign_coords(user_id=("session", users[::-1]))
+    sid = str(reference["session_id"].values[0])
+    with pytest.raises(ValidationError, match=f"another user for session\\(s\\) {sid} \\(device {users[0]}"):
+        align_to_device(device, swapped)
+    assert align_to_device(device, reference.drop_vars("user_id")).overlap.shape[0] == 2

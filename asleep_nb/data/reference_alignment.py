@@ -166,7 +166,15 @@ def _pairs(device: xr.Dataset, reference: xr.Dataset) -> np.ndarray:
         raise ValidationError(
             "the device and reference cohorts hold different session ids; " + "; ".join(parts)
         )
-    return np.array([position[s] for s in dev_ids], dtype=np.int64)
+    rows = np.array([position[s] for s in dev_ids], dtype=np.int64)
+    if "user_id" in device.variables and "user_id" in reference.variables:
+        dev_users = [str(u) for u in device["user_id"].values]
+        ref_users = [str(reference["user_id"].values[r]) for r in rows]
+        pairs = zip(dev_ids, dev_users, ref_users, strict=True)
+        wrong = [f"{s} (device {a}, reference {b})" for s, a, b in pairs if a and b and a != b]
+        if wrong:
+            raise ValidationError(f"the reference names another user for session(s) {'; '.join(wrong[:3])}")
+    return rows
 
 
 def align_to_device(
@@ -200,8 +208,8 @@ def align_to_device(
     ------
     ValidationError
         Session ids that differ between the cohorts (both sides named), a
-        session twice, a missing ``start_time``, or a night whose recordings
-        do not overlap at all.
+        session twice, a session whose ``user_id`` differs between the two,
+        a missing ``start_time``, or a night whose recordings do not overlap.
     TypeError
         A cohort that is not an ``xarray.Dataset``.
 
