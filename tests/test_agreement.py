@@ -279,11 +279,26 @@ def test_night_stats_use_one_rule_on_the_same_epochs():
             row = table.iloc[i]
             assert row["time_in_sleep"] == 30 * int(((stages > 0) & keep).sum())
             assert row["time_in_bed"] == 30 * n
-            first = int(np.flatnonzero((stages > 0) & keep)[0])
+            asleep = np.flatnonzero((stages > 0) & keep)
+            first, last = int(asleep[0]), int(asleep[-1])
             assert row["sleep_latency"] == 30 * first  # the research rule's onset
+            assert row["wakeup_latency"] == 30 * (n - 1 - last)  # and its final awakening
+            period = slice(first, last + 1)
+            assert row["time_in_wake"] == 30 * int(((stages[period] == 0) & keep[period]).sum())
     leading = device.assign(sleep_stage=device["sleep_stage"].where(device["epoch"] >= 40, -1))
     dev, _ = night_stats_pair(leading, reference)
     assert (dev["sleep_latency"] >= 40 * 30).all()  # no signal before onset is not sleep
+    # no signal around the sleep period adds no wake: a night framed by no signal
+    framed = np.array([-1] * 5 + [0] * 3 + [1] * 10 + [0] * 2 + [1] * 5 + [-1] * 4 + [0] * 3, dtype=np.int8)
+    one_dev = device.isel(session=[0]).copy()
+    grid = np.full(one_dev["sleep_stage"].shape, -2, dtype=np.int8)
+    grid[0, : framed.size] = framed
+    one_dev = one_dev.assign(sleep_stage=(("session", "epoch"), grid))
+    one_dev = one_dev.assign_coords(n_epochs=("session", [framed.size]))
+    dev, _ = night_stats_pair(one_dev, reference.isel(session=[0]))
+    row = dev.iloc[0]
+    assert (row["sleep_latency"], row["time_in_sleep"], row["time_in_wake"]) == (8 * 30, 15 * 30, 2 * 30)
+    assert (row["wakeup_latency"], row["waso_count"], row["time_in_bed"]) == (7 * 30, 1, framed.size * 30)
 
 
 @pytest.mark.parametrize("source", ["generated", pytest.param("dodh", marks=needs_dod)])
