@@ -176,3 +176,21 @@ def test_image_bland_altman(tmp_path):
     table = fixed_table()
     ax = pinned(lambda **kw: ap.bland_altman(table, "sleep_latency", **kw), figsize=(4.8, 3.6))
     check_image(ax.figure, "agreement_bland_altman", tmp_path)
+
+
+def test_hypnogram_comparison_of_a_two_stage_night(pair):
+    from asleep_nb.definitions import to_sleep_wake
+
+    device, reference, _, _ = pair
+    stages = device["sleep_stage"].values.copy()
+    stages[0] = to_sleep_wake(stages[0])
+    flags = np.zeros(device.sizes["session"], dtype=bool)
+    flags[0] = True
+    two = device.assign(sleep_stage=(("session", "epoch"), stages)).assign_coords(
+        two_stage=("session", flags)
+    )
+    ax = ap.hypnogram_comparison(two, reference, 0)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Wake", "Sleep"] * 2
+    result = epoch_agreement(two.isel(session=[0]), reference.isel(session=[0]), classes=2, n_boot=100)
+    disagree = int(result.pooled["n_epochs"] - np.trace(result.confusion.to_numpy()))
+    assert ax.get_legend().get_texts()[0].get_text() == f"Disagree ({disagree} epochs)"

@@ -16,7 +16,7 @@ awakening are those of the research rule
   figure family (``distribution``, ``comparison``, ``density``, ``transitions``).
   :func:`hypnodensity` is a full-width figure (:func:`hypnodensity_figsize`);
 - :func:`adherence_calendar`: participants x nights of a study run day by day,
-  coloured by status (:func:`asleep_nb.stats.night_table`).
+  coloured by status (:func:`asleep_nb.stats.night_table`);
 - validation studies (device against a reference): :func:`confusion_matrix`,
   :func:`bland_altman` / :func:`bland_altman_panels` (numbers from
   :func:`asleep_nb.stats.epoch_agreement` and :func:`asleep_nb.stats.stats_agreement`)

@@ -25,16 +25,17 @@ from matplotlib.patches import Patch
 
 from asleep_nb.data.reference_alignment import align_to_device, native_stages
 from asleep_nb.definitions import EPOCH_SECONDS, NO_SIGNAL_LABEL, SleepStage
-from asleep_nb.definitions.agreement import AGREEMENT_COLORS, class_labels
+from asleep_nb.definitions.agreement import AGREEMENT_COLORS, class_labels, to_sleep_wake
 from asleep_nb.plot._style import (
     ERROR_COLOR,
     HYPNOGRAM_ORDER,
     LEGEND_ABOVE,
     STAGE_COLORS,
-    STAGE_LABELS,
     TITLE_PAD_OVER_LEGEND,
+    TWO_STAGE_ORDER,
     format_share,
     get_axes,
+    stage_labels,
     style,
 )
 from asleep_nb.plot._time import LocalTimeFormatter, LocalTimeLocator, to_num
@@ -141,16 +142,22 @@ def _session_index(cohort: xr.Dataset, session: str | int) -> int:
     return ids.index(str(session))
 
 
-def _band(ax: Axes, x0: np.ndarray, stages: np.ndarray, base: float, gid: str) -> None:
-    """One hypnogram (wake on top, deep at the bottom) between ``base`` and ``base + 3``."""
-    level = {code: base + len(HYPNOGRAM_ORDER) - 1 - i for i, code in enumerate(HYPNOGRAM_ORDER)}
+def _levels(base: float, two_stage: bool) -> dict[int, float]:
+    """Row of each stage in a band from ``base`` to ``base + 3`` (wake on top, deep or sleep lower)."""
+    rows = {code: base + len(HYPNOGRAM_ORDER) - 1 - i for i, code in enumerate(HYPNOGRAM_ORDER)}
+    return {code: rows[code] for code in TWO_STAGE_ORDER} if two_stage else rows
+
+
+def _band(ax: Axes, x0: np.ndarray, stages: np.ndarray, base: float, two_stage: bool, gid: str) -> None:
+    """One hypnogram in the rows of :func:`_levels`, no signal hatched across the band."""
+    level = _levels(base, two_stage)
     y = np.array([level.get(c, np.nan) for c in range(4)])[np.clip(stages, 0, 3)]
     y = np.where(stages >= 0, y, np.nan)
     x_end = x0[-1] + _EPOCH_DAYS
     ax.step(
         np.append(x0, x_end), np.append(y, y[-1]), where="post", color="#333333", lw=0.6, zorder=2, gid=gid
     )
-    for code in HYPNOGRAM_ORDER:
+    for code in level:
         starts, lengths = runs(stages == code)
         half = 0.22 if code == SleepStage.REM else 0.09
         if starts.size:
@@ -192,7 +199,8 @@ def hypnogram_comparison(
     (:func:`~asleep_nb.data.reference_alignment.align_to_device`); epochs
     outside the overlap show no reference stage. A black tick between the
     two marks every epoch both scored where they disagree. Grey hatching:
-    no signal (device) or unscored (reference).
+    no signal (device) or unscored (reference). A two-stage device night
+    is drawn, and compared, in wake and sleep (the sleep/wake rule).
 
     Parameters
     ----------
@@ -239,11 +247,15 @@ def hypnogram_comparison(
     start = np.asarray(device["start_time"].values, dtype="datetime64[ns]")[i]
     x0 = to_num(start + np.arange(dev.size) * np.timedelta64(EPOCH_SECONDS, "s"))
     zone = timezone or (str(device["timezone"].values[i]) if "timezone" in device.variables else "UTC")
+    two = "two_stage" in device.variables and bool(device["two_stage"].values[i])
+    if two:  # a two-stage night: both in wake/sleep by the sleep/wake rule
+        dev, ref = to_sleep_wake(dev), to_sleep_wake(ref)
     differ = (dev >= 0) & (ref >= 0) & (dev != ref)
+    labels = stage_labels(two)
     with style():
         ax = get_axes(ax, (8, 4.2))
-        _band(ax, x0, ref, 0.0, "reference")
-        _band(ax, x0, dev, 5.0, "device")
+        _band(ax, x0, ref, 0.0, two, "reference")
+        _band(ax, x0, dev, 5.0, two, "device")
         starts, lengths = runs(differ)
         if starts.size:
             ax.broken_barh(
@@ -253,11 +265,7 @@ def hypnogram_comparison(
                 edgecolors="none",
                 gid="disagreement",
             )
-        ticks = [
-            (base + len(HYPNOGRAM_ORDER) - 1 - k, STAGE_LABELS[c])
-            for base in (0.0, 5.0)
-            for k, c in enumerate(HYPNOGRAM_ORDER)
-        ]
+        ticks = [(y, labels[c]) for base in (0.0, 5.0) for c, y in _levels(base, two).items()]
         ax.set_yticks([t[0] for t in ticks], [t[1] for t in ticks])
         for y, name in ((1.5, "Reference"), (6.5, "Device")):
             ax.text(
