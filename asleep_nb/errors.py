@@ -17,15 +17,11 @@ branches (:class:`InvalidUserId`, :class:`InvalidSessionId`,
 :class:`TimezoneRejected`), so ``except InvalidTimezone`` catches a bad zone
 wherever it was found.
 
-API errors about the answer itself: :class:`IdentityMismatch` (about another
-session, user or zone than asked), :class:`ResponseTooLarge` (over the size
-limits), :class:`DeadlineExceeded` (a :class:`TransportError`: too slow).
-Beside the two branches, the archive's: :class:`ArchiveCorrupt` (a file that
-cannot be trusted), :class:`ArchiveConflict` (a different payload for a final
-one), :class:`ArchiveUnwritable` (disk full, no permission).
-
-The API key never appears in any message: exceptions are built from the
-status code, the ``detail`` text and the request's method and path only.
+API errors about the answer itself: :class:`IdentityMismatch` (another session, user or zone
+than asked), :class:`ResponseTooLarge`, :class:`DeadlineExceeded` (a :class:`TransportError`).
+Beside the two branches, the archive's: :class:`ArchiveCorrupt` (a file that cannot be trusted),
+:class:`ArchiveConflict` (a different payload for a final one), :class:`ArchiveUnwritable`.
+The API key never appears in any message (status code, ``detail``, method and path only).
 
 Examples
 --------
@@ -46,9 +42,9 @@ __all__ = [
     "AsleepError", "AsleepAPIError", "ValidationError", "ManifestError", "ReferenceFileError",
     "TimezoneRejected", "InvalidTimezone", "InvalidUserId", "InvalidSessionId", "InvalidIdentifier",
     "Unauthorized", "RateLimited", "QuotaExceeded", "PlanExpired", "SessionNotFound", "UserNotFound",
-    "ServerError", "TransportError", "PayloadError", "PayloadWarning", "ArchiveCorrupt", "ArchiveConflict",
-    "ArchiveUnwritable", "ArchiveWarning", "IdentityMismatch", "ResponseTooLarge", "DeadlineExceeded",
-    "shorten",
+    "ServerError", "TransportError", "PayloadError", "PayloadWarning", "ContractWarning", "ArchiveCorrupt",
+    "ArchiveConflict", "ArchiveUnwritable", "ArchiveWarning", "IdentityMismatch", "ResponseTooLarge",
+    "DeadlineExceeded", "shorten",
 ]  # fmt: skip
 
 
@@ -304,16 +300,19 @@ class PayloadError(ValidationError):
         return (_rebuild_payload, (self.field, self.reason, self.status_code, self.request))
 
 
-def _rebuild_payload(
-    field: str, reason: str, status_code: int | None, request: str | None
-) -> PayloadError:  # pragma: no cover - trivial
-    return PayloadError(field, reason, status_code=status_code, request=request)
+def _rebuild_payload(field: str, reason: str, code: int | None, request: str | None) -> PayloadError:
+    return PayloadError(field, reason, status_code=code, request=request)  # pragma: no cover - trivial
 
 
 class PayloadWarning(UserWarning):
-    """A payload that breaks a soft rule but is still usable (kept as sent).
+    """A payload that breaks a soft rule but is still usable (kept as sent): one epoch off, a new label."""
 
-    For example a stage array one epoch too long, or a label the toolkit does not know.
+
+class ContractWarning(PayloadWarning):
+    """A payload that breaks a consistency rule of the contract (kept as sent).
+
+    A stat on a session not ``COMPLETE``, a time outside the session, a stat breaking an identity
+    that :func:`asleep_nb.stats.verify` checks (:mod:`asleep_nb.api.records.bounds`).
     """
 
 

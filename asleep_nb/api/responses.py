@@ -1,4 +1,4 @@
-"""Reading the API's answers: the success envelope's ``result``, or the exception an error maps to.
+r"""Reading the API's answers: the success envelope's ``result``, or the exception an error maps to.
 
 Errors
 ------
@@ -27,7 +27,10 @@ Every exception carries ``status_code``, the server's ``detail`` (at most
 :data:`DETAIL_MAX` characters) and ``request`` (``"GET /data/v3/sessions/<id>"``),
 never headers, so never the API key: should a server echo the key, it is
 masked in the whole body (:func:`scrub_bytes`) before any text is taken from
-it or cut.
+it or cut, and again in every string decoded from it (:func:`scrub_value`):
+a JSON escape (``\u002d`` for ``-``) spells the key in bytes no search of
+the raw body finds. A key echoed only in part, or transformed (reversed,
+hashed, split across two strings), is not recognised: that is a limit.
 
 Examples
 --------
@@ -60,6 +63,7 @@ __all__ = [
     "parsed",
     "scrub",
     "scrub_bytes",
+    "scrub_value",
     "truncate",
 ]
 
@@ -124,11 +128,12 @@ KEY_MASK = "<api key>"
 MIN_SECRET_LENGTH = 8
 
 
-def error_detail(body: bytes, status: int, reason: str = "") -> str:
+def error_detail(body: bytes, status: int, reason: str = "", secret: str = "") -> str:
     """The ``detail`` of an error envelope, else a short description of the body.
 
     ``body`` must already be scrubbed of the key (:func:`scrub_bytes`); the
-    text is then cut to :data:`DETAIL_MAX` characters.
+    decoded text is scrubbed of ``secret`` again (an escaped echo), then cut
+    to :data:`DETAIL_MAX` characters.
 
     Examples
     --------
@@ -150,6 +155,7 @@ def error_detail(body: bytes, status: int, reason: str = "") -> str:
                 break
     if not text:
         text = body.decode("utf-8", errors="replace").strip()
+    text = scrub(text, secret)
     return truncate(text) if text else (reason or f"HTTP {status}")
 
 
@@ -164,8 +170,13 @@ def truncate(text: str, limit: int = DETAIL_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def envelope_result(body: bytes, status: int, content_type: str, label: str) -> dict[str, Any]:
+def envelope_result(
+    body: bytes, status: int, content_type: str, label: str, secret: str = ""
+) -> dict[str, Any]:
     """The ``result`` object of a success envelope, or :class:`~asleep_nb.errors.PayloadError`.
+
+    Every string of the result is scrubbed of ``secret`` after decoding
+    (:func:`scrub_value`) when the body holds an escape.
 
     Parameters
     ----------
@@ -177,13 +188,17 @@ def envelope_result(body: bytes, status: int, content_type: str, label: str) -> 
         Its ``Content-Type``, for the error.
     label
         ``"GET /path"`` of the request, for the error.
+    secret
+        The API key, masked in every decoded string.
     """
     try:
         envelope = loads(body)
-    except ValueError:
+    except ValueError as exc:
         raise errors.PayloadError(
-            "response", f"not JSON (Content-Type {content_type!r})", status_code=status, request=label
+            "response", f"{exc} (Content-Type {content_type!r})", status_code=status, request=label
         ) from None
+    if b"\\" in body:  # without an escape, decoded strings are the raw bytes, already scrubbed
+        envelope = scrub_value(envelope, secret)
     if not isinstance(envelope, dict):
         raise errors.PayloadError(
             "response",
@@ -272,3 +287,39 @@ def scrub_bytes(body: bytes, secret: str) -> bytes:
         if raw in body:
             body = body.replace(raw, KEY_MASK.encode())
     return body
+
+
+def scrub_value(value: Any, secret: str) -> Any:
+    r"""``value`` (decoded JSON) with ``secret`` masked in every string and key; lists and dicts in place.
+
+    Walks the value without recursion (its depth is bounded by the decoder).
+
+    Examples
+    --------
+    >>> scrub_value({"id": "a-s3cret-key", "n": [1, {"s3cret-key": "s3cret-key"}]}, "s3cret-key")
+    {'id': 'a-<api key>', 'n': [1, {'<api key>': '<api key>'}]}
+    """
+    if len(secret) < MIN_SECRET_LENGTH:
+        return value
+    if isinstance(value, str):
+        return scrub(value, secret)
+    stack = [value]
+    while stack:  # bounded: each container is visited once
+        node = stack.pop()
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, str):
+                    if secret in item:
+                        node[i] = scrub(item, secret)
+                elif isinstance(item, list | dict):
+                    stack.append(item)
+        elif isinstance(node, dict):
+            for key in [k for k in node if secret in k]:
+                node[scrub(key, secret)] = node.pop(key)
+            for key, item in node.items():
+                if isinstance(item, str):
+                    if secret in item:
+                        node[key] = scrub(item, secret)
+                elif isinstance(item, list | dict):
+                    stack.append(item)
+    return value

@@ -10,7 +10,8 @@ GET into the envelope's ``result`` or a typed exception:
   bytes received pass ``max_body_bytes`` or their decompressed form passes
   ``max_inflated_bytes`` (:class:`~asleep_nb.errors.ResponseTooLarge`), so
   memory stays within those limits whatever the server sends;
-- the API key is masked in the whole body before anything is taken from it;
+- the API key is masked in the whole body before anything is taken from it,
+  and in every string decoded from it;
 - **retries** follow :mod:`asleep_nb.api.retry`: one budget of
   ``max_retries`` for every cause, waits of at most ``max_wait`` seconds.
 
@@ -148,8 +149,8 @@ class Transport:
             status = answer.status
             logger.debug("%s -> %d", label, status)
             if 200 <= status < 300:
-                return envelope_result(answer.body, status, answer.content_type, label)
-            detail = error_detail(answer.body, status, answer.reason)
+                return envelope_result(answer.body, status, answer.content_type, label, self._api_key)
+            detail = error_detail(answer.body, status, answer.reason, self._api_key)
             if not is_retryable(status, detail):
                 raise error_class(status, detail, not_found)(status, detail, request=label)
             wait = retry_after(answer.headers.get("Retry-After"))

@@ -39,6 +39,10 @@ __all__ = [
     "RATE_LIMIT_EXCEEDED",
     "QUOTA_EXCEEDED",
     "PLAN_EXPIRED",
+    "MAX_JSON_DEPTH",
+    "MAX_SAFE_INTEGER",
+    "MAX_SESSION_SECONDS",
+    "SLEEP_INDEX_RANGE",
 ]
 
 #: Header carrying the API key on every call.
@@ -79,3 +83,17 @@ RATE_LIMIT_EXCEEDED = "Rate limit exceeded"
 QUOTA_EXCEEDED = "Quota exceeded"
 #: 403: the plan has expired (inferred wording).
 PLAN_EXPIRED = "Plan is expired"
+
+#: Deepest nesting of arrays and objects a JSON document may have. The API's payloads nest
+#: four levels (envelope, result, session, stage array); anything past this is refused as a
+#: payload error before a parser could recurse into it.
+MAX_JSON_DEPTH = 64
+#: Largest integer magnitude read from a payload: the largest a ``double`` holds exactly
+#: (RFC 8259, section 6). Fields with a documented range are bounded more tightly.
+MAX_SAFE_INTEGER = 2**53 - 1
+#: Longest session accepted, in seconds (7 days). The vendor analyses sessions of up to 24 h
+#: (``TOO_LONG_FOR_ANALYSIS`` beyond); a week is far above any night and far below the years a
+#: broken clock would give, so a payload claiming more is refused as wrong, not analysed.
+MAX_SESSION_SECONDS = 7 * 24 * 3600
+#: The range of ``stat.sleep_index``, the vendor's learned quality score (inclusive).
+SLEEP_INDEX_RANGE = (50, 100)

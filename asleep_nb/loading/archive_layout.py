@@ -148,8 +148,10 @@ class InsideReader:
         Raises
         ------
         ArchiveCorrupt
-            When the file is missing, unreadable, a symbolic link, or in a
-            folder that is a link or not a folder.
+            When the file is missing, unreadable, a symbolic link, not a
+            regular file (a FIFO, a device: opened without blocking, checked
+            with ``fstat`` before any read), or in a folder that is a link or
+            not a folder.
         """
         folder, _, name = relative.rpartition("/")
         path = os.path.join(self.root, relative)
@@ -168,6 +170,9 @@ class InsideReader:
                 ) from None
             raise ArchiveCorrupt(path, f"cannot read it ({exc.strerror or exc})") from None
         try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):  # a FIFO would block the read forever, a device never end
+                raise ArchiveCorrupt(path, f"it is not a regular file but {_file_kind(mode)}")
             return _read_to_end(fd, size)
         except OSError as exc:
             raise ArchiveCorrupt(path, f"cannot read it ({exc.strerror or exc})") from None
@@ -198,7 +203,8 @@ class InsideReader:
         return fd
 
 
-_FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+#: ``O_NONBLOCK``: opening a FIFO must not wait for a writer (it is then refused as not a file).
+_FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -211,6 +217,18 @@ def _read_to_end(fd: int, size: int) -> bytes:
 
 
 _CHUNK = 1 << 16
+
+
+def _file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, for messages."""
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    )
+    return next((name for test, name in kinds if test(mode)), f"a file of mode {mode:o}")
 
 
 def _refuse_folder(folder: str) -> None:

@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, Literal, overload
 
 from asleep_nb.api.jsonbytes import loads
+from asleep_nb.definitions.contract import MAX_SAFE_INTEGER
 from asleep_nb.errors import InvalidTimezone, PayloadError, PayloadWarning
 from asleep_nb.timezones import parse_iso, validate_timezone
 
@@ -117,14 +118,22 @@ def as_boolean(value: object, path: str) -> bool | None:
     raise PayloadError(path, f"expected true, false or null, got {describe(value)}")
 
 
-def as_integer(value: object, path: str, *, minimum: int | None = 0) -> int | None:
-    """A JSON integer (not a float, not a boolean), or ``None``."""
+def as_integer(
+    value: object, path: str, *, minimum: int | None = 0, maximum: int = MAX_SAFE_INTEGER
+) -> int | None:
+    """A JSON integer (not a float, not a boolean) from ``minimum`` to ``maximum``, or ``None``.
+
+    ``maximum`` is at most :data:`~asleep_nb.definitions.contract.MAX_SAFE_INTEGER`
+    (2**53 - 1): a larger integer has no exact ``float`` and no meaning in a payload.
+    """
     if value is None:
         return None
     if type(value) is not int:
         raise PayloadError(path, f"expected an integer or null, got {describe(value)}")
     if minimum is not None and value < minimum:
         raise PayloadError(path, f"expected an integer >= {minimum}, got {value}")
+    if value > maximum:
+        raise PayloadError(path, f"expected an integer <= {maximum}, got {describe(value)}")
     return value
 
 
@@ -137,6 +146,8 @@ def as_number(value: object, path: str, *, unit_interval: bool = False) -> int |
         raise PayloadError(path, f"expected a number or null, got {describe(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise PayloadError(path, f"expected a finite number, got {value!r}")
+    if isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER:
+        raise PayloadError(path, f"expected a number within +-{MAX_SAFE_INTEGER}, got {describe(value)}")
     if unit_interval and not 0.0 <= value <= 1.0:
         raise PayloadError(path, f"expected a ratio in [0, 1], got {value!r}")
     return value

@@ -35,6 +35,7 @@ from asleep_nb.api.records._parse import (
     join_path,
     required,
 )
+from asleep_nb.api.records.bounds import check_stat_bounds, contract_warnings, session_seconds
 from asleep_nb.api.records.labels import Peculiarity, SessionState, as_label, as_labels
 from asleep_nb.api.records.stages import (
     STAGE_CODES,
@@ -44,7 +45,7 @@ from asleep_nb.api.records.stages import (
     check_epoch_count,
 )
 from asleep_nb.api.records.stat import Stat
-from asleep_nb.errors import PayloadError, PayloadWarning
+from asleep_nb.errors import ContractWarning, PayloadError, PayloadWarning
 
 __all__ = ["Session", "SessionResult"]
 
@@ -120,10 +121,13 @@ class Session:
         unexpected_end = as_time(required(obj, "unexpected_end_time", path), f"{path}.unexpected_end_time")
         for name, moment in (("end_time", end), ("unexpected_end_time", unexpected_end)):
             check_not_before(moment, start, f"{path}.{name}", "start_time")
+        most_epochs = session_seconds(start, end, path) // schema.EPOCH_SECONDS + 1
         stages: dict[str, StageArray | None] = {}
         for name, codes in STAGE_CODES.items():
             where = f"{path}.{name}"
             value = required(obj, name, path)
+            if end is None and isinstance(value, list) and len(value) > most_epochs:  # OPEN: no end_time
+                raise PayloadError(where, f"has {len(value)} epochs, more than the session can hold")
             stages[name] = stage_array = as_stage_array(value, where, codes, no_booleans=no_booleans)
             if stage_array is not None and end is not None:
                 check_epoch_count(stage_array, where, start, end)
@@ -309,14 +313,20 @@ def _parse_result(
     raw_stat = required(obj, "stat", prefix)
     stat_path = join_path(prefix, "stat")
     stat = None if raw_stat is None else Stat.from_payload(raw_stat, path=stat_path)
+    if stat is not None:
+        check_stat_bounds(stat, session.start_time, session.end_time, stat_path)
     null_reasons = schema.STAT_NULL_PECULIARITIES.intersection(peculiarities)
     if stat is not None and null_reasons:
         warnings.warn(
             f"{stat_path}: present although peculiarities hold {', '.join(sorted(null_reasons))}, "
             "under which the contract says it is null; kept as sent",
-            PayloadWarning,
+            ContractWarning,
             stacklevel=3,
         )
+    if stat is not None:
+        start, end = session.start_time, session.end_time
+        state = SessionState.COMPLETE if null_reasons else session.state  # said once, just above
+        contract_warnings(stat, state, start, end, stat_path, stacklevel=4)
     elif stat is None and not null_reasons and session.state == SessionState.COMPLETE:
         warnings.warn(
             f"{stat_path}: null although the session is COMPLETE and no peculiarity explains it",
