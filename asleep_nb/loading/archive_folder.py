@@ -35,10 +35,10 @@ from asleep_nb.errors import (
     IdentityMismatch,
     PayloadError,
 )
-from asleep_nb.loading.archive_layout import InsideReader, folder_for, relative_file, zone_token
+from asleep_nb.loading.archive_layout import SESSIONS_DIR, InsideReader, folder_for, relative_file, zone_token
 from asleep_nb.loading.archive_manifest import MANIFEST_FIELDS, MANIFEST_NAME, ArchiveEntry, ArchiveManifest
 from asleep_nb.loading.archive_verify import read_verified
-from asleep_nb.loading.atomic import FolderLock, StagedFile
+from asleep_nb.loading.atomic import FolderLock, StagedFile, remove_stale
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -77,6 +77,7 @@ class ArchiveFolder:
                 raise
             raise ArchiveUnwritable.from_os_error(self.path, exc) from None
         self._lock = FolderLock(self.path)
+        self._swept = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({os.fspath(self.path)!r}, sessions={len(self)})"
@@ -330,6 +331,8 @@ class ArchiveFolder:
             # the file is created outside the lock (the slow part, threads in parallel);
             # only the check, the rename and the manifest line are serialised
             with StagedFile(target, data) as staged, self._lock:
+                if not self._swept:
+                    self._sweep()
                 stored = self._final_copy(session_id, timezone)
                 if stored is not None:
                     return self._same_or_conflict(stored, entry, payload)
@@ -338,6 +341,12 @@ class ArchiveFolder:
         except OSError as exc:
             raise ArchiveUnwritable.from_os_error(target, exc) from None
         return entry
+
+    def _sweep(self) -> None:
+        """Remove what an interrupted run left (its writer gone, or old): once, under the lock."""
+        self._swept = True
+        if removed := remove_stale(self.path, SESSIONS_DIR):
+            logger.info("removed %d temporary file(s) an interrupted run left in %s", len(removed), self.path)
 
     def _final_copy(self, session_id: str, timezone: str) -> tuple[ArchiveEntry, dict[str, Any]] | None:
         """The stored final copy (entry and payload) when there is one that verifies."""

@@ -8,6 +8,11 @@ r"""Crash-safe file writes: whole files replaced atomically, lines appended whol
 - :class:`FolderLock`: an exclusive lock on a folder, between the threads of
   a process and between processes (``flock`` on a lock file, where the
   system has it), held while an archive checks and writes.
+- :func:`remove_stale`: the temporary files a killed run left behind (``kill -9``
+  mid-write), removed by the next run that takes the lock. A temporary file's
+  name carries its writer (a tag of the host and the process id), so a file
+  is removed only when its writer is gone (same host, no such process) or it
+  is older than :data:`STALE_AFTER` (any host); a live writer's file stays.
 
 No ``fsync`` per file by default: an archive verifies every file against the
 SHA-256 and size its manifest records before trusting it, so a file or a
@@ -34,9 +39,13 @@ Examples
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import re
+import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -45,10 +54,90 @@ try:  # pragma: no cover - POSIX has it, Windows does not
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["atomic_write", "StagedFile", "append_line", "sync_file", "write_all", "FolderLock", "LOCK_NAME"]
+__all__ = [
+    "atomic_write",
+    "StagedFile",
+    "append_line",
+    "sync_file",
+    "write_all",
+    "FolderLock",
+    "LOCK_NAME",
+    "STALE_AFTER",
+    "remove_stale",
+]
 
 #: Name of the lock file :class:`FolderLock` creates in its folder.
 LOCK_NAME = ".lock"
+#: Seconds after which a temporary file is stale whoever wrote it (a staged file lives milliseconds).
+STALE_AFTER = 3600.0
+#: This host, as 8 hex digits in temporary file names (a folder may be shared between hosts).
+_HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+#: ``.<target>.<host tag>-<pid>.<random>.tmp``; files of older versions lack the owner part.
+_TEMPORARY = re.compile(r"\..+\.tmp", re.DOTALL)
+_OWNER = re.compile(r"\.([0-9a-f]{8})-([0-9]+)\.[^.]+\.tmp$", re.ASCII)
+
+
+def _owner_tag() -> str:
+    return f"{_HOST_TAG}-{os.getpid()}"
+
+
+def _writer_gone(name: str) -> bool:
+    """Whether the temporary file ``name`` was written by a process of this host that no longer runs."""
+    owner = _OWNER.search(name)
+    if owner is None or owner.group(1) != _HOST_TAG or os.name != "posix":
+        return False  # another host, or no way to ask (os.kill on Windows would end the process)
+    try:
+        os.kill(int(owner.group(2)), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, ValueError):
+        return False  # it exists (another user's), or the number is no pid
+    return False
+
+
+def remove_stale(
+    root: str | os.PathLike[str], below: str | None = None, *, older_than: float = STALE_AFTER
+) -> list[str]:
+    """Remove the stale temporary files (``.*.tmp``) of ``root`` and of each folder in ``root/below``.
+
+    Stale: written by a process of this host that no longer runs, or not
+    modified for ``older_than`` seconds. Links and anything but regular
+    files are left alone. Call it holding the folder's :class:`FolderLock`.
+    Returns the paths removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".a.json.x1.tmp").write_bytes(b"{}")
+    >>> [Path(p).name for p in remove_stale(folder, older_than=0)]
+    ['.a.json.x1.tmp']
+    """
+    folders = [os.fspath(root)]
+    if below is not None:
+        try:
+            with os.scandir(os.path.join(root, below)) as found:
+                folders += [e.path for e in found if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            pass
+    removed: list[str] = []
+    now = time.time()
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:  # bounded: one pass over the folder's names
+            if not _TEMPORARY.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                old = now - entry.stat(follow_symlinks=False).st_mtime > older_than
+                if old or _writer_gone(entry.name):
+                    os.unlink(entry.path)
+                    removed.append(entry.path)
+            except OSError:
+                continue  # gone already (its writer committed it), or not ours to remove
+    return removed
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -101,7 +190,8 @@ class StagedFile:
 
     def __init__(self, target: Path, data: bytes, *, sync: bool = False) -> None:
         self.target = target
-        fd, self.temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        prefix = f".{target.name}.{_owner_tag()}."  # names the writer: see :func:`remove_stale`
+        fd, self.temporary = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
         self._done = False
         try:
             try:
