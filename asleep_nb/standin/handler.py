@@ -1,4 +1,10 @@
-"""The HTTP side of the stand-in: a threaded HTTP/1.1 server handing each request to :class:`StandinAPI`.
+"""The HTTP side of the stand-in: an HTTP/1.1 server handing each request to :class:`StandinAPI`.
+
+Connections wait for requests in a :class:`~asleep_nb.standin.connections.WaitingRoom`
+(one selector thread) and take one of a bounded pool of worker threads only
+while a request is read and answered, so clients that connect and send
+nothing cost no thread; when every worker is busy a connection is answered
+``503`` with ``Retry-After: 1``.
 
 The handler asks its :class:`~asleep_nb.standin.server.StandinServer` (the
 ``owner``) for the API, the injected faults and latency, and reports each
@@ -13,6 +19,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from asleep_nb.standin.connections import Address, WaitingRoom
 from asleep_nb.standin.responses import JSON_TYPE, Response
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,11 +31,31 @@ logger = logging.getLogger("asleep_nb.standin")
 
 
 class StandinHTTPServer(ThreadingHTTPServer):
-    """A threaded HTTP server that knows the :class:`StandinServer` it serves for."""
+    """An HTTP server that knows the :class:`StandinServer` it serves for; connections bounded."""
 
     daemon_threads = True
     request_queue_size = 128
     owner: StandinServer
+
+    def __init__(self, address: Address, handler: type[StandinHandler]) -> None:
+        super().__init__(address, handler)
+        self.room = WaitingRoom(self._serve_connection)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Let the accepted connection wait for its request (no thread until it has one)."""
+        self.room.admit(request, client_address)
+
+    def _serve_connection(self, conn: socket.socket, address: Address) -> bool:
+        """Answer the requests readable on ``conn`` (a worker thread); whether to keep it open."""
+        handler = StandinHandler(conn, address, self)
+        return handler.keep
+
+    def server_close(self) -> None:
+        """Stop listening and close every waiting connection."""
+        super().server_close()
+        room = getattr(self, "room", None)  # None when binding the port failed
+        if room is not None:
+            room.close()
 
 
 class StandinHandler(BaseHTTPRequestHandler):
@@ -37,8 +64,32 @@ class StandinHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "asleep-nb-standin"
     sys_version = ""
-    timeout = 120  # seconds an idle keep-alive connection is kept
+    timeout = 10  # seconds a started request may pause (idle connections: connections.IDLE_TIMEOUT)
     server: StandinHTTPServer
+    keep = False
+
+    def handle(self) -> None:
+        """Answer one request and any the client already sent behind it; set ``keep``."""
+        self.close_connection = True
+        self.handle_one_request()
+        for _ in range(100):  # bounded: pipelined requests already here, else back to the waiting room
+            if self.close_connection or not self._more_sent():
+                break
+            self.handle_one_request()
+        self.keep = not self.close_connection
+
+    def _more_sent(self) -> bool:
+        """Whether bytes of another request are already buffered or readable (without waiting)."""
+        try:
+            self.connection.settimeout(0.0)
+            return bool(self.rfile.peek(1))  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        finally:
+            try:
+                self.connection.settimeout(self.timeout)
+            except OSError:
+                pass
 
     def setup(self) -> None:
         """Disable Nagle's algorithm and register the connection with the owner."""
