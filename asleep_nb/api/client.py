@@ -12,10 +12,8 @@ List Sessions, Get User, Average Stats) and returns typed records from
 - Answers must be about what was asked (:mod:`asleep_nb.api.identity`):
   Get Session's session id and zone, every List Sessions page's zone, Get
   User's user (:class:`~asleep_nb.errors.IdentityMismatch` otherwise).
-- Error answers raise the exceptions of :mod:`asleep_nb.api.responses`;
-  the key is masked in every body before anything is taken from it.
-
-Logging goes to the ``asleep_nb.api.client`` logger: method, path and status.
+- Error answers raise the exceptions of :mod:`asleep_nb.api.responses`; the key is
+  masked in every answer. Logging (``asleep_nb.api.client``): method, path and status.
 
 Examples
 --------
@@ -98,9 +96,11 @@ class Client:
             The largest body accepted as received, and once decompressed;
             larger answers raise :class:`~asleep_nb.errors.ResponseTooLarge`
             and are never held in memory whole.
+        ``id_check`` (``"contract"``, or ``$ASLEEP_ID_CHECK``)
+            ``"lenient"`` sends any id safe to send and lets the server judge
+            its format (:mod:`asleep_nb.definitions.identifiers`).
 
-        One call therefore ends within ``(1 + max_retries) * timeout +
-        max_retries * max_wait`` seconds.
+        One call ends within ``(1 + max_retries) * timeout + max_retries * max_wait`` seconds.
 
     Raises
     ------
@@ -270,7 +270,7 @@ class Client:
         >>> items[0].session_id  # doctest: +SKIP
         '20250115025029_fvivn'
         """
-        check_user_id(user_id)
+        self._user(user_id)
         validate_timezone(timezone)
         if order_by not in ("ASC", "DESC"):
             raise ValueError(f"order_by must be 'ASC' or 'DESC', got {order_by!r}")
@@ -315,7 +315,7 @@ class Client:
         >>> client.get_user("G-20250115025029-vLErWBfQNtnfvgDccFOQ").to_be_deleted  # doctest: +SKIP
         False
         """
-        path = f"/ai/v1/users/{check_user_id(user_id)}"
+        path = f"/ai/v1/users/{self._user(user_id)}"
         result = self._get(path, not_found=errors.UserNotFound)
         check_field(result, "user_id", user_id, request=f"GET {path}")
         return parsed(User.from_payload, result, path)
@@ -354,7 +354,7 @@ class Client:
         >>> avg.average_stats["time_in_sleep"]  # doctest: +SKIP
         1080
         """
-        path = f"/data/v1/users/{check_user_id(user_id)}/average-stats"
+        path = f"/data/v1/users/{self._user(user_id)}/average-stats"
         validate_timezone(timezone)
         period = date_range(("start_date", start_date), ("end_date", end_date))
         start, end = period["start_date"], period["end_date"]
@@ -372,8 +372,9 @@ class Client:
     # -- plumbing ---------------------------------------------------------------------------
     def _session_payload(self, session_id: str, user_id: str, timezone: str) -> tuple[str, dict[str, Any]]:
         """``(path, result)`` of Get Session, checked to be about ``session_id`` in ``timezone``."""
-        path = f"/data/v3/sessions/{check_session_id(session_id)}"
-        check_user_id(user_id)
+        lenient = self.settings.id_check == "lenient"
+        path = f"/data/v3/sessions/{check_session_id(session_id, lenient=lenient)}"
+        self._user(user_id)
         validate_timezone(timezone)
         headers = {USER_ID_HEADER: user_id, TIMEZONE_HEADER: timezone}
         result = self._get(path, headers=headers, not_found=errors.SessionNotFound)
@@ -382,6 +383,10 @@ class Client:
         except errors.PayloadError as exc:
             raise errors.PayloadError(exc.field, exc.reason, status_code=200, request=exc.request) from None
         return path, result
+
+    def _user(self, user_id: str) -> str:
+        """``user_id``, checked as ``settings.id_check`` says."""
+        return check_user_id(user_id, lenient=self.settings.id_check == "lenient")
 
     def _get(
         self,

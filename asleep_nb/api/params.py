@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypedDict
@@ -24,6 +25,7 @@ import requests
 
 from asleep_nb import errors
 from asleep_nb.definitions.contract import DATE_PATTERN
+from asleep_nb.definitions.identifiers import ID_CHECK_VARIABLE, ID_CHECKS, IdCheck
 from asleep_nb.version import __version__
 
 __all__ = [
@@ -91,6 +93,7 @@ class ClientOptions(TypedDict, total=False):
     max_wait: float
     max_body_bytes: int
     max_inflated_bytes: int
+    id_check: IdCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class Settings:
     max_wait: float = DEFAULT_MAX_WAIT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES
+    id_check: IdCheck = "contract"
 
 
 def check_settings(**options: object) -> Settings:
@@ -133,6 +137,9 @@ def check_settings(**options: object) -> Settings:
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             kind = "a non-negative" if low == 0 else "a positive"
             raise ValueError(f"{name} must be {kind} integer, got {value!r}")
+    id_check = options.get("id_check", os.environ.get(ID_CHECK_VARIABLE) or "contract")
+    if id_check not in ID_CHECKS:
+        raise ValueError(f"id_check must be one of {', '.join(map(repr, ID_CHECKS))}, got {id_check!r}")
     return Settings(
         float(timeout),
         given["max_retries"],
@@ -140,6 +147,7 @@ def check_settings(**options: object) -> Settings:
         float(wait),
         given["max_body_bytes"],
         given["max_inflated_bytes"],
+        id_check,  # type: ignore[arg-type]  # one of ID_CHECKS, checked just above
     )
 
 

@@ -19,6 +19,17 @@ digit, a space or a path separator never reaches a header, a URL or an
 archive path; the stand-in answers with the contract's 400 errors when they
 are broken, and the demo builder makes ids in these formats.
 
+**The escape hatch.** Should a user's real ids differ from these inferred
+formats, ``Client(id_check="lenient")`` (or ``ASLEEP_ID_CHECK=lenient`` in the
+environment) sends any id that is *safe to send* and leaves the format
+judgement to the server (whose 400 then raises :class:`~asleep_nb.errors.InvalidSessionId`
+or :class:`~asleep_nb.errors.InvalidUserId`): 1 to :data:`SAFE_ID_MAX_LENGTH`
+ASCII letters, digits and ``- . _ ~`` (RFC 3986's unreserved characters, safe
+in a URL path, a header and a file name), starting with a letter or a digit
+(so never ``.`` or ``..``): :data:`SAFE_ID_PATTERN`. Anything else is refused
+before any request in either mode. Archives keep ids in the contract's formats
+(their file layout is built from them), so a lenient id is fetched but not archived.
+
 Examples
 --------
 >>> from datetime import UTC, datetime
@@ -40,7 +51,7 @@ from __future__ import annotations
 import re
 import string
 from datetime import UTC, datetime
-from typing import TypeGuard
+from typing import Literal, TypeGuard
 
 from asleep_nb.errors import InvalidIdentifier, shorten
 
@@ -63,7 +74,27 @@ __all__ = [
     "check_user_id",
     "format_session_id",
     "format_user_id",
+    "IdCheck",
+    "ID_CHECKS",
+    "ID_CHECK_VARIABLE",
+    "SAFE_ID_MAX_LENGTH",
+    "SAFE_ID_PATTERN",
+    "is_safe_id",
 ]
+
+#: How ids are checked before a request: the contract's formats, or only safe to send.
+IdCheck = Literal["contract", "lenient"]
+#: The values of :data:`IdCheck`; ``"contract"`` is the default.
+ID_CHECKS: tuple[IdCheck, ...] = ("contract", "lenient")
+#: Environment variable giving the default ``id_check`` of new clients.
+ID_CHECK_VARIABLE = "ASLEEP_ID_CHECK"
+#: Longest id sent under ``id_check="lenient"``.
+SAFE_ID_MAX_LENGTH = 128
+#: An id safe to send (use with ``fullmatch``): ASCII unreserved characters, no leading dot.
+SAFE_ID_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._~-]{{0,{SAFE_ID_MAX_LENGTH - 1}}}", re.ASCII)
+_SAFE_ID_FORMAT = (
+    f"1 to {SAFE_ID_MAX_LENGTH} ASCII letters, digits, '-', '.', '_' or '~', starting with a letter or digit"
+)
 
 #: ``strftime`` format of the creation time that opens both ids (UTC, 14 digits).
 ID_TIME_FORMAT = "%Y%m%d%H%M%S"
@@ -125,8 +156,21 @@ def is_user_id(text: object) -> TypeGuard[str]:
     return isinstance(text, str) and USER_ID_PATTERN.fullmatch(text) is not None
 
 
-def check_session_id(value: object) -> str:
+def is_safe_id(text: object) -> TypeGuard[str]:
+    """Whether ``text`` is safe to send as an id (:data:`SAFE_ID_PATTERN`), whatever its format.
+
+    Examples
+    --------
+    >>> is_safe_id("20230608020315_hz82"), is_safe_id("../etc"), is_safe_id("a b"), is_safe_id("é")
+    (True, False, False, False)
+    """
+    return isinstance(text, str) and SAFE_ID_PATTERN.fullmatch(text) is not None
+
+
+def check_session_id(value: object, *, lenient: bool = False) -> str:
     """``value`` if it is a session id in the contract's format, else :class:`InvalidIdentifier`.
+
+    With ``lenient``, any id safe to send is accepted (:func:`is_safe_id`).
 
     Examples
     --------
@@ -137,13 +181,18 @@ def check_session_id(value: object) -> str:
     ...
     asleep_nb.errors.InvalidIdentifier: session id 'xxx...x'... (100000 characters) is not in the ...
     """
-    if not is_session_id(value):
+    if lenient:
+        if not is_safe_id(value):
+            raise InvalidIdentifier(_refusal("session id", value, _SAFE_ID_FORMAT, "safe to send"))
+    elif not is_session_id(value):
         raise InvalidIdentifier(_refusal("session id", value, _SESSION_ID_FORMAT))
     return value
 
 
-def check_user_id(value: object) -> str:
+def check_user_id(value: object, *, lenient: bool = False) -> str:
     """``value`` if it is a user id in the contract's format, else :class:`InvalidIdentifier`.
+
+    With ``lenient``, any id safe to send is accepted (:func:`is_safe_id`).
 
     Examples
     --------
@@ -154,15 +203,19 @@ def check_user_id(value: object) -> str:
     ...
     asleep_nb.errors.InvalidIdentifier: user id must be a str, not NoneType
     """
-    if not is_user_id(value):
+    if lenient:
+        if not is_safe_id(value):
+            raise InvalidIdentifier(_refusal("user id", value, _SAFE_ID_FORMAT, "safe to send"))
+    elif not is_user_id(value):
         raise InvalidIdentifier(_refusal("user id", value, _USER_ID_FORMAT))
     return value
 
 
-def _refusal(what: str, value: object, form: str) -> str:
+def _refusal(what: str, value: object, form: str, rule: str = "in the contract's format") -> str:
     if not isinstance(value, str):
         return f"{what} must be a str, not {type(value).__name__}"
-    return f"{what} {shorten(value)} is not in the contract's format: {form}"
+    hint = "" if rule != "in the contract's format" else " (id_check='lenient' sends any id safe to send)"
+    return f"{what} {shorten(value)} is not {rule}: {form}{hint}"
 
 
 def format_session_id(created: datetime, suffix: str) -> str:
