@@ -22,7 +22,9 @@ they are (the API's names, so R code reads ``df$time_in_sleep``):
   dates ``YYYY-MM-DD``; lists space-separated; booleans ``true``/``false``;
   missing values empty) and beside it ``<name>.csv-metadata.json``, a W3C
   CSV on the Web description of every column (datatype, ``schema:unitText``,
-  ``dc:description``).
+  ``dc:description``). Text cells a spreadsheet would run as a formula get a
+  leading ``'`` (:mod:`asleep_nb.data.spreadsheet`; ``spreadsheet_safe=False``
+  writes them verbatim).
 
 :func:`read_table` reads either back into the table that was written.
 
@@ -48,6 +50,7 @@ import pandas as pd
 import xarray as xr
 
 from asleep_nb.data.epochs import EPOCH_COLUMNS, epoch_table
+from asleep_nb.data.spreadsheet import neutralise_formulas, restore_formulas
 from asleep_nb.data.table import aware_times, stats_table
 from asleep_nb.definitions import METRICS
 from asleep_nb.definitions.variables import (
@@ -148,7 +151,7 @@ def _check_suffix(path: str | os.PathLike[str]) -> Path:
     return out
 
 
-def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *, spreadsheet_safe: bool = True) -> Path:
     """Write a stats or epoch table to CSV or Parquet (by the suffix of ``path``), units in metadata.
 
     Parameters
@@ -158,6 +161,9 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         columns of the user's own are written too, without units).
     path
         A ``.csv`` file (plus ``<path>-metadata.json``) or a ``.parquet`` file.
+    spreadsheet_safe
+        CSV: prefix text cells starting with ``= + - @``, tab or CR with ``'``
+        (:mod:`asleep_nb.data.spreadsheet`); ``False`` for R/pandas-only use.
 
     Returns
     -------
@@ -180,7 +186,7 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     if out.suffix.lower() == ".parquet":
         _write_parquet(table, columns, meta, out)
     else:
-        _write_csv(table, columns, meta, out)
+        _write_csv(table, columns, meta, out, spreadsheet_safe)
     return out
 
 
@@ -241,7 +247,9 @@ def _iso(series: pd.Series, logical: str) -> pd.Series:
     return pd.Series(text, index=series.index)
 
 
-def _write_csv(table: pd.DataFrame, columns: list[dict[str, Any]], meta: dict[str, str], out: Path) -> None:
+def _write_csv(
+    table: pd.DataFrame, columns: list[dict[str, Any]], meta: dict[str, str], out: Path, safe: bool
+) -> None:
     frame = pd.DataFrame(index=table.index)
     for col in columns:
         series = table[col["name"]]
@@ -249,6 +257,8 @@ def _write_csv(table: pd.DataFrame, columns: list[dict[str, Any]], meta: dict[st
             frame[col["name"]] = _iso(series, col["logical"])
         elif col["logical"] == "boolean":
             frame[col["name"]] = series.map({True: "true", False: "false"})
+        elif col["logical"] == "string" and safe:
+            frame[col["name"]] = neutralise_formulas(series)
         else:
             frame[col["name"]] = series
     frame.to_csv(out, index=False)
@@ -259,6 +269,7 @@ def _write_csv(table: pd.DataFrame, columns: list[dict[str, Any]], meta: dict[st
         "dc:source": meta["source"],
         "dc:references": meta["references"],
         "asleep_nb:table": meta["table"],
+        "asleep_nb:spreadsheetSafe": safe,  # text cells starting = + - @ tab CR: a ' was put before
         "tableSchema": {"columns": [_csvw_column(col) for col in columns]},
     }
     Path(f"{out}-metadata.json").write_text(json.dumps(csvw, indent=1) + "\n", encoding="utf-8")
@@ -280,7 +291,7 @@ def _csvw_column(col: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def export_stats(data: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+def export_stats(data: xr.Dataset, path: str | os.PathLike[str], *, spreadsheet_safe: bool = True) -> Path:
     """:func:`write_table` of :func:`asleep_nb.stats_table` of a cohort or night.
 
     Examples
@@ -288,10 +299,10 @@ def export_stats(data: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     >>> export_stats(cohort, "stats.csv")  # doctest: +SKIP
     """
     _check_suffix(path)
-    return write_table(stats_table(data), path)
+    return write_table(stats_table(data), path, spreadsheet_safe=spreadsheet_safe)
 
 
-def export_epochs(data: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+def export_epochs(data: xr.Dataset, path: str | os.PathLike[str], *, spreadsheet_safe: bool = True) -> Path:
     """:func:`write_table` of :func:`epoch_table` of a cohort or night.
 
     Examples
@@ -299,7 +310,7 @@ def export_epochs(data: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     >>> export_epochs(cohort, "epochs.parquet")  # doctest: +SKIP
     """
     _check_suffix(path)
-    return write_table(epoch_table(data), path)
+    return write_table(epoch_table(data), path, spreadsheet_safe=spreadsheet_safe)
 
 
 # --------------------------------------------------------------------------- read
@@ -338,6 +349,9 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
             for c in csvw["tableSchema"]["columns"]
         ]  # fmt: skip
         text = pd.read_csv(src, dtype=str, keep_default_na=False)
+        kinds = {c["name"]: c["datatype"] for c in columns}
+        if csvw.get("asleep_nb:spreadsheetSafe"):
+            text = text.apply(lambda col: restore_formulas(col) if kinds[col.name] == "string" else col)
         parsed = {c["name"]: _parse_csv(text[c["name"]], c) for c in columns}
         meta = {"table": csvw["asleep_nb:table"]}
     zones = parsed["timezone"].astype(object).to_numpy() if "timezone" in parsed else None
