@@ -17,6 +17,7 @@ every following answer misbehave in one way:
 ``"redirect"``      ``status`` (302, 307, ...) to ``location``
 ``"status"``        ``status`` with ``detail`` (``times=n``: then honest again)
 ``"sequence"``      the next of ``answers`` (``(status, detail)`` pairs) per request, then honest
+``"raw"``           ``status`` with exactly the bytes ``body`` (JSON Content-Type), whatever was asked
 ==================  ==============================================================
 
 Every request is recorded (path, and whether it carried a key), so a test
@@ -176,6 +177,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, detail.encode())
         else:
             self._json(status, {"detail": detail})
+
+    def _mode_raw(self, key: str, status: int, body: bytes) -> None:
+        self._send(status, body)
 
     def _mode_redirect(self, key: str, location: str, status: int = 302) -> None:
         self._send(status, b"", {"Location": location})

@@ -17,7 +17,8 @@ fail with a bare Python error:
 - the ``NaN`` and ``Infinity`` literals, and numbers too large for a float
   (``1e400``);
 - lone UTF-16 surrogates (``"\ud800"``), which no file can hold as UTF-8;
-- text that is not UTF-8 (a byte order mark is refused by ``orjson`` too).
+- text that is not UTF-8, and a leading byte order mark (RFC 8259 forbids
+  sending one; ``orjson`` refuses it, the standard library would not).
 
 Duplicate keys keep the last value, as both parsers do.
 
@@ -107,6 +108,8 @@ def loads(data: bytes | str) -> Any:
         so callers that catch ``ValueError`` keep working).
     """
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise PayloadError("not accepted JSON: it starts with a byte order mark")
     if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:  # cheap: only then can it be too deep
         depth = json_depth(raw)
         if depth > MAX_JSON_DEPTH:

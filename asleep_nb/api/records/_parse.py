@@ -146,7 +146,7 @@ def as_number(value: object, path: str, *, unit_interval: bool = False) -> int |
         raise PayloadError(path, f"expected a number or null, got {describe(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise PayloadError(path, f"expected a finite number, got {value!r}")
-    if isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER:
+    if abs(value) > MAX_SAFE_INTEGER:  # orjson reads an integer past 64 bits as a float
         raise PayloadError(path, f"expected a number within +-{MAX_SAFE_INTEGER}, got {describe(value)}")
     if unit_interval and not 0.0 <= value <= 1.0:
         raise PayloadError(path, f"expected a ratio in [0, 1], got {value!r}")

@@ -98,7 +98,7 @@ def contract_warnings(
     """Warn (:class:`ContractWarning`) about each consistency rule ``stat`` breaks (module docs)."""
     broken: list[str] = []
     if state != SessionState.COMPLETE:
-        broken.append(f"present on a {state} session (only COMPLETE sessions have one)")
+        broken.append(f"present on a session in state {state} (only COMPLETE sessions have one)")
     last = end if end is not None else start + timedelta(seconds=MAX_SESSION_SECONDS)
     moments = [("sleep_time", stat.sleep_time), ("wake_time", stat.wake_time)]
     moments += [(f"sleep_cycle_time[{i}]", t) for i, t in enumerate(stat.sleep_cycle_time or ())]
