@@ -19,10 +19,10 @@ thread, and a well-behaved client is served while it lasts.
 
 Examples
 --------
->>> from asleep_nb.standin import serve
->>> with serve() as srv:  # doctest: +SKIP
-...     srv.connections_waiting()
-0
+>>> room = WaitingRoom(lambda conn, address: False, idle_timeout=1.0)
+>>> room.waiting(), room.max_workers
+(0, 64)
+>>> room.close()
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ It serves the four read endpoints of the contract (Get Session v3, List
 Sessions, Get User, Average Stats) from a data folder (see
 :mod:`asleep_nb.standin.store`), with the contract's headers, envelopes,
 status codes and exact ``detail`` texts (:mod:`asleep_nb.standin.responses`),
-and converts every timestamp into the requested IANA zone. It is threaded
-(one daemon thread per connection, :mod:`asleep_nb.standin.handler`), speaks
+and converts every timestamp into the requested IANA zone. Idle connections
+wait in one selector thread and requests are answered by a bounded pool of
+worker threads (:mod:`asleep_nb.standin.connections`: a 503 with
+``Retry-After`` when all are busy, idle connections closed after 15 s); it speaks
 HTTP/1.1 with keep-alive, binds ``127.0.0.1`` only, and shuts down cleanly.
 Test hooks inject failures, dropped connections and latency. The request
 handling itself is :class:`~asleep_nb.standin.endpoints.StandinAPI`.
@@ -34,6 +36,7 @@ from types import TracebackType
 from typing import Literal, Self
 
 from asleep_nb.resources import demo_data_dir
+from asleep_nb.standin.connections import WaitingRoom
 from asleep_nb.standin.endpoints import StandinAPI
 from asleep_nb.standin.handler import StandinHandler, StandinHTTPServer
 from asleep_nb.standin.release import ReleaseSchedule
@@ -268,6 +271,11 @@ class StandinServer:
         """Register or forget an open connection, closed on :meth:`close` (called by the HTTP handler)."""
         with self._lock:
             (self._connections.add if add else self._connections.discard)(conn)
+
+    @property
+    def connections(self) -> WaitingRoom:
+        """Where idle connections wait (:mod:`~asleep_nb.standin.connections`): ``waiting()``, limits."""
+        return self._httpd.room
 
     @property
     def closed(self) -> bool:
