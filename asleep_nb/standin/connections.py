@@ -6,8 +6,10 @@ Here a connection holds a worker only while a request is read and answered:
 
 - every accepted connection, and every keep-alive connection between two
   requests, waits in a :class:`WaitingRoom` (one thread, one ``selectors``
-  selector) until it has bytes to read; one that stays idle longer than
-  :data:`IDLE_TIMEOUT` is closed;
+  selector) until the whole head of a request has arrived (seen with
+  ``MSG_PEEK``, so nothing is consumed: a client sending half a request line
+  and stopping holds no worker); one that stays idle or incomplete longer
+  than :data:`IDLE_TIMEOUT` is closed;
 - a connection with bytes to read goes to a worker thread, at most
   :data:`MAX_WORKERS` at once; when all are busy it is answered ``503`` with
   ``Retry-After: 1`` and closed at once, never queued without bound;
@@ -42,6 +44,10 @@ IDLE_TIMEOUT = 15.0
 MAX_WORKERS = 64
 #: Connections that may wait for a request at once.
 MAX_WAITING = 4096
+#: Bytes of a request head looked at before it goes to a worker anyway (which then refuses it).
+HEAD_MAX = 65536
+#: Seconds between two looks at connections that sent part of a request head.
+_PARTIAL_POLL = 0.02
 _BUSY_BODY = b'{"detail":"Service Unavailable: too many clients, retry in a second"}'
 #: The answer when no worker is free or too many connections wait.
 BUSY_RESPONSE = (
@@ -85,6 +91,7 @@ class WaitingRoom:
         self._selector = selectors.DefaultSelector()
         self._lock = threading.Lock()
         self._incoming: list[tuple[socket.socket, Address]] = []
+        self._partial: dict[socket.socket, Address] = {}  # sent part of a head: looked at again
         self._since: dict[socket.socket, float] = {}
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
@@ -131,21 +138,22 @@ class WaitingRoom:
         addresses: dict[socket.socket, Address] = {}
         try:
             while not self._closed.is_set():  # ends on close(); each pass waits at most 0.25 s
-                for key, _ in self._selector.select(timeout=0.25):
+                wait = _PARTIAL_POLL if self._partial else 0.25
+                for key, _ in self._selector.select(timeout=wait):
                     conn = key.fileobj
                     if conn is self._wake_read:
                         self._drain_wake()
                         continue
                     assert isinstance(conn, socket.socket)
                     self._selector.unregister(conn)
-                    with self._lock:
-                        self._since.pop(conn, None)
-                    self._dispatch(conn, addresses.pop(conn))
+                    self._partial[conn] = addresses.pop(conn)
+                for conn in list(self._partial):  # bounded: the connections with bytes waiting
+                    self._look(conn)
                 self._take_incoming(addresses)
                 self._expire(addresses)
         finally:
             with self._lock:
-                left = list(self._since) + [conn for conn, _ in self._incoming]
+                left = list(self._since) + [conn for conn, _ in self._incoming] + list(self._partial)
                 self._since.clear()
                 self._incoming.clear()
             for conn in left:
@@ -153,6 +161,25 @@ class WaitingRoom:
             self._selector.close()
             self._wake_read.close()
             self._wake_write.close()
+
+    def _look(self, conn: socket.socket) -> None:
+        """Hand ``conn`` to a worker once a whole request head (or the end) is there; else keep it."""
+        try:
+            conn.settimeout(0.0)
+            head = conn.recv(HEAD_MAX, socket.MSG_PEEK)
+        except BlockingIOError:
+            return
+        except OSError:
+            head = b""
+        if head and b"\r\n\r\n" not in head and len(head) < HEAD_MAX:
+            return  # part of a head: looked at again until it is whole or the idle timeout passes
+        address = self._partial.pop(conn)
+        with self._lock:
+            self._since.pop(conn, None)
+        if head:
+            self._dispatch(conn, address)
+        else:  # the client closed (or reset) the connection
+            _close(conn)
 
     def _drain_wake(self) -> None:
         try:
@@ -183,8 +210,9 @@ class WaitingRoom:
             for conn in stale:
                 del self._since[conn]
         for conn in stale:
-            self._selector.unregister(conn)
-            addresses.pop(conn, None)
+            if self._partial.pop(conn, None) is None:
+                self._selector.unregister(conn)
+                addresses.pop(conn, None)
             _close(conn)
 
     def _dispatch(self, conn: socket.socket, address: Address) -> None:
