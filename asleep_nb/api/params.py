@@ -147,7 +147,7 @@ def check_settings(**options: object) -> Settings:
         float(wait),
         given["max_body_bytes"],
         given["max_inflated_bytes"],
-        id_check,  # type: ignore[arg-type]  # one of ID_CHECKS, checked just above
+        id_check,  # one of ID_CHECKS, checked just above
     )
 
 
