@@ -197,7 +197,7 @@ def envelope_result(
         raise errors.PayloadError(
             "response", f"{exc} (Content-Type {content_type!r})", status_code=status, request=label
         ) from None
-    if b"\\" in body:  # without an escape, decoded strings are the raw bytes, already scrubbed
+    if _may_hide(body, secret):  # else decoded strings are the raw bytes, already scrubbed
         envelope = scrub_value(envelope, secret)
     if not isinstance(envelope, dict):
         raise errors.PayloadError(
@@ -287,6 +287,13 @@ def scrub_bytes(body: bytes, secret: str) -> bytes:
         if raw in body:
             body = body.replace(raw, KEY_MASK.encode())
     return body
+
+
+def _may_hide(body: bytes, secret: str) -> bool:
+    """Whether a JSON escape in ``body`` could spell ``secret`` (a printable ASCII key) in decoded text."""
+    if b"\\u" in body:
+        return True
+    return b"\\" in body and any(c in secret for c in '/"\\')  # \/ \" \\
 
 
 def scrub_value(value: Any, secret: str) -> Any:

@@ -26,6 +26,9 @@ timestamp not ISO 8601 or without a UTC offset           PayloadError
 ``timezone`` not an IANA zone name                       PayloadError
 ``created_timezone`` not an IANA zone name               PayloadWarning
 negative duration or count; ratio outside [0, 1]         PayloadError
+integer past 2**53; duration longer than the session;    PayloadError
+count over its epochs; ``sleep_index`` outside 50..100;
+session over 7 days (:mod:`~asleep_nb.api.records.bounds`)
 stage value outside its code set                         PayloadError
 stage array length differs from                          PayloadError
 ``(end_time - start_time) // 30`` by two epochs or more
@@ -39,6 +42,9 @@ stage array length off by exactly one epoch              PayloadWarning
 ``TOO_MANY_DEFECTS_IN_SLEEP_STAGES``)
 ``stat`` null although the session is ``COMPLETE`` and   PayloadWarning
 no peculiarity explains it
+``stat`` on a session not ``COMPLETE``; a stat time      ContractWarning
+outside the session; a stat identity broken
+(:mod:`~asleep_nb.api.records.bounds`)
 unknown ``state`` or peculiarity label                   PayloadWarning,
                                                          label kept
 webhook ``version`` other than ``V3``                    PayloadWarning
