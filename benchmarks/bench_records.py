@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asleep_nb.api.records import SessionResult
+from asleep_nb.stats.vendor import compute_stat
 
 N_EPOCHS = 960
 
@@ -31,6 +32,9 @@ def make_payload(rng: random.Random) -> str:
     session["sleep_stages"] = [rng.choice((0, 1, 1, 2, 3)) for _ in range(N_EPOCHS)]
     session["snoring_stages"] = [rng.choice((0, 0, 1)) for _ in range(N_EPOCHS)]
     result["session"] = session
+    end = start + timedelta(seconds=30 * N_EPOCHS)  # the stat of these stages, as the server sends it
+    stat = compute_stat(session["sleep_stages"], start, end, snoring_stages=session["snoring_stages"])
+    result["stat"] = {**result["stat"], **{k: v for k, v in stat.items() if v is not None or k not in result["stat"]}}
     return json.dumps(result)
 
 
