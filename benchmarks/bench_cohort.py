@@ -40,6 +40,11 @@ def payload_strings(n: int) -> list[str]:
         stat = dict.fromkeys(STAT_FIELDS)
         stat.update(
             {name: 600 for name, f in STAT_FIELDS.items() if f.kind == "duration"},
+            # the contract's identities hold (else every night would warn: ContractWarning)
+            time_in_sleep=1800,
+            time_in_sleep_period=2400,
+            time_in_bed=30 * N_EPOCHS,
+            wakeup_latency=300,
             sleep_time=iso(start + timedelta(minutes=10)),
             wake_time=iso(end - timedelta(minutes=5)),
             sleep_efficiency=0.8,
