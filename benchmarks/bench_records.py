@@ -34,7 +34,10 @@ def make_payload(rng: random.Random) -> str:
     result["session"] = session
     end = start + timedelta(seconds=30 * N_EPOCHS)  # the stat of these stages, as the server sends it
     stat = compute_stat(session["sleep_stages"], start, end, snoring_stages=session["snoring_stages"])
-    result["stat"] = {**result["stat"], **{k: v for k, v in stat.items() if v is not None or k not in result["stat"]}}
+    result["stat"] = {
+        **result["stat"],
+        **{k: v for k, v in stat.items() if v is not None or k not in result["stat"]},
+    }
     return json.dumps(result)
 
 
