@@ -200,3 +200,16 @@ def test_numbers_are_never_quoted(tmp_path, hostile_cohort) -> None:
     stages = _cells(out, "stage")
     assert "-1" in stages or "0" in stages
     assert not [s for s in stages if s.startswith("'")]  # a numeric column holds numbers, unquoted
+
+
+def test_a_hostile_sync_state_is_archive_corrupt_never_a_hang_or_a_recursion_error(tmp_path) -> None:
+    from asleep_nb.loading.sync_state import SYNC_STATE_NAME, read_sync_state
+
+    path = tmp_path / SYNC_STATE_NAME
+    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    raised, _ = _bounded(lambda: read_sync_state(tmp_path))
+    assert type(raised) is errors.ArchiveCorrupt and "nested 100000 levels deep" in str(raised)
+    path.unlink()
+    os.mkfifo(path)
+    raised, elapsed = _bounded(lambda: read_sync_state(tmp_path))
+    assert type(raised) is errors.ArchiveCorrupt and "FIFO" in str(raised) and elapsed < 2

@@ -45,6 +45,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -153,10 +154,18 @@ def error_detail(body: bytes, status: int, reason: str = "", secret: str = "") -
             if value:
                 text = value if isinstance(value, str) else str(value)
                 break
-    if not text:
-        text = body.decode("utf-8", errors="replace").strip()
+    if not text:  # not JSON: its \uXXXX escapes are read too, so an escaped echo is found
+        text = _UNICODE_ESCAPE.sub(_unescape, body.decode("utf-8", errors="replace").strip())
     text = scrub(text, secret)
     return truncate(text) if text else (reason or f"HTTP {status}")
+
+
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF else match.group(0)
 
 
 def truncate(text: str, limit: int = DETAIL_MAX) -> str:

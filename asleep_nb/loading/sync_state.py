@@ -28,11 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from asleep_nb.api.jsonbytes import loads
 from asleep_nb.errors import ArchiveCorrupt, ArchiveUnwritable
+from asleep_nb.loading.archive_layout import read_inside
 from asleep_nb.loading.atomic import FolderLock, atomic_write
 
 __all__ = ["SYNC_STATE_NAME", "SyncMark", "read_sync_state", "write_sync_state"]
@@ -60,12 +63,11 @@ def read_sync_state(folder: str | Path) -> dict[str, SyncMark]:
         When ``sync.json`` is not a JSON object of marks.
     """
     path = Path(folder) / SYNC_STATE_NAME
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return {}
+    text = read_inside(Path(folder), SYNC_STATE_NAME)  # a regular file, never a link or a FIFO
     try:
-        raw = json.loads(text)
+        raw = loads(text)  # the one decoding point: depth-limited, PayloadError is a ValueError
         return {str(user): SyncMark(**mark) for user, mark in raw.items()}
     except (ValueError, TypeError, AttributeError) as exc:
         raise ArchiveCorrupt(path, f"not a sync state ({exc})") from None
