@@ -93,9 +93,18 @@ def check_stat_bounds(stat: Stat, start: datetime, end: datetime | None, path: s
 
 
 def contract_warnings(
-    stat: Stat, state: SessionState, start: datetime, end: datetime | None, path: str, stacklevel: int
+    stat: Stat,
+    state: SessionState,
+    start: datetime,
+    end: datetime | None,
+    path: str,
+    stacklevel: int,
+    session_id: str = "",
 ) -> None:
-    """Warn (:class:`ContractWarning`) about each consistency rule ``stat`` breaks (module docs)."""
+    """Warn (:class:`ContractWarning`) about each consistency rule ``stat`` breaks (module docs).
+
+    Each warning names the field, both values, the rule and ``session_id``.
+    """
     broken: list[str] = []
     if state != SessionState.COMPLETE:
         broken.append(f"present on a session in state {state} (only COMPLETE sessions have one)")
@@ -106,8 +115,9 @@ def contract_warnings(
         if moment is not None and not start <= moment <= last:
             broken.append(f"{name} {moment.isoformat()} is outside the session ({start.isoformat()} ..)")
     broken += _identities(stat, start, end)
+    whose = f" (session {session_id})" if session_id else ""
     for rule in broken:
-        warnings.warn(f"{path}: {rule}; kept as sent", ContractWarning, stacklevel=stacklevel)
+        warnings.warn(f"{path}: {rule}{whose}; kept as sent", ContractWarning, stacklevel=stacklevel)
 
 
 def _identities(stat: Stat, start: datetime, end: datetime | None) -> list[str]:
