@@ -6,8 +6,8 @@ Two levels, both naming the field:
   every duration of ``stat`` within the session (``end_time - start_time``,
   plus one epoch; a session still ``OPEN`` is bounded by
   :data:`~asleep_nb.definitions.contract.MAX_SESSION_SECONDS`), every count
-  within the session's epochs, ``sleep_index`` within 50..100, ``sleep_cycle_time``
-  no longer than the epochs. A number past these is not a night, whatever
+  within the session's epochs (plus one), ``sleep_index`` within 50..100,
+  ``sleep_cycle_time`` no longer than the epochs (plus one). A number past these is not a night, whatever
   else the payload says, and would overflow later steps.
 - **consistency** (:func:`contract_warnings`), broken -> :class:`~asleep_nb.errors.ContractWarning`,
   data kept as sent: a ``stat`` on a session that is not ``COMPLETE``; a
@@ -74,7 +74,7 @@ def session_seconds(start: datetime, end: datetime | None, path: str) -> int:
 def check_stat_bounds(stat: Stat, start: datetime, end: datetime | None, path: str) -> None:
     """Raise :class:`PayloadError` naming the first ``stat`` field outside its bound (module docs)."""
     span = MAX_SESSION_SECONDS if end is None else int((end - start).total_seconds())
-    epochs = span // _EPOCH + 1
+    epochs = span // _EPOCH + 2  # a trailing partial epoch, and sleep_cycle_time's leading onset
     for name in _DURATIONS:
         value = getattr(stat, name)
         if value is not None and value > span + _EPOCH:
