@@ -15,6 +15,7 @@ import time
 import tracemalloc
 import warnings
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -398,3 +399,42 @@ def test_the_id_check_comes_from_the_environment_and_is_checked(monkeypatch) -> 
     monkeypatch.setenv("ASLEEP_ID_CHECK", "anything")
     with pytest.raises(ValueError, match="id_check must be one of 'contract', 'lenient'"):
         Client(KEY, base_url="http://127.0.0.1:9")
+
+
+def test_the_vendor_engines_own_stats_break_no_rule() -> None:
+    """Oracle: stats computed by the vendor-exact engine (pysleep-checked) never warn or fail the bounds."""
+    import numpy as np
+
+    from asleep_nb.stats.vendor import compute_stat
+
+    rng = np.random.default_rng(24)
+    start = datetime(2025, 1, 15, 22, 0, tzinfo=UTC)
+    for i in range(300):  # bounded: 300 generated nights
+        n = int(rng.integers(0, 1200))
+        codes = [0, 1] if i % 5 == 0 else [-1, 0, 1, 2, 3]
+        stages = rng.choice(codes, size=n, p=None).tolist()
+        if i % 7 == 0:
+            stages = [0] * n  # never slept
+        end = start + timedelta(seconds=30 * n + int(rng.integers(0, 30)))  # a partial last epoch
+        snoring = rng.integers(0, 2, size=n).tolist()
+        stat = compute_stat(stages, start, end, snoring_stages=snoring, two_stage=i % 5 == 0)
+        result = {
+            "timezone": "UTC",
+            "peculiarities": ["NO_BREATHING_STABILITY"],
+            "missing_data_ratio": 0.0,
+            "session": {
+                "id": "20250115220000_gener",
+                "state": "COMPLETE",
+                "start_time": start.isoformat(),
+                "end_time": end.isoformat(),
+                "unexpected_end_time": None,
+                "created_timezone": "UTC",
+                "sleep_stages": stages,
+                "breath_stages": None,
+                "snoring_stages": snoring,
+            },
+            "stat": stat,
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", errors.ContractWarning)
+            SessionResult.from_payload(result)

@@ -14,7 +14,8 @@ Two levels, both naming the field:
   ``sleep_time``, ``wake_time`` or ``sleep_cycle_time`` outside the session;
   a stat that breaks one of the contract's identities, which
   :func:`asleep_nb.stats.verify` would report too (``time_in_sleep`` =
-  light + deep + REM, ``time_in_sleep_period`` = sleep + wake, ``time_in_bed``
+  light + deep + REM, ``time_in_sleep_period`` = sleep + wake on a night without
+  no-signal epochs, ``time_in_bed``
   = ``end_time - start_time``, ``sleep_time`` = start + ``sleep_latency``,
   ``wake_time`` = end - ``wakeup_latency``). The full recomputation from the
   stages stays :func:`asleep_nb.stats.verify`.
@@ -100,10 +101,13 @@ def contract_warnings(
     path: str,
     stacklevel: int,
     session_id: str = "",
+    no_signal: bool = False,
 ) -> None:
     """Warn (:class:`ContractWarning`) about each consistency rule ``stat`` breaks (module docs).
 
-    Each warning names the field, both values, the rule and ``session_id``.
+    Each warning names the field, both values, the rule and ``session_id``. ``no_signal``: the
+    night has no-signal epochs (-1), which the sleep period holds but neither sleep nor wake
+    counts (:mod:`asleep_nb.stats.vendor`), so ``time_in_sleep_period`` is not checked.
     """
     broken: list[str] = []
     if state != SessionState.COMPLETE:
@@ -114,13 +118,13 @@ def contract_warnings(
     for name, moment in moments:
         if moment is not None and not start <= moment <= last:
             broken.append(f"{name} {moment.isoformat()} is outside the session ({start.isoformat()} ..)")
-    broken += _identities(stat, start, end)
+    broken += _identities(stat, start, end, no_signal)
     whose = f" (session {session_id})" if session_id else ""
     for rule in broken:
         warnings.warn(f"{path}: {rule}{whose}; kept as sent", ContractWarning, stacklevel=stacklevel)
 
 
-def _identities(stat: Stat, start: datetime, end: datetime | None) -> list[str]:
+def _identities(stat: Stat, start: datetime, end: datetime | None, no_signal: bool) -> list[str]:
     """The contract's identities between ``stat`` fields that do not hold, as sentences."""
     out = []
 
@@ -131,8 +135,8 @@ def _identities(stat: Stat, start: datetime, end: datetime | None) -> list[str]:
     parts = (stat.time_in_light, stat.time_in_deep, stat.time_in_rem)
     if None not in parts:
         differs("time_in_sleep", stat.time_in_sleep, sum(p or 0 for p in parts), "light + deep + REM")
-    if stat.time_in_sleep is not None and stat.time_in_wake is not None:
-        period = stat.time_in_sleep + stat.time_in_wake
+    if stat.time_in_sleep is not None and stat.time_in_wake is not None and not no_signal:
+        period = stat.time_in_sleep + stat.time_in_wake  # no-signal epochs count in the period only
         differs("time_in_sleep_period", stat.time_in_sleep_period, period, "time_in_sleep + time_in_wake")
     if end is not None:
         differs("time_in_bed", stat.time_in_bed, int((end - start).total_seconds()), "end_time - start_time")

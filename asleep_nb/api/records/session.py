@@ -326,7 +326,9 @@ def _parse_result(
     if stat is not None:
         start, end = session.start_time, session.end_time
         state = SessionState.COMPLETE if null_reasons else session.state  # said once, just above
-        contract_warnings(stat, state, start, end, stat_path, stacklevel=4, session_id=session.id)
+        stages = session.sleep_stages
+        no_signal = stages is not None and bool((stages == -1).any())
+        contract_warnings(stat, state, start, end, stat_path, 4, session.id, no_signal)
     elif stat is None and not null_reasons and session.state == SessionState.COMPLETE:
         warnings.warn(
             f"{stat_path}: null although the session is COMPLETE and no peculiarity explains it",
