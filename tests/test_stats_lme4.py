@@ -77,6 +77,14 @@ def demo_table() -> pd.DataFrame:
     return table
 
 
+@pytest.fixture(scope="module")
+def study_table() -> pd.DataFrame:
+    """study.csv and panel.csv: healthy, apnea and panel users with age, sex and BMI."""
+    manifest = pd.concat([pd.read_csv(demo_data_dir() / "study.csv"), pd.read_csv(demo_data_dir() / "panel.csv")])
+    cohort = asleep_nb.load_cohort(asleep_nb.connect(), manifest.reset_index(drop=True), progress=False)
+    return asleep_nb.stats_table(cohort)
+
+
 def _pair(table: pd.DataFrame, name: str, by: str, ref: str, other: str, covariates=()) -> pd.DataFrame:
     used = table[table[by].isin([ref, other])].dropna(subset=[name, *covariates])
     return pd.DataFrame({"user_id": used["user_id"].to_numpy(), "x": (used[by] == other).to_numpy(float),
@@ -84,8 +92,16 @@ def _pair(table: pd.DataFrame, name: str, by: str, ref: str, other: str, covaria
                          **{c: used[c].to_numpy() for c in covariates}})  # fmt: skip
 
 
-def _cases(table: pd.DataFrame) -> dict[str, Case]:
+def _cases(table: pd.DataFrame, study: pd.DataFrame) -> dict[str, Case]:
     cases: dict[str, Case] = {}
+    covariates = ["age", "sex", "bmi"]
+    for name in ("time_in_sleep", "sleep_efficiency", "deep_ratio", "waso_count"):
+        for ref in ("apnea", "healthy"):
+            cases[f"{name}: panel - {ref}, adjusted"] = Case(
+                lambda n=name, r=ref: quiet(compare_groups, study, n, groups=[r, "panel"], method="mixed",
+                                            covariates=covariates),
+                _pair(study, name, "group", ref, "panel", covariates), "y ~ x + age + sex + bmi + (1 | user_id)",
+                "x", f"panel - {ref}")  # fmt: skip
     for name in METRICS:
         for ref in ("apnea", "healthy"):
             cases[f"{name}: panel - {ref}"] = Case(
@@ -117,8 +133,8 @@ def _cases(table: pd.DataFrame) -> dict[str, Case]:
 
 
 @pytest.fixture(scope="module")
-def oracle(demo_table, tmp_path_factory) -> tuple[dict[str, Case], dict[str, dict]]:
-    cases = _cases(demo_table)
+def oracle(demo_table, study_table, tmp_path_factory) -> tuple[dict[str, Case], dict[str, dict]]:
+    cases = _cases(demo_table, study_table)
     models = {key: (case.data, case.formula) for key, case in cases.items()}
     return cases, lme4_fits(models, tmp_path_factory.mktemp("lme4"))
 
@@ -126,6 +142,7 @@ def oracle(demo_table, tmp_path_factory) -> tuple[dict[str, Case], dict[str, dic
 def test_the_test_set_holds_the_fits_of_the_issue(oracle):
     cases, fits = oracle
     assert sum(key.endswith(("panel - apnea", "panel - healthy")) for key in cases) == 22
+    assert sum(key.endswith("adjusted") for key in cases) >= 12
     assert sum(bool(fit["singular"]) for fit in fits.values()) >= 3  # boundary fits are in the set
     assert len(fits) == len(cases)
 
