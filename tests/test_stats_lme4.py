@@ -26,7 +26,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 import asleep_nb
 from asleep_nb.resources import demo_data_dir
-from asleep_nb.stats import compare_groups, compare_periods
+from asleep_nb.stats import compare_groups, compare_periods, trend
 from asleep_nb.stats.night import research_sleep_latency
 from asleep_nb.stats.study.table import DEFAULT_METRICS
 
@@ -132,9 +132,62 @@ def _cases(table: pd.DataFrame, study: pd.DataFrame) -> dict[str, Case]:
     return cases
 
 
+def simulate_trend(seed: int, n_users: int = 12) -> pd.DataFrame:
+    """Two groups x 14 nights; per-user intercept (SD 0.5) and slope (SD 0.03); slopes 0.04 and 0; weekend +0.4."""
+    rng = np.random.default_rng(seed)
+    nights = pd.Timestamp("2025-01-06") + pd.to_timedelta(np.arange(14), unit="D")
+    rows = []
+    for i in range(n_users):
+        group = "a" if i < n_users // 2 else "b"
+        start = rng.integers(0, 7)
+        mine = nights[start:] if rng.random() < 0.3 else nights  # some users with fewer nights
+        day = (mine - mine[0]).days.to_numpy(float)
+        weekend = mine.day_of_week.isin([4, 5]).astype(float)
+        slope = (0.04 if group == "a" else 0.0) + rng.normal(0, 0.03)
+        value = 7 + rng.normal(0, 0.5) + slope * day + 0.4 * weekend + rng.normal(0, 0.3, len(day))
+        rows.append(pd.DataFrame({"user_id": f"u{i:02d}", "group": group, "night": mine, "score": value}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _trend_data(table: pd.DataFrame, name: str, by: str = "group") -> pd.DataFrame:
+    used = table.dropna(subset=[name])
+    night = pd.to_datetime(used["night"])
+    day = (night - night.groupby(used["user_id"]).transform("min")).dt.days.to_numpy(float)
+    weekend = night.dt.day_of_week.isin([4, 5]).to_numpy(float)
+    levels = sorted(used[by].unique())
+    out = {"user_id": used["user_id"].to_numpy(), "y": pd.to_numeric(used[name]).to_numpy(float), "night": day}
+    for i, level in enumerate(levels):
+        mine = (used[by] == level).to_numpy(float)
+        out.update({f"g{i}": mine, f"n{i}": mine * day, f"w{i}": mine * weekend})
+    return pd.DataFrame(out)
+
+
+def _trend_formula(levels: int, slope: bool) -> str:
+    fixed = " + ".join(f"g{i} + n{i} + w{i}" for i in range(levels))
+    return f"y ~ 0 + {fixed} + " + ("(1 + night | user_id)" if slope else "(1 | user_id)")
+
+
+def _trend_cases(table: pd.DataFrame) -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    for seed in range(3):
+        data = simulate_trend(seed)
+        cases[f"trend {seed}, slope a"] = Case(lambda d=data: quiet(trend, d, "score"), _trend_data(data, "score"),
+                                               _trend_formula(2, True), "n0", ("a", "per night"))  # fmt: skip
+        cases[f"trend {seed}, weekend b"] = Case(lambda d=data: quiet(trend, d, "score"), _trend_data(data, "score"),
+                                                 _trend_formula(2, True), "w1", ("b", "weekend - weekday"))  # fmt: skip
+        cases[f"trend {seed}, intercept only"] = Case(
+            lambda d=data: quiet(trend, d, "score", random_slope=False), _trend_data(data, "score"),
+            _trend_formula(2, False), "n1", ("b", "per night"))  # fmt: skip
+    panel = table[table["group"] == "panel"]
+    for name in ("time_in_sleep", "sleep_efficiency"):  # the demo's random slopes are singular: the fallback
+        cases[f"trend demo {name}"] = Case(lambda n=name: quiet(trend, panel, n), _trend_data(panel, name),
+                                           _trend_formula(1, False), "w0", ("panel", "weekend - weekday"))  # fmt: skip
+    return cases
+
+
 @pytest.fixture(scope="module")
 def oracle(demo_table, study_table, tmp_path_factory) -> tuple[dict[str, Case], dict[str, dict]]:
-    cases = _cases(demo_table, study_table)
+    cases = {**_cases(demo_table, study_table), **_trend_cases(demo_table)}
     models = {key: (case.data, case.formula) for key, case in cases.items()}
     return cases, lme4_fits(models, tmp_path_factory.mktemp("lme4"))
 
@@ -156,10 +209,20 @@ def test_every_mixed_fit_equals_lme4(oracle):
         se = (row["ci_high"] - row["ci_low"]) / (2 * Z95)
         user, residual = fit["cov_re"][0][0], fit["residual"]
         total = user + residual
+        ours_user = out.attrs["user_variance"]
+        if isinstance(ours_user, list):  # a trend: the random-effect covariance
+            if len(ours_user) > 1:
+                got = np.asarray(ours_user, dtype=float)
+                expected = np.asarray(fit["cov_re"], dtype=float)
+                if got != pytest.approx(expected, rel=1e-4, abs=1e-10 * total):
+                    failures.append(f"{key}: random-effect covariance {got.tolist()} vs lme4 {expected.tolist()}")
+            ours_user = ours_user[0][0]
+            out.attrs["icc"] = ours_user / (ours_user + out.attrs["residual_variance"])
+        estimate = row["estimate"] if "estimate" in row.index else row["mean"]
         checks = {
-            "estimate": (row["mean"], fit["fixef"][case.term], 1e-4, 0.0),
+            "estimate": (estimate, fit["fixef"][case.term], 1e-4, 0.0),
             "SE": (se, fit["se"][case.term], 1e-4, 0.0),
-            "user variance": (out.attrs["user_variance"], user, 1e-4, 1e-10 * total),
+            "user variance": (ours_user, user, 1e-4, 1e-10 * total),
             "residual variance": (out.attrs["residual_variance"], residual, 1e-4, 0.0),
             "ICC": (out.attrs["icc"], user / total, 1e-4, 1e-10),
             "REML log-likelihood": (out.attrs["llf"], fit["loglik"], 1e-8, 1e-6),

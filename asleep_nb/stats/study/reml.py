@@ -75,7 +75,8 @@ class RemlFit:
     optimiser, start
         The optimiser (and refinement) and starting value that reached it.
     converged
-        Whether that optimiser reported convergence.
+        Whether an optimiser reported convergence at a log-likelihood within
+        1e-6 of the one kept.
     boundary
         A random-effect variance at 0 (below :data:`BOUNDARY_SHARE` of the
         total variance) or a correlation of random effects at +-1.
@@ -203,13 +204,14 @@ def fit_reml(
                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": MAX_ITERATIONS})  # fmt: skip
     if -float(refined.fun) >= candidates[best_key].llf:
         best_key = (f"{best_key[0]} + bounded L-BFGS-B", best_key[1])
-        converged = candidates[(best_key[0].split(" ")[0], best_key[1])].converged or bool(refined.success)
-        candidates[best_key] = _Candidate(np.asarray(refined.x), -float(refined.fun), converged)
+        candidates[best_key] = _Candidate(np.asarray(refined.x), -float(refined.fun), bool(refined.success))
     zeroed = _zero_small_variances(data, candidates[best_key], k)
     if zeroed is not None:
         best_key = (f"{best_key[0]}, variance at 0", best_key[1])
         candidates[best_key] = zeroed
     best = candidates[best_key]
+    # converged: an optimiser reported convergence at (practically) the optimum kept
+    converged = any(c.converged and c.llf >= best.llf - 1e-6 for c in candidates.values())
     psi = _relative(best.theta, k)
     profile = _profile(data, psi)
     names = list(exog.columns)
@@ -223,7 +225,7 @@ def fit_reml(
         llf=profile.llf,
         optimiser=best_key[0],
         start=best_key[1],
-        converged=best.converged,
+        converged=converged,
         boundary=boundary,
         tried={f"{key[0]}/{key[1]}": c.llf for key, c in candidates.items()},
         messages=(),
