@@ -32,7 +32,9 @@ from asleep_nb.stats import compare_groups, table_one
 @pytest.fixture(scope="module")
 def study():
     """The demo's study.csv and panel.csv together: healthy, apnea and panel users with covariates."""
-    manifest = pd.concat([pd.read_csv(demo_data_dir() / "study.csv"), pd.read_csv(demo_data_dir() / "panel.csv")])
+    manifest = pd.concat(
+        [pd.read_csv(demo_data_dir() / "study.csv"), pd.read_csv(demo_data_dir() / "panel.csv")]
+    )
     return asleep_nb.load_cohort(asleep_nb.connect(), manifest.reset_index(drop=True), progress=False)
 
 
@@ -103,7 +105,9 @@ def test_adjustment_recovers_the_simulated_effect_over_seeds():
     hits, crude_hits, seeds = 0, 0, 60
     for seed in range(seeds):
         data = simulate(seed)
-        row = quiet(compare_groups, data, "score", method="mixed", covariates=["age", "sex"]).loc["treated - control"]
+        row = quiet(compare_groups, data, "score", method="mixed", covariates=["age", "sex"]).loc[
+            "treated - control"
+        ]
         crude = quiet(compare_groups, data, "score", method="mixed").loc["treated - control"]
         hits += bool(row["ci_low"] <= 0.5 <= row["ci_high"])
         crude_hits += bool(crude["ci_low"] <= 0.5 <= crude["ci_high"])
@@ -143,12 +147,18 @@ def test_table_one_balance_rows_equal_pandas(study):
     text = quiet(table_one, study, groups=["apnea", "panel"], metrics=["sleep_efficiency"], method="mixed",
                  covariates=["age", "sex"], balance=["age", "sex", "bmi"])  # fmt: skip
     table = asleep_nb.stats_table(study)
-    per_user = table.groupby(["group", "user_id"], observed=True).agg(age=("age", "mean"), bmi=("bmi", "mean"),
-                                                                    sex=("sex", "first"))  # fmt: skip
+    per_user = table.groupby(["group", "user_id"], observed=True).agg(
+        age=("age", "mean"), bmi=("bmi", "mean"), sex=("sex", "first"))  # fmt: skip
     for g in ("apnea", "panel"):
         mine = per_user.loc[g]
-        assert text.loc["age, mean (SD)", f"{g}: mean (SD)"] == f"{mine['age'].mean():.1f} ({mine['age'].std():.1f})"
-        assert text.loc["bmi, mean (SD)", f"{g}: mean (SD)"] == f"{mine['bmi'].mean():.1f} ({mine['bmi'].std():.1f})"
+        assert (
+            text.loc["age, mean (SD)", f"{g}: mean (SD)"]
+            == f"{mine['age'].mean():.1f} ({mine['age'].std():.1f})"
+        )
+        assert (
+            text.loc["bmi, mean (SD)", f"{g}: mean (SD)"]
+            == f"{mine['bmi'].mean():.1f} ({mine['bmi'].std():.1f})"
+        )
         n = int((mine["sex"] == "female").sum())
         assert text.loc["sex = female, n (%)", f"{g}: mean (SD)"] == f"{n} ({100 * n / len(mine):.0f}%)"
     assert text.loc["Sleep efficiency (%)", "method"] == "mixed model, Wald, adjusted for age, sex"

@@ -221,8 +221,13 @@ def test_no_interval_excluding_0_beside_p_above_the_level(demo_cohort, method):
     """One method per number: across the demo's Table 1, an interval excludes 0 exactly when p < 0.05."""
     cohort = demo_cohort.isel(session=np.flatnonzero(demo_cohort["group"].isin(["healthy", "apnea"]).values))
     groups = ["healthy", "apnea"]
-    if method == "mixed":  # the two-group demo has one night per user: the mixed model compares with the panel
-        cohort, groups = demo_cohort.isel(session=np.flatnonzero(demo_cohort["group"].isin(["apnea", "panel"]).values)), ["apnea", "panel"]
+    if (
+        method == "mixed"
+    ):  # the two-group demo has one night per user: the mixed model compares with the panel
+        cohort, groups = (
+            demo_cohort.isel(session=np.flatnonzero(demo_cohort["group"].isin(["apnea", "panel"]).values)),
+            ["apnea", "panel"],
+        )
     numbers = quiet(table_one_numbers, cohort, groups=groups, method=method, n_boot=999)
     difference = numbers[f"{groups[1]} - {groups[0]}"]
     excludes = (difference["ci_low"] > 0) | (difference["ci_high"] < 0)
@@ -232,7 +237,8 @@ def test_no_interval_excluding_0_beside_p_above_the_level(demo_cohort, method):
     assert (p[excludes] < 0.05 + slack).all() and (p[~excludes] > 0.05 - slack).all(), shown
     text = quiet(table_one, cohort, groups=groups, method=method, n_boot=999)
     assert text["method"].nunique() == 1 and text["method"].iloc[0].startswith(
-        {"bootstrap": "bootstrap of user means", "welch": "Welch", "mixed": "mixed model"}[method])
+        {"bootstrap": "bootstrap of user means", "welch": "Welch", "mixed": "mixed model"}[method]
+    )
 
 
 def test_bca_with_few_users_warns_and_uses_the_percentile_interval(panel):
@@ -314,7 +320,9 @@ def test_paired_equals_scipy(panel):
     boots = scipy.stats.bootstrap((before, after), _difference, paired=True, n_resamples=999, rng=SEED,
                                   method="percentile").bootstrap_distribution  # fmt: skip
     share = (np.mean(boots < 0) + np.mean(boots <= 0)) / 2  # the interval inverted at 0
-    assert row["p_value"] == pytest.approx(max(2 * min(share, 1 - share), 1 / 999), abs=1.01 / 999)  # ties at 0
+    assert row["p_value"] == pytest.approx(
+        max(2 * min(share, 1 - share), 1 / 999), abs=1.01 / 999
+    )  # ties at 0
     assert out.loc["baseline", "mean"] == pytest.approx(before.mean())
     assert out.attrs["left_out"] == [] and out.attrs["test"].startswith("bootstrap test")
 

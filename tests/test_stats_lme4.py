@@ -80,7 +80,9 @@ def demo_table() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def study_table() -> pd.DataFrame:
     """study.csv and panel.csv: healthy, apnea and panel users with age, sex and BMI."""
-    manifest = pd.concat([pd.read_csv(demo_data_dir() / "study.csv"), pd.read_csv(demo_data_dir() / "panel.csv")])
+    manifest = pd.concat(
+        [pd.read_csv(demo_data_dir() / "study.csv"), pd.read_csv(demo_data_dir() / "panel.csv")]
+    )
     cohort = asleep_nb.load_cohort(asleep_nb.connect(), manifest.reset_index(drop=True), progress=False)
     return asleep_nb.stats_table(cohort)
 
@@ -100,13 +102,17 @@ def _cases(table: pd.DataFrame, study: pd.DataFrame) -> dict[str, Case]:
             cases[f"{name}: panel - {ref}, adjusted"] = Case(
                 lambda n=name, r=ref: quiet(compare_groups, study, n, groups=[r, "panel"], method="mixed",
                                             covariates=covariates),
-                _pair(study, name, "group", ref, "panel", covariates), "y ~ x + age + sex + bmi + (1 | user_id)",
-                "x", f"panel - {ref}")  # fmt: skip
+                _pair(study, name, "group", ref, "panel", covariates),
+                "y ~ x + age + sex + bmi + (1 | user_id)", "x", f"panel - {ref}")  # fmt: skip
     for name in METRICS:
         for ref in ("apnea", "healthy"):
             cases[f"{name}: panel - {ref}"] = Case(
                 lambda n=name, r=ref: quiet(compare_groups, table, n, groups=[r, "panel"], method="mixed"),
-                _pair(table, name, "group", ref, "panel"), "y ~ x + (1 | user_id)", "x", f"panel - {ref}")
+                _pair(table, name, "group", ref, "panel"),
+                "y ~ x + (1 | user_id)",
+                "x",
+                f"panel - {ref}",
+            )
     panel = table[table["group"] == "panel"].copy()
     users = sorted(panel["user_id"].unique())
     panel["half"] = np.where(panel["user_id"].isin(users[:4]), "first", "second")
@@ -115,7 +121,11 @@ def _cases(table: pd.DataFrame, study: pd.DataFrame) -> dict[str, Case]:
     for name in ("time_in_sleep", "sleep_efficiency", "waso_count"):
         cases[f"{name}: halves"] = Case(
             lambda n=name: quiet(compare_groups, panel, n, by="half", method="mixed"),
-            _pair(panel, name, "half", "first", "second"), "y ~ x + (1 | user_id)", "x", "second - first")
+            _pair(panel, name, "half", "first", "second"),
+            "y ~ x + (1 | user_id)",
+            "x",
+            "second - first",
+        )
         cases[f"{name}: periods"] = Case(
             lambda n=name: quiet(compare_periods, panel, n),
             _pair(panel, name, "period", "baseline", "intervention"), "y ~ x + (1 | user_id)", "x",
@@ -124,7 +134,11 @@ def _cases(table: pd.DataFrame, study: pd.DataFrame) -> dict[str, Case]:
         data = simulate(seed)
         cases[f"simulated {seed}"] = Case(
             lambda d=data: quiet(compare_groups, d, "score", method="mixed"),
-            _pair(data, "score", "group", "control", "treated"), "y ~ x + (1 | user_id)", "x", "treated - control")
+            _pair(data, "score", "group", "control", "treated"),
+            "y ~ x + (1 | user_id)",
+            "x",
+            "treated - control",
+        )
         cases[f"simulated {seed}, adjusted"] = Case(
             lambda d=data: quiet(compare_groups, d, "score", method="mixed", covariates=["age", "sex"]),
             _pair(data, "score", "group", "control", "treated", ["age", "sex"]),
@@ -133,7 +147,7 @@ def _cases(table: pd.DataFrame, study: pd.DataFrame) -> dict[str, Case]:
 
 
 def simulate_trend(seed: int, n_users: int = 12) -> pd.DataFrame:
-    """Two groups x 14 nights; per-user intercept (SD 0.5) and slope (SD 0.03); slopes 0.04 and 0; weekend +0.4."""
+    """Two groups x 14 nights; user intercept SD 0.5, slope SD 0.03; slopes 0.04 and 0; weekend +0.4."""
     rng = np.random.default_rng(seed)
     nights = pd.Timestamp("2025-01-06") + pd.to_timedelta(np.arange(14), unit="D")
     rows = []
@@ -155,7 +169,11 @@ def _trend_data(table: pd.DataFrame, name: str, by: str = "group") -> pd.DataFra
     day = (night - night.groupby(used["user_id"]).transform("min")).dt.days.to_numpy(float)
     weekend = night.dt.day_of_week.isin([4, 5]).to_numpy(float)
     levels = sorted(used[by].unique())
-    out = {"user_id": used["user_id"].to_numpy(), "y": pd.to_numeric(used[name]).to_numpy(float), "night": day}
+    out = {
+        "user_id": used["user_id"].to_numpy(),
+        "y": pd.to_numeric(used[name]).to_numpy(float),
+        "night": day,
+    }
     for i, level in enumerate(levels):
         mine = (used[by] == level).to_numpy(float)
         out.update({f"g{i}": mine, f"n{i}": mine * day, f"w{i}": mine * weekend})
@@ -171,17 +189,20 @@ def _trend_cases(table: pd.DataFrame) -> dict[str, Case]:
     cases: dict[str, Case] = {}
     for seed in range(3):
         data = simulate_trend(seed)
-        cases[f"trend {seed}, slope a"] = Case(lambda d=data: quiet(trend, d, "score"), _trend_data(data, "score"),
+        frame = _trend_data(data, "score")
+        cases[f"trend {seed}, slope a"] = Case(lambda d=data: quiet(trend, d, "score"), frame,
                                                _trend_formula(2, True), "n0", ("a", "per night"))  # fmt: skip
-        cases[f"trend {seed}, weekend b"] = Case(lambda d=data: quiet(trend, d, "score"), _trend_data(data, "score"),
-                                                 _trend_formula(2, True), "w1", ("b", "weekend - weekday"))  # fmt: skip
+        cases[f"trend {seed}, weekend b"] = Case(lambda d=data: quiet(trend, d, "score"), frame,
+                                                 _trend_formula(2, True), "w1",
+                                                 ("b", "weekend - weekday"))  # fmt: skip
         cases[f"trend {seed}, intercept only"] = Case(
             lambda d=data: quiet(trend, d, "score", random_slope=False), _trend_data(data, "score"),
             _trend_formula(2, False), "n1", ("b", "per night"))  # fmt: skip
     panel = table[table["group"] == "panel"]
     for name in ("time_in_sleep", "sleep_efficiency"):  # the demo's random slopes are singular: the fallback
-        cases[f"trend demo {name}"] = Case(lambda n=name: quiet(trend, panel, n), _trend_data(panel, name),
-                                           _trend_formula(1, False), "w0", ("panel", "weekend - weekday"))  # fmt: skip
+        cases[f"trend demo {name}"] = Case(
+            lambda n=name: quiet(trend, panel, n), _trend_data(panel, name), _trend_formula(1, False), "w0",
+            ("panel", "weekend - weekday"))  # fmt: skip
     return cases
 
 
@@ -215,7 +236,9 @@ def test_every_mixed_fit_equals_lme4(oracle):
                 got = np.asarray(ours_user, dtype=float)
                 expected = np.asarray(fit["cov_re"], dtype=float)
                 if got != pytest.approx(expected, rel=1e-4, abs=1e-10 * total):
-                    failures.append(f"{key}: random-effect covariance {got.tolist()} vs lme4 {expected.tolist()}")
+                    failures.append(
+                        f"{key}: random-effect covariance {got.tolist()} vs lme4 {expected.tolist()}"
+                    )
             ours_user = ours_user[0][0]
             out.attrs["icc"] = ours_user / (ours_user + out.attrs["residual_variance"])
         estimate = row["estimate"] if "estimate" in row.index else row["mean"]

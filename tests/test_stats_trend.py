@@ -62,7 +62,9 @@ def test_demo_weekend_delay_and_the_fallback(panel):
     assert out.attrs["random"] == "intercept" and out.attrs["formula"].endswith("(1 | user_id)")
     weekend = out.loc[("panel", "weekend - weekday")]
     assert 50 / 60 < weekend["estimate"] < 100 / 60 and weekend["p_value"] < 0.001
-    assert out.loc[("panel", "per night"), "n_users"] == 8 and out.attrs["units"] == "h (local clock) per night"
+    assert (
+        out.loc[("panel", "per night"), "n_users"] == 8 and out.attrs["units"] == "h (local clock) per night"
+    )
 
 
 def test_two_groups_give_the_difference_of_slopes(panel):

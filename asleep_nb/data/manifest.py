@@ -168,7 +168,8 @@ def read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFra
         table[col] = covariate_values(_text_column(frame[col]))
     seen: dict[tuple[str, str], int] = {}
     rows: list[dict[str, str]] = [
-        dict(zip(MANIFEST_COLUMNS, values, strict=True)) for values in table[list(MANIFEST_COLUMNS)].to_numpy()
+        dict(zip(MANIFEST_COLUMNS, values, strict=True))
+        for values in table[list(MANIFEST_COLUMNS)].to_numpy()
     ]
     for i, row in enumerate(rows, start=1):
         _check_row(i, row)

@@ -89,10 +89,10 @@ def stats_table(ds: xr.Dataset) -> pd.DataFrame:
             columns[name] = pd.array([v if v else None for v in values], dtype="str")
         else:
             columns[name] = values.astype(np.float64)
-    for name, coord in ds.coords.items():
-        if coord.dims == ("session",) and COVARIATE_ATTR in coord.attrs and name not in columns:
+    for key, coord in ds.coords.items():
+        if coord.dims == ("session",) and COVARIATE_ATTR in coord.attrs and str(key) not in columns:
             values = coord.values
-            columns[str(name)] = (
+            columns[str(key)] = (
                 values.astype(np.float64)
                 if values.dtype.kind in "fiub"
                 else pd.Categorical([v if isinstance(v, str) else None for v in values])

@@ -79,6 +79,7 @@ def split_difference_label(label: object) -> tuple[str, str] | None:
     other, sep, reference = str(label).partition(DIFFERENCE_SEPARATOR)
     return (other, reference) if sep else None
 
+
 #: Shown for a missing value (``None``, ``NaN``, ``NaT``).
 MISSING: Final = "–"
 #: Decimals of a metric the definitions do not know.

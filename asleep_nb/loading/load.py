@@ -25,8 +25,8 @@ from asleep_nb.api.protocols import CohortClient, SessionLister, SessionSource
 from asleep_nb.data.attributes import variable_definition
 from asleep_nb.data.cohort import Alignment, to_cohort
 from asleep_nb.data.manifest import ManifestError, SessionRequest, covariate_columns, read_manifest
-from asleep_nb.data.table import COVARIATE_ATTR
 from asleep_nb.data.night import to_dataset
+from asleep_nb.data.table import COVARIATE_ATTR
 from asleep_nb.loading.fetch import (
     DEFAULT_WORKERS,
     FETCH_OPTIONS,

@@ -74,13 +74,17 @@ def covariate_balance(
                 for g in groups:
                     mine = per_user[per_user.index.get_level_values(0) == g]
                     n = int((mine == level).sum())
-                    rows[(c, str(level))].update({(g, "n"): n, (g, "share"): n / len(mine) if len(mine) else 0.0})
+                    rows[(c, str(level))].update(
+                        {(g, "n"): n, (g, "share"): n / len(mine) if len(mine) else 0.0}
+                    )
         else:
             per_user = values.groupby([by, "user_id"], observed=True)[c].mean()
             rows[(c, "")] = {}
             for g in groups:
                 mine = per_user[per_user.index.get_level_values(0) == g]
-                rows[(c, "")].update({(g, "mean"): mine.mean(), (g, "sd"): mine.std(ddof=1), (g, "n"): len(mine)})
+                rows[(c, "")].update(
+                    {(g, "mean"): mine.mean(), (g, "sd"): mine.std(ddof=1), (g, "n"): len(mine)}
+                )
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.names = ["covariate", "level"]
     return out
@@ -99,7 +103,8 @@ def balance_text(
     """
     numbers = covariate_balance(data, covariates, by=by, groups=groups)
     rows: dict[str, dict[Any, str]] = {}
-    for (c, level), row in numbers.iterrows():
+    for key, row in numbers.iterrows():
+        c, level = str(key[0]), str(key[1])  # type: ignore[index]  # a (covariate, level) MultiIndex
         if level == "":
             rows[f"{c}, mean (SD)"] = {g: f"{row[(g, 'mean')]:.1f} ({row[(g, 'sd')]:.1f})" for g in groups}
         else:

@@ -169,7 +169,7 @@ def _inverted_p(
         boots, origin = 2 * estimate - boots, 0.0
     else:
         origin = 0.0
-    below = (np.count_nonzero(boots < origin) + np.count_nonzero(boots <= origin)) / (2 * n)
+    below = float(np.count_nonzero(boots < origin) + np.count_nonzero(boots <= origin)) / (2 * n)
     if interval == "BCa":
         z0 = ndtri((np.count_nonzero(boots < estimate) + np.count_nonzero(boots <= estimate)) / (2 * n))
         a = _acceleration(samples, statistic, paired)
@@ -178,7 +178,9 @@ def _inverted_p(
     return float(min(1.0, max(2 * min(below, 1 - below), 1.0 / n)))
 
 
-def _acceleration(samples: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], paired: bool) -> float:
+def _acceleration(
+    samples: tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], paired: bool
+) -> float:
     """BCa's acceleration from the jackknife, per sample (all samples together when paired)."""
     groups = [list(range(len(samples)))] if paired else [[j] for j in range(len(samples))]
     numerator = denominator = 0.0

@@ -84,10 +84,10 @@ def covariate_design(
 
     Examples
     --------
-    >>> covariate_design(pd.DataFrame({"age": [30.0, 30.0]}), ["age"])
+    >>> covariate_design(pd.DataFrame({"age": [30.0, 30.0]}), ["age"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    asleep_nb.errors.ValidationError: covariate 'age' is constant (30.0 in all 2 nights): it cannot be adjusted for
+    asleep_nb.errors.ValidationError: covariate 'age' is constant (30.0 in all 2 nights): ...
     """
     missing = [c for c in covariates if c not in frame.columns]
     if missing:

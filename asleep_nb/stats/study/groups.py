@@ -44,9 +44,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from asleep_nb.errors import ValidationError
 from asleep_nb.definitions import difference_label
-from asleep_nb.stats.study.bootstrap import Interval, check_options, difference_test, interval_for, mean_interval
+from asleep_nb.errors import ValidationError
+from asleep_nb.stats.study.bootstrap import (
+    Interval,
+    check_options,
+    difference_test,
+    interval_for,
+    mean_interval,
+)
 from asleep_nb.stats.study.effect import hedges_g
 from asleep_nb.stats.study.metric_frame import (
     GROUP,
@@ -226,7 +232,12 @@ def compare_groups(
             **_effect(means[ref], means[other], ci),
         }
     attrs: dict[str, Any] = {"name": name, "units": metric_units(name), "method": method, "ci": ci}
-    attrs.update(adjusted_for=covariates, reference=ref, direction=f"other minus reference ({ref})", method_label=METHODS[method])
+    attrs.update(
+        adjusted_for=covariates,
+        reference=ref,
+        direction=f"other minus reference ({ref})",
+        method_label=METHODS[method],
+    )
     if method == "mixed":
         fit = fit_random_intercept(frame, [ref, *others], ci=ci, label=name, what=by, covariates=covariates)
         estimates = fit.estimates

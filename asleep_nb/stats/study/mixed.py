@@ -158,7 +158,7 @@ def fit_random_intercept(
     what: str = "group",
     covariates: Sequence[str] = (),
 ) -> RandomInterceptFit:
-    """Fit ``value ~ level + covariates`` with a random intercept per user, by REML; ``levels[0]`` the reference.
+    """Fit ``value ~ level + covariates`` with a random intercept per user by REML; reference ``levels[0]``.
 
     Parameters
     ----------

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from asleep_nb.errors import ValidationError
 from asleep_nb.definitions import difference_label
+from asleep_nb.errors import ValidationError
 from asleep_nb.stats.study.bootstrap import Interval, check_options, interval_for, mean_interval, paired_test
 from asleep_nb.stats.study.groups import comparison_levels
 from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, metric_units, user_means
@@ -196,7 +196,7 @@ def _counts(frame: pd.DataFrame, levels: list[Any], ref: Any, others: list[Any])
 def _paired(
     frame: pd.DataFrame, levels: list[Any], ref: Any, others: list[Any], **options: Any
 ) -> tuple[pd.DataFrame, list[Any], str]:
-    """Period rows and change rows over the persons with nights in every period; those left out; the interval."""
+    """Period and change rows over the persons with nights in every period; those left out; the interval."""
     seed = options.pop("seed")
     wide = user_means(frame).pivot(index="user_id", columns=GROUP, values="mean")[levels]
     counts = user_means(frame).pivot(index="user_id", columns=GROUP, values="count")[levels]
@@ -225,7 +225,9 @@ def _paired(
         before, after = wide[ref].to_numpy(dtype=float), wide[o].to_numpy(dtype=float)
         low, high, p_value = paired_test(before, after, rng=np.random.default_rng(seed), **options)
         nights = counts[ref].sum() + counts[o].sum()
-        rows[difference_label(o, ref)] = _row(len(wide), nights, float(np.mean(after - before)), low, high, p_value)
+        rows[difference_label(o, ref)] = _row(
+            len(wide), nights, float(np.mean(after - before)), low, high, p_value
+        )
     return pd.DataFrame.from_dict(rows, orient="index"), left_out, str(options["interval"])
 
 

@@ -190,7 +190,9 @@ def fit_reml(
                 continue  # the moment start: L-BFGS only
             jac = None if method in ("Powell", "Nelder-Mead") else gradient
             with np.errstate(all="ignore"):
-                found = minimize(objective, start, jac=jac, method=method, options={"maxiter": MAX_ITERATIONS})
+                found = minimize(
+                    objective, start, jac=jac, method=method, options={"maxiter": MAX_ITERATIONS}
+                )
             llf = -float(found.fun)
             candidates[(name, start_name)] = _Candidate(np.asarray(found.x), llf, bool(found.success))
     best_key = max(candidates, key=lambda key: candidates[key].llf)  # the first of equals
@@ -219,7 +221,9 @@ def fit_reml(
     boundary = _on_boundary(cov_re, profile.scale)
     return RemlFit(
         params=pd.Series(profile.fe, index=names),
-        cov_params=pd.DataFrame(profile.scale * np.linalg.inv(profile.information), index=names, columns=names),
+        cov_params=pd.DataFrame(
+            profile.scale * np.linalg.inv(profile.information), index=names, columns=names
+        ),
         cov_re=cov_re,
         scale=profile.scale,
         llf=profile.llf,
@@ -287,7 +291,7 @@ def _loglike(data: _Data, theta: np.ndarray, k: int) -> float:
 
 
 def _starts(data: _Data, y: np.ndarray, groups: np.ndarray, k: int) -> dict[str, np.ndarray]:
-    """Packed Cholesky factors to start from: lme4's identity, and the moment estimate of the user variance."""
+    """Packed Cholesky factors to start from: lme4's identity, and the moment estimate."""
     frame = pd.DataFrame({"y": y, "g": groups}).groupby("g")["y"]
     within = float(frame.var(ddof=1).mean())
     between = float(frame.mean().var(ddof=1))

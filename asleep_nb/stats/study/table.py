@@ -165,13 +165,15 @@ def table_one_numbers(
     ref = levels[0] if reference is None else reference
     if not names:
         raise ValidationError("no metric to tabulate")
-    rows, fits, settings = {}, {}, {}
+    rows: dict[str, dict[tuple[Any, str], Any]] = {}
+    fits: dict[str, dict[str, Any]] = {}
+    settings: dict[str, Any] = {}
     for name in names:
         compared = compare_groups(table, name, by=by, groups=levels, method=method, reference=ref, **options)
         rows[name] = {**_describe(table, name, by, levels), **_differences(compared, levels, ref)}
         fits[name] = {k: compared.attrs[k] for k in _FIT_ATTRS if k in compared.attrs}
         if method == "mixed":
-            rows[name][(FIT, "status")] = fit_status(compared.attrs)
+            rows[name][(FIT, "status")] = fit_status({str(k): v for k, v in compared.attrs.items()})
         settings = {str(k): v for k, v in compared.attrs.items() if k not in ("name", "units", *_FIT_ATTRS)}
     out = pd.DataFrame.from_dict(rows, orient="index")  # tuple keys: MultiIndex columns
     if fdr:
@@ -255,7 +257,7 @@ def table_one(
     for g in groups:
         columns.update(_group_text(numbers, g))
     prefix = len(differences) > 1
-    method = _method_text(numbers.attrs)
+    method = _method_text({str(k): v for k, v in numbers.attrs.items()})
     for d in differences:
         columns.update(_difference_text(numbers, d, level, prefix))
         columns[f"{d}: method" if prefix else "method"] = [method] * len(numbers)

@@ -38,7 +38,6 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from asleep_nb.definitions import WEEKEND_NIGHTS, difference_label
@@ -134,11 +133,13 @@ def trend(
         warnings.warn(f"mixed model {formula}: {'; '.join(messages)}", ConvergenceWarning, stacklevel=2)
     out = pd.DataFrame.from_dict(rows, orient="index", columns=list(TREND_COLUMNS))
     out.index = pd.MultiIndex.from_tuples(out.index, names=[by, "term"])
-    out.attrs.update(name=name, units=f"{metric_units(name)} per night".strip(), formula=formula, random=random,
-                     reference=ref, user_variance=fit.cov_re.tolist(), residual_variance=fit.scale,
-                     optimiser=fit.optimiser, llf=fit.llf, converged=fit.converged, boundary=fit.boundary,
-                     fit_warnings=list(messages), interval="Wald", test="Wald z-test",
-                     weekend_nights="Friday and Saturday nights (before a free day)")  # fmt: skip
+    units = f"{metric_units(name)} per night".strip()
+    out.attrs.update(
+        name=name, units=units, formula=formula, random=random, reference=ref,
+        user_variance=fit.cov_re.tolist(), residual_variance=fit.scale, optimiser=fit.optimiser,
+        llf=fit.llf, converged=fit.converged, boundary=fit.boundary, fit_warnings=list(messages),
+        interval="Wald", test="Wald z-test", weekend_nights="Friday and Saturday nights (before a free day)",
+    )  # fmt: skip
     return out
 
 
@@ -146,7 +147,9 @@ def _check(frame: pd.DataFrame, levels: list[Any]) -> None:
     users = frame.groupby(GROUP, observed=True)["user_id"].nunique()
     for level in levels:
         if int(users.get(level, 0)) < 2:
-            raise ValidationError(f"group {level!r} has {int(users.get(level, 0))} user(s); a trend needs two")
+            raise ValidationError(
+                f"group {level!r} has {int(users.get(level, 0))} user(s); a trend needs two"
+            )
     if frame.groupby("user_id").size().max() < 2:
         raise ValidationError("every user has a single night: there is no change over nights to estimate")
 
@@ -185,13 +188,21 @@ def _fit(frame: pd.DataFrame, design: pd.DataFrame, slope: bool) -> tuple[RemlFi
         fit = fit_reml(y, design, users, pd.DataFrame({"Intercept": 1.0, "night": frame["index"]}))
         if not fit.boundary:
             return fit, True
-        warnings.warn("the random slope's variance is 0 or its correlation with the intercept +-1 (a singular "
-                      "fit): falling back to a random intercept only", UserWarning, stacklevel=4)  # fmt: skip
+        said = (
+            "the random slope's variance is 0 or its correlation with the intercept +-1 (a singular fit): "
+            "falling back to a random intercept only"
+        )
+        warnings.warn(said, UserWarning, stacklevel=4)
     return fit_reml(y, design, users), False
 
 
 def _rows(
-    fit: RemlFit, frame: pd.DataFrame, levels: list[Any], ref: Any, terms: dict[tuple[Any, str], str], ci: float
+    fit: RemlFit,
+    frame: pd.DataFrame,
+    levels: list[Any],
+    ref: Any,
+    terms: dict[tuple[Any, str], str],
+    ci: float,
 ) -> dict[tuple[Any, str], tuple[float, ...]]:
     rows: dict[tuple[Any, str], tuple[float, ...]] = {}
     for level in levels:
