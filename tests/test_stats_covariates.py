@@ -163,3 +163,15 @@ def test_table_one_balance_rows_equal_pandas(study):
         assert text.loc["sex = female, n (%)", f"{g}: mean (SD)"] == f"{n} ({100 * n / len(mine):.0f}%)"
     assert text.loc["Sleep efficiency (%)", "method"] == "mixed model, Wald, adjusted for age, sex"
     assert "fit" in text.columns
+
+
+def test_covariates_survive_a_store_round_trip(tmp_path):
+    from asleep_nb.data.store import open_cohort, to_zarr
+
+    manifest = pd.read_csv(demo_data_dir() / "study.csv")
+    manifest.loc[0, "sex"], manifest.loc[1, "age"] = None, None
+    cohort = asleep_nb.load_cohort(asleep_nb.connect(), manifest, progress=False)
+    to_zarr(cohort, tmp_path / "c.zarr")
+    before, after = asleep_nb.stats_table(cohort), asleep_nb.stats_table(open_cohort(tmp_path / "c.zarr"))
+    pd.testing.assert_frame_equal(before[["age", "sex", "bmi"]], after[["age", "sex", "bmi"]])
+    assert before["sex"].isna().sum() == 1 and before["age"].isna().sum() == 1

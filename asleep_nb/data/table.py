@@ -43,7 +43,8 @@ def stats_table(ds: xr.Dataset) -> pd.DataFrame:
     Covariates of the manifest (per-session coordinates marked with the
     attribute :data:`COVARIATE_ATTR`, e.g. ``age``, ``sex``, ``bmi``) come
     last, in the manifest's order: numbers as ``float64``, text as a pandas
-    ``category`` (categories sorted; missing as ``NaN``).
+    ``category`` (categories sorted; missing, or empty text after a round
+    trip through a store, as ``NaN``).
 
     Parameters
     ----------
@@ -95,7 +96,7 @@ def stats_table(ds: xr.Dataset) -> pd.DataFrame:
             columns[str(key)] = (
                 values.astype(np.float64)
                 if values.dtype.kind in "fiub"
-                else pd.Categorical([v if isinstance(v, str) else None for v in values])
+                else pd.Categorical([v if isinstance(v, str) and v else None for v in values])
             )
     table = pd.DataFrame(columns)
     table.index.name = "session"
