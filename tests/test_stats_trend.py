@@ -1,7 +1,7 @@
 """stats.trend: per-night slopes and weekend contrasts (lme4 checks each fit in test_stats_lme4.py).
 
 - on simulated nights the slope's and the weekend contrast's intervals cover the truth in at
-  least 90 % of 40 seeds;
+  least 88 % of 25 seeds;
 - the demo panel's generated weekend delay of bedtime (50-100 minutes on Friday and Saturday
   nights) is found, and its random slopes are singular, so the model falls back with a warning;
 - clear errors for a design without change over nights.
@@ -39,7 +39,7 @@ def test_trend_covers_the_simulated_slope_and_weekend_contrast():
     hits = {"per night": 0, "weekend - weekday": 0}
     truth = {"per night": 0.05, "weekend - weekday": 0.4}
     slopes = 0
-    for seed in range(40):
+    for seed in range(25):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = trend(simulate(seed), "score")
@@ -47,8 +47,8 @@ def test_trend_covers_the_simulated_slope_and_weekend_contrast():
         for term in hits:
             row = out.loc[("all", term)]
             hits[term] += bool(row["ci_low"] <= truth[term] <= row["ci_high"])
-    assert min(hits.values()) >= 36, hits
-    assert slopes >= 30  # the random slope is kept where the data show it
+    assert min(hits.values()) >= 22, hits  # 95% intervals: at least 88% of 25
+    assert slopes >= 18  # the random slope is kept where the data show it
 
 
 @pytest.fixture(scope="module")
