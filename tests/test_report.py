@@ -57,6 +57,7 @@ from asleep_nb.report.comparison import (
     N_BOOT,
     SEED,
     TABLE_ONE_CAPTION,
+    compared_groups,
     compared_metrics,
     comparison_table,
     rules_note,
@@ -271,7 +272,7 @@ def test_demo_report_content(demo: Run) -> None:
     )
     assert "aligned at sleep onset" in demo.html
     assert "<b>80</b> sessions verified, <b>0</b> mismatched" in demo.html
-    assert "healthy - apnea" in demo.html
+    assert "apnea - healthy" in demo.html  # other minus reference: the manifest names healthy first
     assert "127.0.0.1" not in demo.html  # the demo's port never reaches the report
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in demo.html
     for heading in ("Data quality", "Sleep latency under two rules", "Provenance"):
@@ -355,7 +356,7 @@ def test_figures_and_table_one_write_each_difference_alike(demo: Run, demo_data)
     differ = bool(latency_rules(nights.iloc[kept])["latencies differ"].sum())
     shown = compared_metrics(params.metrics, latencies_differ=differ)
     assert "research_sleep_latency" in shown  # demo apnea nights open with no signal
-    groups = sorted(set(map(str, analysed["group"].values)))
+    groups = compared_groups(analysed["group"].values, demo_data.manifest.rows["group"])
     comparison = comparison_table(analysed, shown)
     # one research onset: the latency the figures and Table 1 compare is the data-quality section's
     quality_latency = comparison["session_id"].map(nights["research_sleep_latency"])
@@ -363,7 +364,7 @@ def test_figures_and_table_one_write_each_difference_alike(demo: Run, demo_data)
     study = tables(demo.html)[TABLE_ONE]
     rows = body_rows(study)
     assert list(rows) == [axis_label(name) for name in shown]
-    estimate_at = column_of(study, "healthy - apnea", "estimate")
+    estimate_at = column_of(study, "apnea - healthy", "estimate")
     mean_at = [column_of(study, g, "mean (SD)") for g in groups]
     for name in shown:
         ax = ap.metric(comparison, name, groups=groups, n_boot=N_BOOT, seed=SEED)
@@ -605,7 +606,7 @@ def test_new_sections_render_in_chromium(
                          capture_output=True, text=True, timeout=120, check=True).stdout  # fmt: skip
     for text in ("Data quality", "No signal per group", "Sessions left out of the analysis (3)",
                  "Sleep latency under two rules", "Manifest rows (8), by file line", TABLE_ONE,
-                 "healthy - apnea", "Time in sleep (h)", "Table 1 as LaTeX", "Appendix: codebook",
+                 "apnea - healthy", "Time in sleep (h)", "Table 1 as LaTeX", "Appendix: codebook",
                  "asleep_nb codebook"):  # fmt: skip
         assert text in dom
 

@@ -2,8 +2,9 @@
 
 - ``compare_groups(method="mixed")`` and ``compare_periods(method="mixed")``
   equal ``statsmodels.formula.api.mixedlm(...).fit(reml=True)`` on the same
-  table, on the demo and on simulated data; the simulated effect is inside
-  the interval in at least 90 % of 200 seeds;
+  table where statsmodels reaches the REML optimum (within 1e-5; lme4 is the
+  oracle of every fit in ``test_stats_lme4.py``); the simulated effect is
+  inside the interval in at least 90 % of 200 seeds;
 - the bootstrap paths equal ``scipy.stats.bootstrap`` with the same seed
   (and the percentile path the hand-written bootstrap it replaced);
 - ``table_one`` equals pandas group-bys of user means;
@@ -95,18 +96,20 @@ def statsmodels_fit(table: pd.DataFrame, name: str, by: str, reference: str):
 
 
 def assert_equals_statsmodels(out: pd.DataFrame, fit, level: str, reference: str) -> None:
+    """Our fit is never short of statsmodels' optimum, and agrees with it (lme4 is the exact oracle)."""
     term = f"C({out.index.name}, Treatment({reference!r}))[T.{level}]"
     row = out.loc[f"{level} - {reference}"]
     low, high = fit.conf_int(alpha=0.05).loc[term]
-    assert row["mean"] == pytest.approx(fit.params[term], rel=1e-9)
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), rel=1e-9)
-    assert row["p_value"] == pytest.approx(fit.pvalues[term], rel=1e-9)
-    assert out.loc[reference, "mean"] == pytest.approx(fit.params["Intercept"], rel=1e-9)
-    assert out.loc[level, "mean"] == pytest.approx(fit.params["Intercept"] + fit.params[term], rel=1e-9)
+    assert out.attrs["llf"] >= fit.llf - 1e-9  # never short of statsmodels' own optimum
+    assert row["mean"] == pytest.approx(fit.params[term], rel=1e-3)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), rel=1e-3)
+    assert out.loc[reference, "mean"] == pytest.approx(fit.params["Intercept"], rel=1e-3)
+    assert out.loc[level, "mean"] == pytest.approx(fit.params["Intercept"] + fit.params[term], rel=1e-3)
     user_var, residual = float(fit.cov_re.iloc[0, 0]), float(fit.scale)
-    assert out.attrs["user_variance"] == pytest.approx(user_var, rel=1e-9)
-    assert out.attrs["residual_variance"] == pytest.approx(residual, rel=1e-9)
-    assert out.attrs["icc"] == pytest.approx(user_var / (user_var + residual), rel=1e-9)
+    total = user_var + residual
+    assert out.attrs["user_variance"] == pytest.approx(user_var, abs=1e-3 * total)
+    assert out.attrs["residual_variance"] == pytest.approx(residual, rel=1e-3)
+    assert out.attrs["icc"] == pytest.approx(user_var / total, abs=1e-3)
 
 
 def quiet(function, *args, **kwargs):
@@ -144,10 +147,12 @@ def test_fit_warnings_reach_the_user():
     users = np.repeat([f"u{i:02d}" for i in range(20)], 5)  # no user effect: REML puts its variance at 0
     table = pd.DataFrame({"user_id": users, "group": np.repeat(["a", "b"], 50),
                           "score": np.random.default_rng(1).normal(0, 1, 100)})  # fmt: skip
-    with pytest.warns(ConvergenceWarning, match=r"mixed model score ~ C\(group.*on the boundary, 0 \(ICC"):
+    with pytest.warns(ConvergenceWarning, match=r"mixed model score ~ group .*on the boundary, 0 \(singular"):
         out = compare_groups(table, "score", method="mixed")
-    assert out.attrs["converged"] and out.attrs["icc"] < 1e-6
-    assert "Random effects covariance is singular" in out.attrs["fit_warnings"]  # statsmodels' own, passed on
+    assert out.attrs["converged"] and out.attrs["boundary"] and out.attrs["icc"] == 0
+    assert "boundary" in out.attrs["fit_warnings"][0]
+    text = quiet(table_one, table, metrics=["score"], method="mixed")
+    assert text["fit"].tolist() == ["boundary"]  # visible in Table 1
 
 
 def test_mixed_needs_a_design_it_can_estimate(demo_table, panel):
@@ -181,8 +186,67 @@ def test_bootstrap_equals_scipy_with_the_same_seed(demo_table, interval):
     row = out.loc["apnea - healthy"]
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(ci.confidence_interval, rel=1e-12)
     assert row["mean"] == pytest.approx(apnea.mean() - healthy.mean())
-    assert row["p_value"] == pytest.approx(scipy.stats.ttest_ind(apnea, healthy, equal_var=False).pvalue)
+    assert row["p_value"] < 0.01 and row["ci_high"] < 0
     assert out.attrs["interval"] == interval and out.attrs["method"] == "bootstrap"
+
+
+@pytest.mark.parametrize("interval", ["percentile", "basic", "BCa"])
+def test_bootstrap_p_inverts_scipys_interval(interval):
+    """scipy's interval of level 1 - p, from the same resamples, has 0 as a bound."""
+    rng = np.random.default_rng(SEED)
+    for _ in range(3):
+        a, b = rng.normal(0, 1, 15), rng.normal(0.2, 1.3, 20)
+        table = pd.DataFrame({"user_id": range(35), "group": ["a"] * 15 + ["b"] * 20, "score": np.r_[a, b]})
+        row = compare_groups(table, "score", interval=interval, n_boot=4999, seed=SEED).loc["b - a"]
+        at_p = scipy.stats.bootstrap((a, b), _difference, n_resamples=4999, method=interval, rng=SEED,
+                                     confidence_level=1 - row["p_value"]).confidence_interval  # fmt: skip
+        assert row["p_value"] > 0.002  # away from the resolution, where the inversion is exact
+        assert min(abs(at_p.low), abs(at_p.high)) < 0.01 * (row["ci_high"] - row["ci_low"]), (row, at_p)
+
+
+def test_welch_interval_and_p_are_scipys(demo_table):
+    out = compare_groups(demo_table, "sleep_efficiency", groups=["healthy", "apnea"], method="welch")
+    per_user = demo_table.groupby(["group", "user_id"])["sleep_efficiency"].mean()
+    healthy, apnea = per_user["healthy"].to_numpy(), per_user["apnea"].to_numpy()
+    test = scipy.stats.ttest_ind(apnea, healthy, equal_var=False)
+    row = out.loc["apnea - healthy"]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(test.confidence_interval(0.95)), rel=1e-12)
+    assert row["p_value"] == pytest.approx(test.pvalue, rel=1e-12)
+    group_ci = scipy.stats.ttest_1samp(healthy, 0).confidence_interval(0.95)
+    assert out.loc["healthy", ["ci_low", "ci_high"]].tolist() == pytest.approx(list(group_ci), rel=1e-12)
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "welch", "mixed"])
+def test_no_interval_excluding_0_beside_p_above_the_level(demo_cohort, method):
+    """One method per number: across the demo's Table 1, an interval excludes 0 exactly when p < 0.05."""
+    cohort = demo_cohort.isel(session=np.flatnonzero(demo_cohort["group"].isin(["healthy", "apnea"]).values))
+    groups = ["healthy", "apnea"]
+    if (
+        method == "mixed"
+    ):  # the two-group demo has one night per user: the mixed model compares with the panel
+        cohort, groups = (
+            demo_cohort.isel(session=np.flatnonzero(demo_cohort["group"].isin(["apnea", "panel"]).values)),
+            ["apnea", "panel"],
+        )
+    numbers = quiet(table_one_numbers, cohort, groups=groups, method=method, n_boot=999)
+    difference = numbers[f"{groups[1]} - {groups[0]}"]
+    excludes = (difference["ci_low"] > 0) | (difference["ci_high"] < 0)
+    assert excludes.any() and (~excludes).any()  # both kinds of rows are in the table
+    p, slack = difference["p_value"], 1 / 999  # the bootstrap's resolution
+    shown = difference[["ci_low", "ci_high", "p_value"]]
+    assert (p[excludes] < 0.05 + slack).all() and (p[~excludes] > 0.05 - slack).all(), shown
+    text = quiet(table_one, cohort, groups=groups, method=method, n_boot=999)
+    assert text["method"].nunique() == 1 and text["method"].iloc[0].startswith(
+        {"bootstrap": "bootstrap of user means", "welch": "Welch", "mixed": "mixed model"}[method]
+    )
+
+
+def test_bca_with_few_users_warns_and_uses_the_percentile_interval(panel):
+    with pytest.warns(UserWarning, match="BCa intervals are unstable with fewer than 10 users"):
+        out = compare_groups(panel, "sleep_efficiency", by="half", interval="BCa", n_boot=999)
+    percentile = compare_groups(panel, "sleep_efficiency", by="half", interval="percentile", n_boot=999)
+    assert out.attrs["interval"] == "percentile"
+    pd.testing.assert_frame_equal(out, percentile)
 
 
 def test_percentile_bootstrap_keeps_the_numbers_of_the_hand_written_one(demo_table):
@@ -253,9 +317,14 @@ def test_paired_equals_scipy(panel):
     row = out.loc["intervention - baseline"]
     assert row["mean"] == pytest.approx(np.mean(after - before))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(ci.confidence_interval, rel=1e-12)
-    assert row["p_value"] == pytest.approx(scipy.stats.ttest_rel(after, before).pvalue)
+    boots = scipy.stats.bootstrap((before, after), _difference, paired=True, n_resamples=999, rng=SEED,
+                                  method="percentile").bootstrap_distribution  # fmt: skip
+    share = (np.mean(boots < 0) + np.mean(boots <= 0)) / 2  # the interval inverted at 0
+    assert row["p_value"] == pytest.approx(
+        max(2 * min(share, 1 - share), 1 / 999), abs=1.01 / 999
+    )  # ties at 0
     assert out.loc["baseline", "mean"] == pytest.approx(before.mean())
-    assert out.attrs["left_out"] == [] and out.attrs["test"] == "paired t-test"
+    assert out.attrs["left_out"] == [] and out.attrs["test"].startswith("bootstrap test")
 
 
 def test_periods_cover_the_simulated_change():
@@ -337,6 +406,7 @@ def test_table_one_text_uses_the_definitions(two_groups):
     assert text.columns.tolist() == [
         "healthy: mean (SD)", "healthy: median [IQR]", "healthy: users (nights)",
         "apnea: mean (SD)", "apnea: median [IQR]", "apnea: users (nights)", "apnea - healthy", "p", "p (FDR)",
+        "method",
     ]  # fmt: skip
     row, label = numbers.loc["rem_ratio"], axis_label("rem_ratio")
     mean, sd = format_value("rem_ratio", row[("apnea", "mean")], unit=False), row[("apnea", "sd")] * 100
@@ -345,7 +415,7 @@ def test_table_one_text_uses_the_definitions(two_groups):
                                difference=True)  # fmt: skip
     assert text.loc[label, "apnea - healthy"] == estimate and " pp [95% CI " in estimate
     assert text.loc[axis_label("time_in_sleep"), "healthy: users (nights)"] == "25 (25)"
-    assert pd.read_csv(pd.io.common.StringIO(text.to_csv()), index_col=0).equals(text)
+    assert pd.read_csv(pd.io.common.StringIO(text.to_csv()), index_col=0, dtype=str).equals(text)
     assert "Sleep efficiency (\\%)" in text.to_latex(escape=True)
     pytest.importorskip("tabulate")
     assert "| Time in bed (h)" in text.to_markdown()

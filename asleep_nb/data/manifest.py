@@ -17,8 +17,16 @@ period     no       design period of the row's sessions (e.g. ``baseline``,
                     :func:`asleep_nb.stats.compare_periods`
 ========== ======== ==========================================================
 
-Empty cells mean "not given". Any other column is an error (a misspelt
-``sesion_id`` must not silently mean "all sessions").
+Empty cells mean "not given". Any other column is a **covariate** of the
+study (``age``, ``sex``, ``bmi``, ``site``, ...): it becomes a per-session
+coordinate of the cohort and a column of :func:`asleep_nb.stats_table`, for
+:func:`asleep_nb.stats.compare_groups` (``covariates=``) and Table 1's
+balance rows. Its type is inferred from the cells given (:func:`covariate_values`):
+a column whose every non-empty cell is a number becomes ``float64``
+(missing: ``NaN``), any other column text (missing: ``None``), shown as a
+pandas category in the stats table. A column whose name is close to a known
+column (``sesion_id``, ``timezon``) is still an error: a misspelt
+``session_id`` must not silently mean "all sessions".
 
 Examples
 --------
@@ -44,7 +52,14 @@ from asleep_nb.definitions.contract import DATE_PATTERN
 from asleep_nb.errors import InvalidTimezone, ManifestError
 from asleep_nb.timezones import validate_timezone
 
-__all__ = ["ManifestError", "SessionRequest", "MANIFEST_COLUMNS", "read_manifest"]
+__all__ = [
+    "ManifestError",
+    "SessionRequest",
+    "MANIFEST_COLUMNS",
+    "read_manifest",
+    "covariate_columns",
+    "covariate_values",
+]
 
 #: Every column a manifest may have; the first two are required.
 MANIFEST_COLUMNS: tuple[str, ...] = (
@@ -57,6 +72,8 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
     "period",
 )
 _REQUIRED = ("user_id", "group")
+#: How close (difflib ratio) a column name must be to a known column to count as its misspelling.
+MISSPELLING_CUTOFF = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +108,15 @@ def read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFra
     -------
     pandas.DataFrame
         Columns :data:`MANIFEST_COLUMNS` in that order, all ``str``, ``""``
-        for not given; a fresh 0..n-1 index.
+        for not given, then the covariates in the manifest's order, typed by
+        :func:`covariate_values`; a fresh 0..n-1 index.
 
     Raises
     ------
     ManifestError
         Naming the row (1-based, as in a spreadsheet without header) and the
-        column of the first problem: missing required column, unknown column,
+        column of the first problem: missing required column, a column that
+        looks like a misspelt known column, a duplicated column,
         empty ``user_id``/``group``, a malformed date, ``date_gte`` after
         ``date_lte``, dates together with a ``session_id``, an unknown time
         zone, or the same session twice.
@@ -122,14 +141,19 @@ def read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFra
         raise TypeError(f"manifest must be a CSV path or a pandas DataFrame, got {type(manifest).__name__}")
 
     frame.columns = [str(c).strip() for c in frame.columns]
-    unknown = [c for c in frame.columns if c not in MANIFEST_COLUMNS]
-    if unknown:
-        hints = []
-        for col in unknown:
-            close = difflib.get_close_matches(col, MANIFEST_COLUMNS, n=1)
-            hints.append(f"{col!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    if len(set(frame.columns)) != len(frame.columns):
+        twice = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+        raise ManifestError(f"manifest has the column(s) {twice} more than once")
+    extra = [c for c in frame.columns if c not in MANIFEST_COLUMNS]
+    misspelt = []
+    for col in extra:
+        close = difflib.get_close_matches(col, MANIFEST_COLUMNS, n=1, cutoff=MISSPELLING_CUTOFF)
+        if close or not col:
+            misspelt.append(f"{col!r}" + (f" (did you mean {close[0]!r}?)" if close else " (no name)"))
+    if misspelt:
         raise ManifestError(
-            f"manifest has unknown column(s) {', '.join(hints)}; allowed: {', '.join(MANIFEST_COLUMNS)}"
+            f"manifest has unknown column(s) {', '.join(misspelt)}; known: {', '.join(MANIFEST_COLUMNS)} "
+            "(other columns are covariates)"
         )
     for col in _REQUIRED:
         if col not in frame.columns:
@@ -140,9 +164,12 @@ def read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFra
     table = pd.DataFrame(
         {col: _text_column(frame[col]) if col in frame else [""] * len(frame) for col in MANIFEST_COLUMNS}
     )
+    for col in extra:
+        table[col] = covariate_values(_text_column(frame[col]))
     seen: dict[tuple[str, str], int] = {}
     rows: list[dict[str, str]] = [
-        dict(zip(MANIFEST_COLUMNS, values, strict=True)) for values in table.to_numpy()
+        dict(zip(MANIFEST_COLUMNS, values, strict=True))
+        for values in table[list(MANIFEST_COLUMNS)].to_numpy()
     ]
     for i, row in enumerate(rows, start=1):
         _check_row(i, row)
@@ -154,6 +181,37 @@ def read_manifest(manifest: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFra
                 )
             seen[key] = i
     return table
+
+
+def covariate_columns(table: pd.DataFrame) -> list[str]:
+    """The covariates of a :func:`read_manifest` table: its columns after :data:`MANIFEST_COLUMNS`.
+
+    Examples
+    --------
+    >>> covariate_columns(read_manifest(pd.DataFrame({"user_id": ["G-1"], "group": ["a"], "age": [40]})))
+    ['age']
+    """
+    return [c for c in table.columns if c not in MANIFEST_COLUMNS]
+
+
+def covariate_values(cells: Iterable[str]) -> pd.Series:
+    """A covariate's cells (text, ``""`` for missing) typed: numbers as ``float64``, else text.
+
+    Every non-empty cell a number (``40``, ``23.5``, ``1e3``): ``float64``
+    with ``NaN`` for empty cells. Otherwise text, ``None`` for empty cells
+    (``"1"`` and ``"male"`` in one column stay text).
+
+    Examples
+    --------
+    >>> covariate_values(["41.5", "", "30"]).tolist(), covariate_values(["male", "", "female"]).tolist()
+    ([41.5, nan, 30.0], ['male', None, 'female'])
+    """
+    text = list(cells)
+    given = [c for c in text if c != ""]
+    numbers = pd.to_numeric(pd.Series(given, dtype=object), errors="coerce")
+    if given and numbers.notna().all():
+        return pd.Series([float(c) if c != "" else float("nan") for c in text], dtype="float64")
+    return pd.Series([c if c != "" else None for c in text], dtype=object)
 
 
 def _text_column(values: Iterable[Any]) -> list[str]:

@@ -18,7 +18,7 @@ from asleep_nb.data.cohort import DEFAULT_GROUP
 from asleep_nb.data.night import local_naive
 from asleep_nb.definitions import STAT_FIELDS, night_of
 
-__all__ = ["stats_table", "session_labels", "aware_times"]
+__all__ = ["stats_table", "session_labels", "aware_times", "COVARIATE_ATTR"]
 
 
 def stats_table(ds: xr.Dataset) -> pd.DataFrame:
@@ -40,6 +40,11 @@ def stats_table(ds: xr.Dataset) -> pd.DataFrame:
     - ``sleep_cycle_time`` as a list of tz-aware ``Timestamp`` objects per row.
 
     Stat columns are present (all missing) even when no session has a stat.
+    Covariates of the manifest (per-session coordinates marked with the
+    attribute :data:`COVARIATE_ATTR`, e.g. ``age``, ``sex``, ``bmi``) come
+    last, in the manifest's order: numbers as ``float64``, text as a pandas
+    ``category`` (categories sorted; missing, or empty text after a round
+    trip through a store, as ``NaN``).
 
     Parameters
     ----------
@@ -85,10 +90,21 @@ def stats_table(ds: xr.Dataset) -> pd.DataFrame:
             columns[name] = pd.array([v if v else None for v in values], dtype="str")
         else:
             columns[name] = values.astype(np.float64)
+    for key, coord in ds.coords.items():
+        if coord.dims == ("session",) and COVARIATE_ATTR in coord.attrs and str(key) not in columns:
+            values = coord.values
+            columns[str(key)] = (
+                values.astype(np.float64)
+                if values.dtype.kind in "fiub"
+                else pd.Categorical([v if isinstance(v, str) and v else None for v in values])
+            )
     table = pd.DataFrame(columns)
     table.index.name = "session"
     return table
 
+
+#: Attribute marking a per-session coordinate as a covariate (from the manifest): a column of the stats table.
+COVARIATE_ATTR = "covariate"
 
 _SESSION_COORDS = (
     "session_id",

@@ -31,6 +31,7 @@ from asleep_nb.definitions.agreement import *  # noqa: F403
 from asleep_nb.definitions.agreement import __all__ as _agreement_all
 from asleep_nb.definitions.display import (
     axis_label,
+    difference_label,
     difference_unit,
     display_unit,
     display_value,
@@ -54,6 +55,7 @@ __all__ = [
     *_agreement_all,
     "display",
     "axis_label",
+    "difference_label",
     "difference_unit",
     "display_unit",
     "display_value",

@@ -46,7 +46,39 @@ __all__ = [
     "format_value",
     "format_estimate",
     "format_clock_hours",
+    "DIFFERENCE_SEPARATOR",
+    "difference_label",
+    "split_difference_label",
 ]
+
+#: Between the groups of a difference label: ``"apnea - healthy"`` is apnea minus healthy (the reference).
+DIFFERENCE_SEPARATOR: Final = " - "
+
+
+def difference_label(other: object, reference: object) -> str:
+    """The label of a difference, always other minus reference: ``"<other> - <reference>"``.
+
+    Every comparison, Table 1, figure and the report label a difference so.
+
+    Examples
+    --------
+    >>> difference_label("apnea", "healthy")
+    'apnea - healthy'
+    """
+    return f"{other}{DIFFERENCE_SEPARATOR}{reference}"
+
+
+def split_difference_label(label: object) -> tuple[str, str] | None:
+    """``(other, reference)`` of a :func:`difference_label`; ``None`` for a label that is not one.
+
+    Examples
+    --------
+    >>> split_difference_label("apnea - healthy"), split_difference_label("apnea")
+    (('apnea', 'healthy'), None)
+    """
+    other, sep, reference = str(label).partition(DIFFERENCE_SEPARATOR)
+    return (other, reference) if sep else None
+
 
 #: Shown for a missing value (``None``, ``NaN``, ``NaT``).
 MISSING: Final = "–"

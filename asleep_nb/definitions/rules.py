@@ -61,6 +61,7 @@ __all__ = [
     "NIGHT_RULE",
     "NIGHT_SHIFT",
     "night_of",
+    "WEEKEND_NIGHTS",
 ]
 
 #: Name of an onset / final-awakening rule.
@@ -83,6 +84,8 @@ RULE_DESCRIPTIONS: dict[Rule, str] = {
 NIGHT_RULE: Final = "local calendar date of (local start time - 12 h)"
 #: What :func:`night_of` subtracts from the local start time.
 NIGHT_SHIFT: Final = np.timedelta64(12, "h")
+#: Weekdays of a night (0 = Monday) that precede a free day: Friday and Saturday nights are weekend nights.
+WEEKEND_NIGHTS: Final = (4, 5)
 
 # plain ints: comparing an int8 array with an IntEnum member casts the array to int64 (10x slower)
 _WAKE, _LIGHT = int(SleepStage.WAKE), int(SleepStage.LIGHT)

@@ -24,8 +24,9 @@ import xarray as xr
 from asleep_nb.api.protocols import CohortClient, SessionLister, SessionSource
 from asleep_nb.data.attributes import variable_definition
 from asleep_nb.data.cohort import Alignment, to_cohort
-from asleep_nb.data.manifest import ManifestError, SessionRequest, read_manifest
+from asleep_nb.data.manifest import ManifestError, SessionRequest, covariate_columns, read_manifest
 from asleep_nb.data.night import to_dataset
+from asleep_nb.data.table import COVARIATE_ATTR
 from asleep_nb.loading.fetch import (
     DEFAULT_WORKERS,
     FETCH_OPTIONS,
@@ -129,7 +130,8 @@ def load_cohort(
         clock_start=clock_start,
         timezone=None,
     )
-    return fetched.attach(_with_periods(cohort, table, fetched.requests))
+    cohort = _with_periods(cohort, table, fetched.requests)
+    return fetched.attach(_with_covariates(cohort, table, fetched.requests))
 
 
 def _with_periods(cohort: xr.Dataset, table: pd.DataFrame, requests: Sequence[Request]) -> xr.Dataset:
@@ -141,6 +143,25 @@ def _with_periods(cohort: xr.Dataset, table: pd.DataFrame, requests: Sequence[Re
     definition = variable_definition("period", "cohort")
     attrs = {"long_name": definition.long_name} if definition is not None else {}
     return cohort.assign_coords(period=("session", periods, attrs))
+
+
+def _with_covariates(cohort: xr.Dataset, table: pd.DataFrame, requests: Sequence[Request]) -> xr.Dataset:
+    """Each covariate of the manifest as a per-session coordinate: the value of the session's row.
+
+    Numbers stay ``float64`` (``NaN`` where missing), text stays text
+    (``None`` where missing); the coordinate's ``covariate`` attribute says
+    where it came from, so :func:`asleep_nb.stats_table` keeps it as a column.
+    """
+    row_of = {r.session_id: r.row for r in requests if r.row}
+    rows = [row_of.get(str(s)) for s in cohort["session_id"].values]
+    for name in covariate_columns(table):
+        column = table[name]
+        numeric = column.dtype == np.float64
+        values = [column.iloc[r - 1] if r else (np.nan if numeric else None) for r in rows]
+        array = np.asarray(values, dtype=np.float64 if numeric else object)
+        attrs = {"long_name": f"{name} (manifest covariate)", COVARIATE_ATTR: "manifest column"}
+        cohort = cohort.assign_coords({name: ("session", array, attrs)})
+    return cohort
 
 
 def _fetch_results(

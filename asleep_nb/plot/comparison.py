@@ -21,6 +21,7 @@ from asleep_nb.definitions.display import (
     display_value,
     format_clock_hours,
     format_estimate,
+    split_difference_label,
 )
 from asleep_nb.plot._groups import group_counts, group_ticks
 from asleep_nb.plot._style import LEGEND_ABOVE, get_axes, style
@@ -47,8 +48,11 @@ def metric(
     mean of user means and its percentile-bootstrap 95 % confidence interval
     (users resampled within groups; numbers from :func:`compare_groups`).
     Each group's tick label gives its own numbers of users and nights.
-    Differences against the reference group (with two groups, the second
-    minus the first) are written above the plot with their 95 % CI, in the
+    Differences against the reference group, always other minus reference
+    (the reference is the first group; with two groups the second minus the
+    first), labelled ``"<other> - <reference>"`` as in
+    :func:`compare_groups` and Table 1, are written above the plot with their
+    95 % CI, in the
     metric's difference unit and precision (ratios in percentage points,
     ``"pp"``), as :func:`asleep_nb.definitions.display.format_estimate`
     writes them in every table.
@@ -137,8 +141,8 @@ def _difference_lines(table: pd.DataFrame, order: Sequence[object], name: str) -
     for label, row in table.iterrows():
         if label in order:
             continue
-        other, _, ref = str(label).partition(" - ")
-        if ref != reference or other not in drawn or ref not in drawn:
+        pair = split_difference_label(label)
+        if pair is None or pair[1] != reference or pair[0] not in drawn or pair[1] not in drawn:
             continue
         estimate = format_estimate(name, row["mean"], row["ci_low"], row["ci_high"], difference=True)
         lines.append(f"{label}: {estimate}")

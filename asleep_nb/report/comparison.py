@@ -39,6 +39,7 @@ __all__ = [
     "VENDOR_LATENCY",
     "RESEARCH_LATENCY",
     "compared_metrics",
+    "compared_groups",
     "comparison_table",
     "table_one",
     "table_one_header",
@@ -74,6 +75,25 @@ def compared_metrics(metrics: Sequence[str], *, latencies_differ: bool) -> tuple
     if latencies_differ and VENDOR_LATENCY in names and RESEARCH_LATENCY not in names:
         names.insert(names.index(VENDOR_LATENCY) + 1, RESEARCH_LATENCY)
     return tuple(names)
+
+
+def compared_groups(present: Sequence[Any], manifest_groups: Sequence[Any] | None) -> list[str]:
+    """The groups compared, the reference first: in the order the manifest first names them.
+
+    Every difference of the report (figures and Table 1) is "other minus
+    reference", as :func:`asleep_nb.stats.compare_groups` takes it with these
+    groups; without a manifest (an archive) the groups are sorted.
+
+    Examples
+    --------
+    >>> compared_groups(["apnea", "healthy", "apnea"], ["healthy", "healthy", "apnea"])
+    ['healthy', 'apnea']
+    >>> compared_groups(["b", "a"], None)
+    ['a', 'b']
+    """
+    here = {str(g) for g in present}
+    order = list(dict.fromkeys(str(g) for g in manifest_groups)) if manifest_groups is not None else []
+    return [g for g in order if g in here] + sorted(here - set(order))
 
 
 def comparison_table(cohort: xr.Dataset, metrics: Sequence[str]) -> pd.DataFrame:
@@ -170,8 +190,9 @@ def table_one_note(table: pd.DataFrame) -> str:
     Examples
     --------
     >>> t = pd.DataFrame()
-    >>> t.attrs.update(ci=0.95, interval="percentile", n_boot=2000, seed=0,
-    ...                test="Welch's t-test on user means", fdr="Benjamini-Hochberg over the table")
+    >>> t.attrs.update(ci=0.95, interval="percentile", n_boot=2000, seed=0, reference="healthy",
+    ...                test="bootstrap test of user means (the interval inverted)",
+    ...                fdr="Benjamini-Hochberg over the table")
     >>> note = table_one_note(t)
     >>> "95 % percentile-bootstrap" in note, note.endswith("p (FDR): Benjamini-Hochberg over the table.")
     (True, True)
@@ -181,10 +202,12 @@ def table_one_note(table: pd.DataFrame) -> str:
     return escape(
         "Users are the unit: each user's nights are averaged first. Per group: the mean (SD) and "
         "median [IQR] of the user means, and the users (nights) with a value. Each difference is "
-        f"that of the group means with its {level} % {a.get('interval', '')}-bootstrap confidence "
-        f"interval (users resampled within groups, {a.get('n_boot', '')} resamples, seed "
-        f"{a.get('seed', '')}), in the row's unit (shares differ in percentage points, pp), exactly as "
-        f"above each figure; p: {a.get('test', '')}; p (FDR): {a.get('fdr', '')}."
+        f"that of the group means, other minus reference ({a.get('reference', '')}), with its {level} % "
+        f"{a.get('interval', '')}-bootstrap confidence interval (users resampled within groups, "
+        f"{a.get('n_boot', '')} resamples, seed {a.get('seed', '')}), in the row's unit (shares differ "
+        "in percentage points, pp), exactly as above each figure; p: from the same resamples, "
+        f"{a.get('test', '')}, so an interval excludes 0 exactly when p < {1 - level / 100:.2f}; "
+        f"p (FDR): {a.get('fdr', '')}."
     )
 
 

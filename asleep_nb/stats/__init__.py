@@ -62,6 +62,7 @@ _LAZY: dict[str, str] = {
     **{name: "asleep_nb.stats.study.discrepancy" for name in ("stats_agreement", "night_stats_pair")},
     **{name: "asleep_nb.stats.study.lag" for name in ("lag_search", "LagSearch")},
     "bland_altman": "asleep_nb.stats.study.bland_altman",
+    "trend": "asleep_nb.stats.study.trend",
     "hedges_g": "asleep_nb.stats.study.effect",
     "fdr_adjust": "asleep_nb.stats.study.fdr",
     **{
@@ -121,6 +122,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.stats.study.lag import LagSearch, lag_search  # noqa: F401
     from asleep_nb.stats.study.periods import compare_periods  # noqa: F401
     from asleep_nb.stats.study.table import table_one, table_one_numbers  # noqa: F401
+    from asleep_nb.stats.study.trend import trend  # noqa: F401
     from asleep_nb.stats.transitions import (  # noqa: F401
         sleep_fragmentation_index,
         transition_counts,

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from asleep_nb.definitions import EPOCH_SECONDS, PAD, SleepStage
+from asleep_nb.definitions import EPOCH_SECONDS, PAD, WEEKEND_NIGHTS, SleepStage
 from asleep_nb.stats.circular import (
     circular_mean_time,
     circular_stats_by,
@@ -139,7 +139,7 @@ def _weekday_numbers(free_nights: Iterable[int | str]) -> set[int]:
 def social_jet_lag(
     data: xr.Dataset | pd.DataFrame,
     *,
-    free_nights: Iterable[int | str] = ("Fri", "Sat"),
+    free_nights: Iterable[int | str] = WEEKEND_NIGHTS,
     signed: bool = False,
 ) -> pd.Series:
     """Social jet lag: the shift of mid-sleep between free days and workdays, per user.

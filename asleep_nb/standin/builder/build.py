@@ -17,8 +17,10 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from asleep_nb.standin import store
 from asleep_nb.standin.builder.nights import new_session_id, seeded_rng, session_data
@@ -106,8 +108,25 @@ def _enrolment(user: Any, session_rows: Sequence[tuple[str, ...]]) -> tuple[str,
     return str(np.min(nights)), str(np.max(nights))
 
 
+#: Covariates of the study manifests, generated from each user's metadata (see :func:`_covariates`).
+COVARIATES = ("age", "sex", "bmi")
+
+
+def _covariates(user: Any, start_utc: str) -> tuple[str, str, str]:
+    """Age in years at the night's local start date, sex (the metadata's ``gender``), BMI; as text."""
+    meta = user.metadata
+    night = datetime.fromisoformat(start_utc).astimezone(ZoneInfo(user.zone)).date()
+    born = date(meta["birth_year"], meta["birth_month"], meta["birth_day"])
+    age = (night - born).days / 365.25
+    bmi = meta["weight"] / (meta["height"] / 100) ** 2
+    return f"{age:.1f}", str(meta["gender"]), f"{bmi:.1f}"
+
+
 def _write_study_manifests(dest: Path, users: Sequence[Any], session_rows: Sequence[tuple[str, ...]]) -> None:
-    """Write the study manifests (:data:`STUDY_MANIFESTS`); ``panel.csv`` with ``period``."""
+    """Write the study manifests (:data:`STUDY_MANIFESTS`); ``panel.csv`` with ``period``.
+
+    ``study.csv`` and ``panel.csv`` carry the covariates :data:`COVARIATES` of each user at the night.
+    """
     for name, (groups, _) in STUDY_MANIFESTS.items():
         chosen = [u for u in users if u.group in groups]
         if name == "daily.csv":
@@ -123,18 +142,25 @@ def _write_study_manifests(dest: Path, users: Sequence[Any], session_rows: Seque
             )
             _write_csv(dest / name, ("user_id", "group", "session_id", "timezone"), found)
             continue
-        if name != "panel.csv":
+        if name == "edge.csv":
             _write_csv(
                 dest / name, ("user_id", "group", "timezone"), [(u.user_id, u.group, u.zone) for u in chosen]
             )
             continue
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for user in chosen:
-            mine = sorted(r[5] + "|" + r[0] for r in session_rows if r[1] == user.user_id)
-            for night, key in enumerate(mine):
+            mine = sorted((r[5], r[0]) for r in session_rows if r[1] == user.user_id)
+            if name == "study.csv":  # one night each: the user's row
+                rows.append((user.user_id, user.group, user.zone, *_covariates(user, mine[0][0])))
+                continue
+            for night, (start, session_id) in enumerate(mine):
                 period = "baseline" if night < PANEL_BASELINE_NIGHTS else "intervention"
-                rows.append((user.user_id, user.group, key.split("|", 1)[1], user.zone, period))
-        _write_csv(dest / name, ("user_id", "group", "session_id", "timezone", "period"), rows)
+                rows.append(
+                    (user.user_id, user.group, session_id, user.zone, period, *_covariates(user, start))
+                )
+        header = ("user_id", "group", "timezone") if name == "study.csv" else (
+            "user_id", "group", "session_id", "timezone", "period")  # fmt: skip
+        _write_csv(dest / name, (*header, *COVARIATES), rows)
 
 
 def build_demo(source: str | Path | None = None, out: str | Path | None = None) -> DemoSummary:

@@ -1,19 +1,25 @@
 """Group comparisons of one stat, users as the unit: bootstrap of user means, or a mixed model of nights.
 
 A study records people night after night, so its data are nights nested in
-users. :func:`compare_groups` answers "do the groups differ?" in two ways:
+users. :func:`compare_groups` answers "do the groups differ?" in three ways,
+each giving a difference's interval and p-value from one and the same method:
 
 - ``method="bootstrap"``: each user's nights are averaged first, so a user
   with many nights weighs no more than one with few; group means are means
   of user means, their intervals :func:`scipy.stats.bootstrap` intervals
-  (users resampled within groups), the test of a difference Welch's t-test
-  on user means;
-- ``method="mixed"``: every night enters a linear mixed model ``name ~ group``
-  with a random intercept per user, fitted by REML with statsmodels
-  (:mod:`asleep_nb.stats.study.mixed`); estimates, Wald intervals and p-values are
-  statsmodels' own.
+  (users resampled within groups), the p-value of a difference the
+  bootstrap's own (the interval inverted: it excludes 0 exactly when
+  ``p < 1 - ci``);
+- ``method="welch"``: the same user means, Student intervals of each group
+  mean, Welch's interval and Welch's t-test of the difference;
+- ``method="mixed"``: every night enters a linear mixed model ``name ~ group
+  (+ covariates)`` with a random intercept per user, fitted by REML at the
+  optimum lme4 reaches (:mod:`asleep_nb.stats.study.mixed`); Wald intervals
+  and z-tests.
 
-Both report Hedges' g on user means with its interval (:mod:`asleep_nb.stats.study.effect`).
+A difference is always "other minus reference", labelled
+``"<other> - <reference>"`` (:func:`asleep_nb.definitions.difference_label`).
+All report Hedges' g on user means with its interval (:mod:`asleep_nb.stats.study.effect`).
 
 Examples
 --------
@@ -38,8 +44,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from asleep_nb.definitions import difference_label
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.study.bootstrap import Interval, check_options, difference_interval, mean_interval
+from asleep_nb.stats.study.bootstrap import (
+    Interval,
+    check_options,
+    difference_test,
+    interval_for,
+    mean_interval,
+)
 from asleep_nb.stats.study.effect import hedges_g
 from asleep_nb.stats.study.metric_frame import (
     GROUP,
@@ -64,7 +77,13 @@ __all__ = [
     "local_clock_hours",
 ]
 
-Method = Literal["bootstrap", "mixed"]
+Method = Literal["bootstrap", "welch", "mixed"]
+#: The methods of :func:`compare_groups`, and how a table names each.
+METHODS: dict[str, str] = {
+    "bootstrap": "bootstrap of user means",
+    "welch": "Welch's t on user means",
+    "mixed": "mixed model, Wald",
+}
 
 #: Columns of a comparison: one row per group, then one per difference against the reference.
 COLUMNS = (
@@ -92,8 +111,9 @@ def compare_groups(
     n_boot: int = 2000,
     seed: int = 0,
     interval: Interval = "percentile",
+    covariates: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Compare a stat between groups, users as the unit; bootstrap of user means or a mixed model.
+    """Compare a stat between groups, users as the unit: bootstrap or Welch on user means, or a mixed model.
 
     Parameters
     ----------
@@ -110,12 +130,16 @@ def compare_groups(
     groups
         Groups to keep, in this order; default: all, sorted.
     method
-        ``"bootstrap"``: user means, :func:`scipy.stats.bootstrap` intervals,
-        Welch's t-test. ``"mixed"``: ``name ~ group`` with a random intercept
-        per ``user_id`` over every night, REML, statsmodels' Wald intervals
-        and z-tests; each group's row holds the model's mean for that group.
+        ``"bootstrap"``: user means, :func:`scipy.stats.bootstrap` intervals
+        and the bootstrap p-value from the same resamples. ``"welch"``: user
+        means, Student intervals of group means, Welch's interval and t-test
+        of a difference. ``"mixed"``: ``name ~ group (+ covariates)`` with a
+        random intercept per ``user_id`` over every night, REML (lme4's
+        optimum), Wald intervals and z-tests; each group's row holds the
+        model's mean for that group (at the covariates' means).
     reference
-        The group differences are taken against (default: the first group).
+        The group differences are taken against (default: the first group);
+        a difference is ``other - reference``.
         Difference rows appear with two groups, with ``method="mixed"``, or
         when ``reference`` is given.
     ci
@@ -129,7 +153,15 @@ def compare_groups(
         reference the difference reuses the two groups' own resamples.
     interval
         ``"percentile"`` (default), ``"BCa"`` or ``"basic"``: the ``method``
-        of :func:`scipy.stats.bootstrap`.
+        of :func:`scipy.stats.bootstrap`. BCa with fewer than
+        :data:`~asleep_nb.stats.study.bootstrap.BCA_MIN_USERS` users in a
+        group is unstable: a warning, and the percentile interval instead
+        (``attrs["interval"]`` records the one used).
+    covariates
+        Per-session columns (from the manifest: ``age``, ``sex``, ``bmi``,
+        ...) adjusted for as fixed effects: the difference becomes the
+        adjusted difference. ``method="mixed"`` only; the coefficients are in
+        ``attrs["covariates"]``.
 
     Returns
     -------
@@ -143,7 +175,9 @@ def compare_groups(
         ``name``, ``units``, ``method``, ``interval``, ``ci``, ``reference``,
         ``test``, ``effect_size``, ``n_boot`` and ``seed``; with
         ``method="mixed"`` also ``formula``, ``user_variance``,
-        ``residual_variance``, ``icc``, ``converged`` and ``fit_warnings``.
+        ``residual_variance``, ``icc``, ``converged``, ``boundary`` (user
+        variance 0), ``optimiser`` and ``llf`` (the REML fit kept),
+        ``fit_warnings`` and ``covariates`` (a DataFrame of their effects).
 
     Raises
     ------
@@ -151,7 +185,9 @@ def compare_groups(
         A group or reference with no value of ``name``, or a missing column.
     ValidationError
         ``name`` missing in every night; a comparison with one group; with
-        ``method="mixed"``: a group with one user, or one night per user.
+        ``method="mixed"``: a group with one user, or one night per user; a
+        covariate that is constant, all missing or collinear with the group;
+        covariates with another method.
 
     Warns
     -----
@@ -170,10 +206,16 @@ def compare_groups(
     >>> out.index.tolist()
     ['x', 'y', 'y - x']
     """
-    if method not in ("bootstrap", "mixed"):
-        raise ValueError(f"method must be 'bootstrap' or 'mixed', got {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     check_options(ci, n_boot, interval)
-    frame = metric_frame(data, name, by)
+    covariates = list(covariates)
+    if covariates and method != "mixed":
+        raise ValidationError(
+            f"covariates {covariates} are adjusted for by the mixed model only: use method='mixed' "
+            f"(a {method} of user means has no adjustment)"
+        )
+    frame = metric_frame(data, name, by, extra=covariates)
     per_user = user_means(frame)
     levels, ref = comparison_levels(per_user, groups, reference, name)
     differences = method == "mixed" or len(levels) == 2 or reference is not None
@@ -184,20 +226,30 @@ def compare_groups(
     rows = {g: {"n_users": means[g].size, "n_nights": int(nights[g])} for g in levels}
     others = [g for g in levels if g != ref] if differences else []
     for other in others:
-        rows[f"{other} - {ref}"] = {
+        rows[difference_label(other, ref)] = {
             "n_users": means[ref].size + means[other].size,
             "n_nights": int(nights[ref] + nights[other]),
             **_effect(means[ref], means[other], ci),
         }
     attrs: dict[str, Any] = {"name": name, "units": metric_units(name), "method": method, "ci": ci}
-    attrs["reference"] = ref
+    attrs.update(
+        adjusted_for=covariates,
+        reference=ref,
+        direction=f"other minus reference ({ref})",
+        method_label=METHODS[method],
+    )
     if method == "mixed":
-        fit = fit_random_intercept(frame, [ref, *others], ci=ci, label=name, what=by)
+        fit = fit_random_intercept(frame, [ref, *others], ci=ci, label=name, what=by, covariates=covariates)
         estimates = fit.estimates
-        attrs.update(fit.attrs())
+        attrs.update(fit.attrs(), covariates=fit.covariates)
+    elif method == "welch":
+        estimates = _welch(means, ref, others, ci=ci)
+        attrs.update(interval="Student / Welch", test="Welch's t-test on user means")
     else:
-        estimates = _bootstrap(means, ref, others, ci=ci, n_boot=n_boot, seed=seed, interval=interval)
-        attrs.update(interval=interval, test="Welch's t-test on user means", n_boot=n_boot, seed=seed)
+        used = interval_for(interval, *(means[g].size for g in [ref, *others]))
+        estimates = _bootstrap(means, ref, others, ci=ci, n_boot=n_boot, seed=seed, interval=used)
+        test = "bootstrap test of user means (the interval inverted)"
+        attrs.update(interval=used, test=test, n_boot=n_boot, seed=seed)
     attrs["effect_size"] = "Hedges' g on user means, normal-approximation interval"
     out = pd.DataFrame.from_dict(rows, orient="index").join(estimates).reindex(columns=list(COLUMNS))
     out.index.name = by
@@ -233,17 +285,29 @@ def _bootstrap(means: dict[Any, np.ndarray], ref: Any, others: Sequence[Any], **
     rows = {g: (v.mean(), *mean_interval(v, rng=rng, **options), np.nan) for g, v in means.items()}
     for other in others:
         a, b = means[ref], means[other]
-        low, high = difference_interval(a, b, rng=np.random.default_rng(seed), **options)
-        rows[f"{other} - {ref}"] = (b.mean() - a.mean(), low, high, _welch_p(a, b))
+        low, high, p = difference_test(a, b, rng=np.random.default_rng(seed), **options)
+        rows[difference_label(other, ref)] = (b.mean() - a.mean(), low, high, p)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "ci_low", "ci_high", "p_value"])
 
 
-def _welch_p(a: np.ndarray, b: np.ndarray) -> float:
-    if a.size < 2 or b.size < 2:
-        return np.nan
-    from scipy.stats import ttest_ind  # scipy.stats is slow to import: only when testing
+def _welch(means: dict[Any, np.ndarray], ref: Any, others: Sequence[Any], *, ci: float) -> pd.DataFrame:
+    """Student intervals of group means; Welch's interval and t-test of each difference (scipy)."""
+    from scipy.stats import ttest_1samp, ttest_ind  # scipy.stats is slow to import: only when testing
 
-    return float(ttest_ind(b, a, equal_var=False).pvalue)
+    rows: dict[Any, tuple[float, float, float, float]] = {}
+    for g, v in means.items():
+        low, high = ttest_1samp(v, 0.0).confidence_interval(ci) if v.size > 1 else (np.nan, np.nan)
+        rows[g] = (float(v.mean()), float(low), float(high), np.nan)
+    for other in others:
+        a, b = means[ref], means[other]
+        if a.size < 2 or b.size < 2:
+            rows[difference_label(other, ref)] = (float(b.mean() - a.mean()), np.nan, np.nan, np.nan)
+            continue
+        test = ttest_ind(b, a, equal_var=False)
+        low, high = test.confidence_interval(ci)
+        rows[difference_label(other, ref)] = (float(b.mean() - a.mean()), float(low), float(high),
+                                              float(test.pvalue))  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "ci_low", "ci_high", "p_value"])
 
 
 def _effect(reference: np.ndarray, other: np.ndarray, ci: float) -> dict[str, float]:

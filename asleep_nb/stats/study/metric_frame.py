@@ -17,7 +17,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,9 @@ __all__ = [
 GROUP = "group_key"
 
 
-def metric_frame(data: object, name: str, by: str = "group", *, unit: str = "user_id") -> pd.DataFrame:
+def metric_frame(
+    data: object, name: str, by: str = "group", *, unit: str = "user_id", extra: Sequence[str] = ()
+) -> pd.DataFrame:
     """:func:`stats_frame` with ``value`` as ``float`` (:func:`metric_values`).
 
     Raises
@@ -58,7 +60,7 @@ def metric_frame(data: object, name: str, by: str = "group", *, unit: str = "use
     >>> metric_frame(table, "waso_count")["value"].tolist()
     [3.0, nan]
     """
-    frame = stats_frame(data, name, by, unit=unit)
+    frame = stats_frame(data, name, by, unit=unit, extra=extra)
     frame["value"] = metric_values(frame, name)
     if frame["value"].isna().all():
         raise ValidationError(f"{name!r} is missing in every one of the {len(frame)} nights")
@@ -79,13 +81,16 @@ def metric_units(name: str) -> str:
     return "h (local clock)" if field.kind == "time" else field.units
 
 
-def stats_frame(stats: object, name: str, by: str, *, unit: str = "user_id") -> pd.DataFrame:
-    """Columns ``user_id``, :data:`GROUP` (the ``by`` labels), ``value`` and ``timezone``.
+def stats_frame(
+    stats: object, name: str, by: str, *, unit: str = "user_id", extra: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Columns ``user_id``, :data:`GROUP` (the ``by`` labels), ``value``, ``timezone`` and ``extra``.
 
     ``user_id`` holds the labels of ``unit``, the person whose nights are
     averaged (``"user_id"`` unless told otherwise). ``timezone`` holds each
     session's IANA zone when the table or dataset has one, else ``None``.
-    ``by`` may be ``"user_id"`` itself.
+    ``by`` may be ``"user_id"`` itself. ``extra`` names more per-session
+    columns or coordinates to carry (covariates, the night), under their names.
 
     Examples
     --------
@@ -96,7 +101,7 @@ def stats_frame(stats: object, name: str, by: str, *, unit: str = "user_id") -> 
     if isinstance(stats, xr.Dataset):
         if name not in stats or stats[name].dims != ("session",):
             raise KeyError(f"the dataset has no per-session stat variable {name!r}")
-        for needed in (unit, by):
+        for needed in (unit, by, *extra):
             session_labels(stats, needed)
 
         def column(key: str) -> np.ndarray:
@@ -105,7 +110,7 @@ def stats_frame(stats: object, name: str, by: str, *, unit: str = "user_id") -> 
         has_zone = "timezone" in stats.variables and stats["timezone"].dims == ("session",)
     elif isinstance(stats, pd.DataFrame):
         table = stats
-        wanted = {unit, by, name}
+        wanted = {unit, by, name, *extra}
         if not wanted <= set(table.columns):
             table = table.reset_index()
         missing = sorted(wanted - set(table.columns))
@@ -129,6 +134,9 @@ def stats_frame(stats: object, name: str, by: str, *, unit: str = "user_id") -> 
             "timezone": column("timezone") if has_zone else None,
         }
     )
+    for key in extra:
+        if key not in frame.columns:
+            frame[key] = column(key)
     if frame.empty:
         raise ValueError("no session to compare")
     return frame

@@ -1,19 +1,21 @@
 """Nights nested in users: a linear mixed model with a random intercept per user.
 
-``value ~ level`` (one fixed effect per level of a grouping, a group or a
-period, against a reference level) with a random intercept per user, fitted
-by REML with :class:`statsmodels.regression.mixed_linear_model.MixedLM`:
-exactly ``statsmodels.formula.api.mixedlm("value ~ C(level, Treatment(ref))",
-data, groups=data["user_id"]).fit(reml=True)``. Estimates, Wald intervals
-and p-values are statsmodels' own; the variances of the user intercepts and
-of the nights around them give the intraclass correlation. Wald intervals
-and tests use the normal distribution, with no small-sample correction of the
-degrees of freedom (statsmodels has none): with few users they are narrow.
+``value ~ level (+ covariates)`` (one fixed effect per level of a grouping, a
+group or a period, against a reference level) with a random intercept per
+user, fitted by REML at the optimum lme4 reaches: several optimisers and
+starting values of :class:`statsmodels.regression.mixed_linear_model.MixedLM`,
+the highest REML log-likelihood kept (:func:`~asleep_nb.stats.study.reml.fit_reml`).
+The estimates, their standard errors (lme4's ``vcov``), the variance
+components and the intraclass correlation equal ``lme4::lmer(value ~ level +
+(1 | user_id), REML = TRUE)``'s. Wald intervals and tests use the normal
+distribution, with no small-sample correction of the degrees of freedom:
+with few users they are narrow.
 
 Whether the user variance sits on the boundary of its range (zero) is judged
-on the ICC, below :data:`BOUNDARY_ICC`, not by statsmodels' own check, which
+on its share of the total variance, below
+:data:`~asleep_nb.stats.study.reml.BOUNDARY_SHARE` (statsmodels' own check
 compares the variance with 0.01 in the outcome's units: always "on the
-boundary" for ratios (variances near 1e-3), never for seconds (near 1e6).
+boundary" for ratios, never for seconds).
 
 Examples
 --------
@@ -25,8 +27,8 @@ Examples
 >>> fit = fit_random_intercept(pd.DataFrame({"user_id": users, GROUP: level, "value": value}), ["a", "b"])
 >>> fit.estimates.index.tolist()
 ['a', 'b', 'b - a']
->>> bool(0.5 < fit.icc < 1)
-True
+>>> bool(0.5 < fit.icc < 1), fit.boundary
+(True, False)
 """
 
 from __future__ import annotations
@@ -40,14 +42,11 @@ import numpy as np
 import pandas as pd
 
 from asleep_nb.errors import ValidationError
+from asleep_nb.stats.study.covariates import covariate_design
 from asleep_nb.stats.study.metric_frame import GROUP
+from asleep_nb.stats.study.reml import RemlFit, fit_reml
 
-__all__ = ["RandomInterceptFit", "fit_random_intercept", "check_nested_design"]
-
-#: An ICC below this puts the user variance on the boundary of its range: a warning says so.
-BOUNDARY_ICC = 1e-3
-#: statsmodels' unit-dependent boundary message, replaced by the check on the ICC.
-_UNIT_BOUNDARY = "The MLE may be on the boundary of the parameter space"
+__all__ = ["RandomInterceptFit", "fit_random_intercept", "check_nested_design", "wald", "fit_notes"]
 
 #: Columns of :attr:`RandomInterceptFit.estimates`.
 ESTIMATE_COLUMNS = ("mean", "ci_low", "ci_high", "p_value")
@@ -60,29 +59,43 @@ class RandomInterceptFit:
     Attributes
     ----------
     estimates
-        Rows: each level's model mean (intercept plus its fixed effect), then
-        ``"<level> - <reference>"`` for every other level (the fixed effect);
-        columns ``mean``, ``ci_low``, ``ci_high`` (Wald) and ``p_value``
-        (Wald z-test; ``NaN`` for the level means).
+        Rows: each level's model mean (intercept plus its fixed effect, at the
+        covariates' means when there are covariates), then ``"<level> -
+        <reference>"`` for every other level (the fixed effect); columns
+        ``mean``, ``ci_low``, ``ci_high`` (Wald) and ``p_value`` (Wald z-test;
+        ``NaN`` for the level means).
     user_variance, residual_variance
         REML variance of the user intercepts and of the nights around them.
     icc
         Intraclass correlation: ``user_variance / (user_variance + residual_variance)``.
-    converged
-        statsmodels' convergence flag.
+    reml
+        The REML fit (optimiser, log-likelihood, convergence, boundary, fixed effects).
     fit_warnings
-        The distinct warnings the fit raised (also re-issued to the caller).
+        The distinct warnings of the fit (also re-issued to the caller).
     formula
-        The model, in the notation of ``statsmodels.formula.api.mixedlm``.
+        The model, in lme4's notation.
+    covariates
+        The fixed effects of the covariates (``mean``, ``ci_low``, ``ci_high``, ``p_value``).
     """
 
     estimates: pd.DataFrame
     user_variance: float
     residual_variance: float
     icc: float
-    converged: bool
+    reml: RemlFit
     fit_warnings: tuple[str, ...]
     formula: str
+    covariates: pd.DataFrame
+
+    @property
+    def converged(self) -> bool:
+        """Whether the optimiser of the kept fit reported convergence."""
+        return self.reml.converged
+
+    @property
+    def boundary(self) -> bool:
+        """Whether the user variance is 0 (below the boundary share of the total)."""
+        return self.reml.boundary
 
     def attrs(self) -> dict[str, Any]:
         """What a comparison records of the fit in its ``attrs``."""
@@ -94,6 +107,9 @@ class RandomInterceptFit:
             "residual_variance": self.residual_variance,
             "icc": self.icc,
             "converged": self.converged,
+            "boundary": self.boundary,
+            "optimiser": self.reml.optimiser,
+            "llf": self.reml.llf,
             "fit_warnings": list(self.fit_warnings),
         }
 
@@ -140,14 +156,16 @@ def fit_random_intercept(
     ci: float = 0.95,
     label: str = "value",
     what: str = "group",
+    covariates: Sequence[str] = (),
 ) -> RandomInterceptFit:
-    """Fit ``value ~ level`` with a random intercept per user, by REML; ``levels[0]`` is the reference.
+    """Fit ``value ~ level + covariates`` with a random intercept per user by REML; reference ``levels[0]``.
 
     Parameters
     ----------
     frame
         Columns ``user_id``, :data:`~asleep_nb.stats.study.metric_frame.GROUP`
-        (the level of each night) and ``value`` (missing values are dropped).
+        (the level of each night), ``value`` (missing values are dropped) and
+        the ``covariates``.
     levels
         The levels to compare, reference first; rows of other levels are left out.
     ci
@@ -156,84 +174,114 @@ def fit_random_intercept(
         Names the outcome in the formula and in warnings (e.g. the metric).
     what
         Names a level in error messages (``"group"``, ``"period"``).
+    covariates
+        Columns of ``frame`` entered as fixed effects
+        (:func:`~asleep_nb.stats.study.covariates.covariate_design`).
 
     Returns
     -------
     RandomInterceptFit
 
+    Raises
+    ------
+    ValidationError
+        A design that cannot be estimated (:func:`check_nested_design`), or a
+        covariate that is constant, all missing or collinear with the levels.
+
     Warns
     -----
     statsmodels.tools.sm_exceptions.ConvergenceWarning
-        Once, listing statsmodels' convergence and singularity warnings of the
-        fit, a user variance on the boundary (ICC below :data:`BOUNDARY_ICC`),
-        or a fit that did not converge.
+        Once, listing the fit's convergence and singularity warnings, a user
+        variance on the boundary (0), or a fit that did not converge.
     """
     used = check_nested_design(frame, levels, what)
     reference, others = levels[0], list(levels[1:])
     names = [f"{level} - {reference}" for level in others]
     indicators = {n: (used[GROUP] == o).astype(float) for n, o in zip(names, others, strict=True)}
-    exog = pd.DataFrame({"Intercept": 1.0, **indicators})
-    result, messages = _fit(used["value"].astype(float), exog, used["user_id"].astype(str))
-    formula = f"{label} ~ C({what}, Treatment({reference!r})) + (1 | user_id)"
-    user_var = float(np.asarray(result.cov_re)[0, 0])
-    residual_var = float(result.scale)
+    design = pd.DataFrame({"Intercept": 1.0, **indicators}, index=used.index)
+    extra: list[str] = []
+    if covariates:
+        columns = covariate_design(used, covariates, levels=design, what=what)
+        used, design = used.loc[columns.index], design.loc[columns.index].join(columns)
+        extra = list(columns.columns)
+        check_nested_design(used, levels, what)
+    fit = fit_reml(used["value"].astype(float), design, used["user_id"].astype(str))
+    terms = " + ".join([f"{what} (reference {reference!r})", *covariates])
+    formula = f"{label} ~ {terms} + (1 | user_id)"
+    user_var, residual_var = float(fit.cov_re[0, 0]), fit.scale
     icc = user_var / (user_var + residual_var)
-    messages = tuple(m for m in messages if m != _UNIT_BOUNDARY)
-    if icc < BOUNDARY_ICC:
-        messages += (f"the user variance is on the boundary, 0 (ICC {icc:.1g}): "
-                     "a user's nights vary as much as different users' nights",)  # fmt: skip
-    if messages or not result.converged:
-        _warn(formula, messages, result.converged)
+    messages = fit_notes(fit)
+    if messages:
+        _warn(formula, messages)
+    at = design.mean()  # level means at the covariates' means
+    rows: dict[object, tuple[float, ...]] = {}
+    for i, level in enumerate(levels):
+        contrast = pd.Series(0.0, index=design.columns)
+        contrast[extra] = at[extra]
+        contrast["Intercept"] = 1.0
+        if i:
+            contrast[names[i - 1]] = 1.0
+        rows[level] = (*wald(fit, contrast, ci)[:3], np.nan)
+    for name in names:
+        rows[name] = wald(fit, _unit(design.columns, name), ci)
+    covariate_rows = {c: wald(fit, _unit(design.columns, c), ci) for c in extra}
     return RandomInterceptFit(
-        estimates=_estimates(result, levels, names, ci),
+        estimates=pd.DataFrame.from_dict(rows, orient="index", columns=list(ESTIMATE_COLUMNS)),
         user_variance=user_var,
         residual_variance=residual_var,
         icc=icc,
-        converged=bool(result.converged),
+        reml=fit,
         fit_warnings=messages,
         formula=formula,
+        covariates=pd.DataFrame.from_dict(covariate_rows, orient="index", columns=list(ESTIMATE_COLUMNS)),
     )
 
 
-def _fit(endog: pd.Series, exog: pd.DataFrame, groups: pd.Series) -> tuple[Any, tuple[str, ...]]:
-    """REML fit; statsmodels' convergence messages collected (deduplicated), other warnings passed on."""
-    from statsmodels.regression.mixed_linear_model import MixedLM  # ~1.5 s to import: only when fitting
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, ModelWarning
+def wald(fit: RemlFit, contrast: pd.Series, ci: float) -> tuple[float, float, float, float]:
+    """Estimate, Wald interval and two-sided z-test p-value of ``contrast @ fixed effects``.
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = MixedLM(endog, exog, groups=groups).fit(reml=True)
-    messages: dict[str, None] = {}
-    for w in caught:
-        if issubclass(w.category, (ConvergenceWarning, ModelWarning, RuntimeWarning)):
-            messages[str(w.message).strip().rstrip(".")] = None
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return result, tuple(messages)
+    Examples
+    --------
+    >>> y = pd.Series([1.0, 2, 3, 4, 2, 3, 5, 6])
+    >>> fit = fit_reml(y, pd.DataFrame({"Intercept": np.ones(8)}), pd.Series(list("aabbccdd")))
+    >>> round(wald(fit, pd.Series({"Intercept": 1.0}), 0.95)[0], 2)
+    3.25
+    """
+    from scipy.stats import norm
+
+    c = contrast.reindex(fit.params.index).fillna(0.0).to_numpy(dtype=float)
+    estimate = float(c @ fit.params.to_numpy())
+    se = float(np.sqrt(c @ fit.cov_params.to_numpy() @ c))
+    half = float(norm.ppf(0.5 + ci / 2)) * se
+    p = float(2 * norm.sf(abs(estimate) / se)) if se > 0 else np.nan
+    return estimate, estimate - half, estimate + half, p
 
 
-def _warn(formula: str, messages: tuple[str, ...], converged: bool) -> None:
+def fit_notes(fit: RemlFit) -> tuple[str, ...]:
+    """The fit's warnings, with a boundary or a failed convergence said in words.
+
+    Examples
+    --------
+    >>> y = pd.Series([1.0, 2, 3, 4, 2, 3, 5, 6])
+    >>> fit_notes(fit_reml(y, pd.DataFrame({"Intercept": np.ones(8)}), pd.Series(list("aabbccdd"))))
+    ()
+    """
+    messages = fit.messages
+    if fit.boundary:
+        messages += ("a random-effect variance is on the boundary, 0 (singular fit, as lme4's "
+                     "isSingular): a user's nights vary as much as different users' nights",)  # fmt: skip
+    if not fit.converged:
+        messages += ("the fit did not converge",)
+    return messages
+
+
+def _unit(columns: pd.Index, name: str) -> pd.Series:
+    out = pd.Series(0.0, index=columns)
+    out[name] = 1.0
+    return out
+
+
+def _warn(formula: str, messages: tuple[str, ...]) -> None:
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-    said = list(messages) + ([] if converged else ["the fit did not converge"])
-    warnings.warn(f"mixed model {formula}: {'; '.join(said)}", ConvergenceWarning, stacklevel=4)
-
-
-def _estimates(result: Any, levels: Sequence[object], names: list[str], ci: float) -> pd.DataFrame:
-    """Level means (contrasts of the fixed effects) and the fixed effects themselves."""
-    params = result.params
-    fixed = ["Intercept", *names]
-    rows: dict[object, tuple[float, float, float, float]] = {}
-    for i, level in enumerate(levels):
-        contrast = np.zeros((1, len(fixed)))  # over the fixed effects only
-        contrast[0, 0] = 1.0
-        if i:
-            contrast[0, i] = 1.0
-        test = result.t_test(contrast)
-        low, high = np.asarray(test.conf_int(alpha=1 - ci)).ravel()
-        rows[level] = (float(np.asarray(test.effect).item()), float(low), float(high), np.nan)
-    bounds = result.conf_int(alpha=1 - ci)
-    for name in names:
-        p = float(result.pvalues[name])
-        rows[name] = (float(params[name]), float(bounds.loc[name, 0]), float(bounds.loc[name, 1]), p)
-    return pd.DataFrame.from_dict(rows, orient="index", columns=list(ESTIMATE_COLUMNS))
+    warnings.warn(f"mixed model {formula}: {'; '.join(messages)}", ConvergenceWarning, stacklevel=4)

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from asleep_nb.definitions import difference_label
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.study.bootstrap import Interval, check_options, mean_interval, paired_interval
+from asleep_nb.stats.study.bootstrap import Interval, check_options, interval_for, mean_interval, paired_test
 from asleep_nb.stats.study.groups import comparison_levels
 from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, metric_units, user_means
 from asleep_nb.stats.study.mixed import fit_random_intercept
@@ -75,7 +76,8 @@ def compare_periods(
         ``"paired"``: the persons with nights in every period compared; per
         period the mean of their user means, per change the mean paired
         difference with a :func:`scipy.stats.bootstrap` interval (persons
-        resampled) and the paired t-test.
+        resampled) and the bootstrap p-value from the same resamples (the
+        interval inverted: one method per number).
     reference
         The period changes are measured from (default: the first period).
     ci, n_boot, seed, interval
@@ -135,10 +137,11 @@ def compare_periods(
         out = _counts(frame, levels, ref, others).join(fit.estimates)
         attrs.update(fit.attrs())
     else:
-        out, left_out = _paired(
+        out, left_out, used = _paired(
             frame, levels, ref, others, ci=ci, n_boot=n_boot, seed=seed, interval=interval
         )
-        attrs.update(interval=interval, test="paired t-test", n_boot=n_boot, seed=seed, left_out=left_out)
+        test = "bootstrap test of the paired differences (the interval inverted)"
+        attrs.update(interval=used, test=test, n_boot=n_boot, seed=seed, left_out=left_out)
     out = out.reindex(columns=list(PERIOD_COLUMNS))
     out.index.name = period
     out.attrs.update(attrs)
@@ -180,7 +183,7 @@ def _check_within(frame: pd.DataFrame, within: str) -> None:
 def _counts(frame: pd.DataFrame, levels: list[Any], ref: Any, others: list[Any]) -> pd.DataFrame:
     """Persons and their nights: per period, and per change those seen in both periods."""
     per_user = user_means(frame)
-    periods = {**{p: [p] for p in levels}, **{f"{o} - {ref}": [ref, o] for o in others}}
+    periods = {**{p: [p] for p in levels}, **{difference_label(o, ref): [ref, o] for o in others}}
     rows = {}
     for row, wanted in periods.items():
         used = per_user[per_user[GROUP].isin(wanted)]
@@ -192,8 +195,8 @@ def _counts(frame: pd.DataFrame, levels: list[Any], ref: Any, others: list[Any])
 
 def _paired(
     frame: pd.DataFrame, levels: list[Any], ref: Any, others: list[Any], **options: Any
-) -> tuple[pd.DataFrame, list[Any]]:
-    """Period rows and change rows over the persons with nights in every period; those left out."""
+) -> tuple[pd.DataFrame, list[Any], str]:
+    """Period and change rows over the persons with nights in every period; those left out; the interval."""
     seed = options.pop("seed")
     wide = user_means(frame).pivot(index="user_id", columns=GROUP, values="mean")[levels]
     counts = user_means(frame).pivot(index="user_id", columns=GROUP, values="count")[levels]
@@ -211,8 +214,7 @@ def _paired(
         raise ValidationError(
             f"a paired comparison needs at least two users with nights in every period, got {len(wide)}"
         )
-    from scipy.stats import ttest_rel  # only when pairing
-
+    options["interval"] = interval_for(options["interval"], len(wide))
     rng = np.random.default_rng(seed)
     rows: dict[Any, dict[str, float]] = {}
     for p in levels:
@@ -221,11 +223,12 @@ def _paired(
         rows[p] = _row(len(wide), counts[p].sum(), values.mean(), low, high, np.nan)
     for o in others:
         before, after = wide[ref].to_numpy(dtype=float), wide[o].to_numpy(dtype=float)
-        low, high = paired_interval(before, after, rng=np.random.default_rng(seed), **options)
-        p_value = float(ttest_rel(after, before).pvalue)
+        low, high, p_value = paired_test(before, after, rng=np.random.default_rng(seed), **options)
         nights = counts[ref].sum() + counts[o].sum()
-        rows[f"{o} - {ref}"] = _row(len(wide), nights, float(np.mean(after - before)), low, high, p_value)
-    return pd.DataFrame.from_dict(rows, orient="index"), left_out
+        rows[difference_label(o, ref)] = _row(
+            len(wide), nights, float(np.mean(after - before)), low, high, p_value
+        )
+    return pd.DataFrame.from_dict(rows, orient="index"), left_out, str(options["interval"])
 
 
 def _row(n_users: int, n_nights: float, mean: float, low: float, high: float, p: float) -> dict[str, Any]:

@@ -29,12 +29,13 @@ import pandas as pd
 import xarray as xr
 
 from asleep_nb.data.table import stats_table
-from asleep_nb.definitions import axis_label, format_estimate, format_value
+from asleep_nb.definitions import axis_label, difference_label, format_estimate, format_value
 from asleep_nb.definitions.display import MISSING
 from asleep_nb.errors import ValidationError
 from asleep_nb.stats.night import persistent_sleep_latency, rem_latency_from_onset, research_sleep_latency
+from asleep_nb.stats.study.balance import balance_text
 from asleep_nb.stats.study.fdr import fdr_adjust
-from asleep_nb.stats.study.groups import Method, compare_groups
+from asleep_nb.stats.study.groups import METHODS, Method, compare_groups
 from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, user_means
 
 __all__ = ["DEFAULT_METRICS", "DESCRIPTIVES", "table_one", "table_one_numbers", "format_p_value"]
@@ -69,7 +70,26 @@ _DIFFERENCE = {"mean": "difference", "ci_low": "ci_low", "ci_high": "ci_high", "
                "effect_size": "effect_size", "effect_ci_low": "effect_ci_low",
                "effect_ci_high": "effect_ci_high"}  # fmt: skip
 #: What ``compare_groups`` records of one metric's mixed-model fit.
-_FIT_ATTRS = ("formula", "user_variance", "residual_variance", "icc", "converged", "fit_warnings")
+_FIT_ATTRS = ("formula", "user_variance", "residual_variance", "icc", "converged", "boundary", "optimiser",
+              "llf", "fit_warnings", "covariates")  # fmt: skip
+#: Top-level column of a mixed-model table holding each metric's fit status.
+FIT = "fit"
+
+
+def fit_status(attrs: dict[str, Any]) -> str:
+    """``"boundary"``, ``"not converged"``, both, or ``""`` (a clean fit) from a comparison's ``attrs``.
+
+    Examples
+    --------
+    >>> fit_status({"converged": True, "boundary": True}), fit_status({"converged": True, "boundary": False})
+    ('boundary', '')
+    """
+    said = []
+    if attrs.get("boundary"):
+        said.append("boundary")
+    if not attrs.get("converged", True):
+        said.append("not converged")
+    return ", ".join(said)
 
 
 def table_one_numbers(
@@ -145,15 +165,19 @@ def table_one_numbers(
     ref = levels[0] if reference is None else reference
     if not names:
         raise ValidationError("no metric to tabulate")
-    rows, fits, settings = {}, {}, {}
+    rows: dict[str, dict[tuple[Any, str], Any]] = {}
+    fits: dict[str, dict[str, Any]] = {}
+    settings: dict[str, Any] = {}
     for name in names:
         compared = compare_groups(table, name, by=by, groups=levels, method=method, reference=ref, **options)
         rows[name] = {**_describe(table, name, by, levels), **_differences(compared, levels, ref)}
         fits[name] = {k: compared.attrs[k] for k in _FIT_ATTRS if k in compared.attrs}
+        if method == "mixed":
+            rows[name][(FIT, "status")] = fit_status({str(k): v for k, v in compared.attrs.items()})
         settings = {str(k): v for k, v in compared.attrs.items() if k not in ("name", "units", *_FIT_ATTRS)}
     out = pd.DataFrame.from_dict(rows, orient="index")  # tuple keys: MultiIndex columns
     if fdr:
-        out = _with_fdr(out, [f"{g} - {ref}" for g in levels if g != ref])
+        out = _with_fdr(out, [difference_label(g, ref) for g in levels if g != ref])
     out.index.name = "metric"
     out.attrs.update(settings, by=by, fdr="Benjamini-Hochberg over the table" if fdr else "none")
     if method == "mixed":
@@ -166,6 +190,7 @@ def table_one(
     *,
     by: str = "group",
     metrics: Sequence[str] | None = None,
+    balance: Sequence[str] | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Table 1: per group mean (SD), median [IQR], users (nights); the differences and p-values, as text.
@@ -180,10 +205,15 @@ def table_one(
     ----------
     data, by, metrics
         As for :func:`table_one_numbers`.
+    balance
+        Covariates to describe per group in rows after the metrics (a
+        number as mean (SD) of the users' values, a category as n (%) of
+        users per level; :mod:`~asleep_nb.stats.study.balance`); default the
+        ``covariates`` adjusted for.
     **options
         The other parameters of :func:`table_one_numbers` (``groups``,
         ``reference``, ``method``, ``fdr``, ``ci``, ``n_boot``, ``seed``,
-        ``interval``).
+        ``interval``, ``covariates``).
 
     Returns
     -------
@@ -191,10 +221,14 @@ def table_one(
         Of text; one row per metric, labelled with its unit; columns
         ``"<group>: mean (SD)"``, ``"<group>: median [IQR]"`` and
         ``"<group>: users (nights)"`` per group, then per difference
-        ``"<group> - <reference>"`` (estimate [CI]), ``"p"`` and
-        ``"p (FDR)"`` (prefixed ``"<group> - <reference>: "`` when there are
-        several differences). ``attrs`` as :func:`table_one_numbers`, plus
-        ``numbers`` naming that function.
+        ``"<other> - <reference>"`` (estimate [CI], other minus reference),
+        ``"p"``, ``"p (FDR)"`` and ``"method"`` (how the interval and the
+        p-value were both computed; prefixed ``"<other> - <reference>: "``
+        when there are several differences); with ``method="mixed"`` a
+        ``"fit"`` column saying ``"boundary"`` (user variance 0) or ``"not
+        converged"`` where a fit is so. Balance rows fill the ``mean (SD)``
+        columns. ``attrs`` as :func:`table_one_numbers`, plus ``numbers``
+        naming that function.
 
     Examples
     --------
@@ -202,28 +236,39 @@ def table_one(
     >>> table = pd.DataFrame({"user_id": list("abcdef"), "group": list("xxxyyy"),
     ...                       "time_in_sleep": [25200.0, 27000, 24000, 21600, 22000, 23400]})
     >>> print(table_one(table, metrics=["time_in_sleep"], n_boot=999).T.to_string())
-                                   Time in sleep (h)
-    x: mean (SD)                         7.06 (0.42)
-    x: median [IQR]                7.00 [6.83, 7.25]
-    x: users (nights)                          3 (3)
-    y: mean (SD)                         6.20 (0.26)
-    y: median [IQR]                6.11 [6.06, 6.31]
-    y: users (nights)                          3 (3)
-    y - x              -0.85 h [95% CI -1.33, -0.41]
-    p                                          0.051
-    p (FDR)                                    0.051
+                                          Time in sleep (h)
+    x: mean (SD)                                7.06 (0.42)
+    x: median [IQR]                       7.00 [6.83, 7.25]
+    x: users (nights)                                 3 (3)
+    y: mean (SD)                                6.20 (0.26)
+    y: median [IQR]                       6.11 [6.06, 6.31]
+    y: users (nights)                                 3 (3)
+    y - x                     -0.85 h [95% CI -1.33, -0.41]
+    p                                                 0.001
+    p (FDR)                                           0.001
+    method             bootstrap of user means (percentile)
     """
     numbers = table_one_numbers(data, by=by, metrics=metrics, **options)
     level = round(100 * float(numbers.attrs.get("ci", 0.95)))
-    groups = [g for g in numbers.columns.get_level_values(0).unique() if (g, "mean") in numbers.columns]
-    differences = [d for d in numbers.columns.get_level_values(0).unique() if d not in groups]
+    tops = numbers.columns.get_level_values(0).unique()
+    groups = [g for g in tops if (g, "mean") in numbers.columns]
+    differences = [d for d in tops if d not in groups and d != FIT]
     columns: dict[str, list[str]] = {}
     for g in groups:
         columns.update(_group_text(numbers, g))
     prefix = len(differences) > 1
+    method = _method_text({str(k): v for k, v in numbers.attrs.items()})
     for d in differences:
         columns.update(_difference_text(numbers, d, level, prefix))
+        columns[f"{d}: method" if prefix else "method"] = [method] * len(numbers)
+    if (FIT, "status") in numbers.columns:
+        columns["fit"] = [str(v) for v in numbers[(FIT, "status")]]
     out = pd.DataFrame(columns, index=[axis_label(name) for name in numbers.index])
+    balance = list(options.get("covariates", ())) if balance is None else list(balance)
+    if balance:
+        rows = balance_text(data, balance, by=by, groups=groups)
+        rows.columns = [f"{g}: mean (SD)" for g in rows.columns]
+        out = pd.concat([out, rows.reindex(columns=out.columns, fill_value="")])
     out.attrs.update({str(k): v for k, v in numbers.attrs.items()})
     out.attrs["numbers"] = "asleep_nb.stats.table_one_numbers"
     return out
@@ -300,7 +345,7 @@ def _differences(compared: pd.DataFrame, levels: list[Any], ref: Any) -> dict[tu
     out = {}
     for g in levels:
         if g != ref:
-            label = f"{g} - {ref}"
+            label = difference_label(g, ref)
             values = compared.loc[label, list(_DIFFERENCE)].to_numpy(dtype=float)
             out.update({(label, new): float(v) for new, v in zip(_DIFFERENCE.values(), values, strict=True)})
     return out
@@ -336,6 +381,16 @@ def _difference_text(numbers: pd.DataFrame, d: str, level: int, prefix: bool) ->
     if (d, "p_fdr") in numbers.columns:
         out[f"{head}p (FDR)"] = [format_p_value(r["p_fdr"]) for _, r in rows]
     return out
+
+
+def _method_text(attrs: dict[str, Any]) -> str:
+    """How every difference of the table was estimated, e.g. ``"bootstrap of user means (percentile)"``."""
+    method = str(attrs.get("method", "bootstrap"))
+    text = METHODS.get(method, method)
+    if method == "bootstrap":
+        text += f" ({attrs.get('interval', 'percentile')})"
+    covariates = attrs.get("adjusted_for")
+    return text + (f", adjusted for {', '.join(covariates)}" if covariates else "")
 
 
 def _value(name: str, value: float) -> str:
