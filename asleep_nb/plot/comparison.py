@@ -103,13 +103,16 @@ def metric(
         user_values = display_value(name, per_user["mean"].to_numpy())
         ax.scatter(xs, user_values, s=14, color="#777777", alpha=0.75, linewidths=0, zorder=2,
                    label="User mean", gid="users")  # fmt: skip
-        rows = table.loc[order]
+        # reindex, never .loc[list]: a list of boolean labels (by="two_stage") would be read as a mask
+        rows = table.reindex(pd.Index(order, dtype=object))
         means, low, high = (display_value(name, rows[c].to_numpy()) for c in ("mean", "ci_low", "ci_high"))
         err = np.vstack([means - low, high - means])
         ax.errorbar(np.arange(len(order)) + 0.3, means, yerr=np.nan_to_num(err), fmt="o", color="black",
                     ms=5, capsize=3, lw=1.2, zorder=3, label="Group mean, 95% CI", gid="groups")  # fmt: skip
         # each group's own numbers of users and nights (never a difference row's totals)
-        group_ticks(ax, order, [group_counts(rows.loc[g, "n_users"], rows.loc[g, "n_nights"]) for g in order])
+        group_ticks(
+            ax, order, [group_counts(u, n) for u, n in zip(rows["n_users"], rows["n_nights"], strict=True)]
+        )
         ax.set_xlim(-0.5, len(order) - 0.3)
         # no x label: the tick labels name the groups (and a label would not fit plain figures)
         ax.set_ylabel(axis_label(name))

@@ -37,6 +37,7 @@ from asleep_nb.plot._style import (
     width_inches,
 )
 from asleep_nb.plot._time import parse_clock
+from asleep_nb.stats.sample import group_sizes
 
 __all__ = ["hypnodensity", "hypnodensity_figsize"]
 
@@ -103,6 +104,8 @@ def _densities(
 ) -> dict[Any, _Density]:
     """Shares of each stage and nights recording, per group and time bin (vectorised over sessions)."""
     n_bins = aligned.shape[1] // per_bin
+    # the one rule of a group's size (users and nights), as every panel counts it
+    sizes = group_sizes(labels if users is None else users, labels).to_dict("index")
     out: dict[Any, _Density] = {}
     for g in group_order(labels):  # a handful of groups; sessions are vectorised
         member = labels == g
@@ -111,8 +114,8 @@ def _densities(
         counts = np.stack([(rows == c).sum(axis=(0, 2)) for c in codes])
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(recording > 0, counts / recording, np.nan) * 100
-        n_users = None if users is None else len(set(users[member].tolist()))
-        out[g] = _Density(share, (rows != PAD).any(axis=2).sum(axis=0), int(member.sum()), n_users)
+        n_users = None if users is None else sizes[g]["n_users"]
+        out[g] = _Density(share, (rows != PAD).any(axis=2).sum(axis=0), sizes[g]["n_nights"], n_users)
     return out
 
 

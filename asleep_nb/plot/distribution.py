@@ -23,6 +23,7 @@ from asleep_nb.plot._style import (
     stage_gid,
     style,
 )
+from asleep_nb.stats.sample import group_sizes
 
 __all__ = ["stage_distribution"]
 
@@ -95,8 +96,7 @@ def stage_distribution(
     frame = frame[total > 0]
     per_user = frame.groupby([_GROUP, "user_id"], sort=False).mean()
     per_group = per_user.groupby(level=0).mean()
-    n_users = per_user.groupby(level=0).size()
-    n_nights = frame.groupby(_GROUP).size()
+    sizes = group_sizes(frame["user_id"].to_numpy(), frame[_GROUP].to_numpy()).to_dict("index")
     order = [g for g in group_order(labels) if g in per_group.index]
     per_group = per_group.loc[order] * 100
 
@@ -114,7 +114,7 @@ def stage_distribution(
                     ax.text(float(xi), b + h / 2, format_share(h / 100), ha="center", va="center",
                             fontsize=7, color=ink, gid="share")  # fmt: skip
             bottom += height
-        group_ticks(ax, order, [group_counts(n_users[g], n_nights[g]) for g in order])
+        group_ticks(ax, order, [group_counts(sizes[g]["n_users"], sizes[g]["n_nights"]) for g in order])
         ax.set_ylim(0, 100)
         ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         span = "sleep period" if within == "sleep_period" else "recording"

@@ -33,6 +33,7 @@ from asleep_nb.plot._style import (
     style_axes,
     width_inches,
 )
+from asleep_nb.stats.sample import group_sizes
 from asleep_nb.stats.transitions import transition_counts
 
 __all__ = ["transition_matrix", "transition_matrices"]
@@ -204,6 +205,7 @@ def transition_matrices(
     if missing:
         raise KeyError(f"no session of group(s) {missing}; groups: {group_order(labels)}")
     users = session_labels(cohort, "user_id") if "user_id" in cohort.variables else None
+    sizes = group_sizes(labels if users is None else users, labels).to_dict("index")
     with style():
         fig = get_figure(fig, (min(FULL_WIDTH, 1.2 + 3.1 * len(order)), 3.6))
         axes = fig.subplots(1, len(order), squeeze=False)[0]
@@ -213,9 +215,9 @@ def transition_matrices(
             member = np.flatnonzero(labels == g)
             probs, two = _pooled_matrix(cohort.isel(session=member), within)
             images.append(_draw_matrix(ax, probs, two, from_label=i == 0))
-            n_users = len(set(users[member].tolist())) if users is not None else None
+            n_users = sizes[g]["n_users"] if users is not None else None
             side = width_inches(ax, square=True)
-            ax.set_title(group_title(g, group_counts(n_users, member.size), side, _TITLE_POINTS),
+            ax.set_title(group_title(g, group_counts(n_users, sizes[g]["n_nights"]), side, _TITLE_POINTS),
                          fontsize=_TITLE_POINTS)  # fmt: skip
             ax.set_label(str(g))
         _colorbar(images[-1], list(axes), shrink=0.9, fraction=0.05, pad=0.02)

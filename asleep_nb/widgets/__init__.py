@@ -6,12 +6,9 @@
 - :class:`CohortExplorer`: pick a metric, a grouping and an alignment; see
   the comparison figures and the numbers.
 
-Examples
---------
->>> from asleep_nb.widgets import SessionExplorer
->>> explorer = SessionExplorer()        # doctest: +SKIP
->>> explorer                            # doctest: +SKIP
->>> explorer.dataset.sleep_stage.plot()  # doctest: +SKIP
+Both follow the page's theme (``theme="auto"``) and, in a notebook saved
+with its outputs, show a still image of their figures where widgets cannot
+be shown. ``notebooks/02_exploring_sessions.ipynb`` walks through them.
 """
 
 from __future__ import annotations

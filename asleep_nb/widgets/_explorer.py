@@ -41,13 +41,15 @@ class Explorer:
     client: Any
     message: str
 
+    def _stills(self) -> list[bytes]:
+        """The PNGs of the figures shown now, for the still image (subclasses say which)."""
+        return []
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live widget, a still image of the figures and the repr (:func:`~._render.still_bundle`)."""
+        from asleep_nb.widgets._render import still_bundle
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        return still_bundle(self, self._stills())
 
     def _set_status(self, text: str, level: Level) -> None:
         text = redact(text, client_secrets(self.client))

@@ -14,7 +14,7 @@ Examples
 >>> describe_error(SessionNotFound(404, "Unable to find the sleep session of id x"))
 'Session not found: Unable to find the sleep session of id x'
 >>> status_html("ok <now>", "ok")
-'<div class="asleep-status asleep-ok" style="color:#1b6e20">ok &lt;now&gt;</div>'
+'<div class="asleep-status asleep-ok" style="color:var(--jp-success-color1, #1b6e20)">ok &lt;now&gt;</div>'
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import os
 from typing import Literal
 
 from asleep_nb import errors
+from asleep_nb.definitions.theme import STATUS_COLORS
 
 __all__ = ["Level", "STATUS_MAX", "describe_error", "status_html", "redact", "client_secrets"]
 
@@ -100,11 +101,11 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return text
 
 
+#: Inline style of each level: the theme's colour (a JupyterLab CSS variable, see
+#: :data:`asleep_nb.definitions.theme.STATUS_COLORS`); errors in bold.
 _STYLES: dict[str, str] = {
-    "error": "color:#b00020;font-weight:bold",
-    "warning": "color:#a05a00",
-    "info": "color:#555",
-    "ok": "color:#1b6e20",
+    level: f"color:{color}" + (";font-weight:bold" if level == "error" else "")
+    for level, color in STATUS_COLORS.items()
 }
 
 

@@ -11,6 +11,7 @@ b'\x89PNG'
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import sys
@@ -20,7 +21,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["figure_png", "new_figure", "Quiet", "read_users", "demo_manifest_path"]
+__all__ = [
+    "figure_png",
+    "new_figure",
+    "Quiet",
+    "read_users",
+    "demo_manifest_path",
+    "still_png",
+    "still_bundle",
+]
 
 
 def new_figure(width: float = 9.0, height: float = 3.2) -> Any:
@@ -36,13 +45,61 @@ def new_figure(width: float = 9.0, height: float = 3.2) -> Any:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def figure_png(fig: Any, dpi: int = 96) -> bytes:
-    """Render a matplotlib figure to PNG bytes, then close it if pyplot knows it."""
+def figure_png(fig: Any, dpi: int = 96, *, transparent: bool = False, close: bool = True) -> bytes:
+    """Render a matplotlib figure to PNG bytes, then (``close``) close it if pyplot knows it.
+
+    ``transparent`` leaves the figure and axes backgrounds out (a dark page shows through).
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    if "matplotlib.pyplot" in sys.modules:  # a figure made by pyplot must be released
+    fig.savefig(buffer, format="png", dpi=dpi, transparent=transparent)
+    if close and "matplotlib.pyplot" in sys.modules:  # a figure made by pyplot must be released
         sys.modules["matplotlib.pyplot"].close(fig)
     return buffer.getvalue()
+
+
+def still_png(pngs: list[bytes], gap: int = 12) -> bytes:
+    """The PNG images ``pngs`` side by side on white, top-aligned (empty ones left out); ``b""`` if none.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> one = figure_png(Figure(figsize=(1, 1)))
+    >>> from PIL import Image
+    >>> import io
+    >>> Image.open(io.BytesIO(still_png([one, b"", one]))).size
+    (204, 96)
+    """
+    from PIL import Image
+
+    images = [Image.open(io.BytesIO(png)).convert("RGBA") for png in pngs if png]
+    if not images:
+        return b""
+    width = sum(im.width for im in images) + gap * (len(images) - 1)
+    canvas = Image.new("RGBA", (width, max(im.height for im in images)), (255, 255, 255, 255))
+    x = 0
+    for im in images:
+        canvas.alpha_composite(im, (x, 0))
+        x += im.width + gap
+    buffer = io.BytesIO()
+    canvas.convert("RGB").save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def still_bundle(explorer: Any, pngs: list[bytes]) -> dict[str, Any]:
+    """An explorer's display data: the live widget, a still image of its figures, and its repr.
+
+    A page that shows widgets (a running kernel, a trusted notebook, Voilà)
+    shows the live explorer; one that cannot (an untrusted or unexecuted
+    notebook in JupyterLab, GitHub, nbviewer without widget state) shows the
+    still ``image/png`` of its figures instead of the widget's text repr; and
+    plain text is the explorer's own ``repr``.
+    """
+    data: dict[str, Any] = dict(explorer.widget._repr_mimebundle_())
+    data["text/plain"] = repr(explorer)
+    still = still_png(pngs)
+    if still:
+        data["image/png"] = base64.b64encode(still).decode("ascii")
+    return data
 
 
 class Quiet:

@@ -7,13 +7,9 @@ fills the session picker, :meth:`Client.get_session` and
 checks the server's stat against the recomputation. Every failure becomes a
 status line inside the widget; the controls keep working.
 
-Examples
---------
->>> from asleep_nb.widgets import SessionExplorer
->>> explorer = SessionExplorer()          # doctest: +SKIP
->>> explorer                              # doctest: +SKIP
->>> explorer.timezone.value = "Asia/Seoul"  # doctest: +SKIP
->>> explorer.dataset["time_in_sleep"]     # doctest: +SKIP
+In a notebook: ``explorer = asleep_nb.SessionExplorer()`` then ``explorer`` shows
+it; ``explorer.user.value = ...`` drives it from code and ``explorer.dataset``
+continues from what it shows (``notebooks/02_exploring_sessions.ipynb``).
 """
 
 from __future__ import annotations
@@ -22,15 +18,30 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from asleep_nb.definitions.identifiers import USER_ID_EXAMPLE, is_user_id
 from asleep_nb.timezones import available_timezones, validate_timezone
 from asleep_nb.widgets._explorer import Explorer
 from asleep_nb.widgets._format import MISSING, local_time, percent, rows_html, session_label, stat_table_html
 from asleep_nb.widgets._messages import Level, describe_error
-from asleep_nb.widgets._render import Quiet, figure_png, new_figure, read_users
+from asleep_nb.widgets._render import Quiet, new_figure, read_users
+from asleep_nb.widgets._themed import AUTO_CLASS, ThemedImage, check_theme, theme_css
 
 __all__ = ["SessionExplorer"]
 
 _NOT_FINISHED_STATES = ("OPEN", "CLOSED")
+
+
+def _recorded_zone(summaries: list[Any]) -> str | None:
+    """The zone the newest of ``summaries`` was recorded in (``created_timezone``), if it is a real zone."""
+    for summary in summaries:
+        zone = getattr(summary, "created_timezone", None)
+        if zone:
+            try:
+                validate_timezone(zone)
+            except Exception:
+                return None
+            return str(zone)
+    return None
 
 
 def _text(value: Any) -> str:
@@ -53,19 +64,34 @@ class SessionExplorer(Explorer):
         optionally ``timezone``). ``None`` uses the demo manifest. Any other
         id can be typed into the picker.
     timezone
-        IANA zone the night is shown in. ``None`` follows each user's
-        manifest zone (``"UTC"`` when unknown) until a zone is picked.
+        IANA zone the night is shown in, pinned for every user (the "Keep
+        zone" box ticked). ``None`` follows each user's own zone: the zone of
+        the user's manifest row, else the zone the user's newest session was
+        recorded in (``created_timezone``), else ``"UTC"``. A zone picked in
+        the box applies to the user on screen; the next user is shown in
+        their own zone unless "Keep zone" is ticked.
+    theme
+        Figures for the page's theme: ``"auto"`` (both variants drawn; the
+        page's JupyterLab/Voilà theme decides which shows), ``"light"`` or
+        ``"dark"`` (see :mod:`asleep_nb.definitions.theme`).
 
     Attributes
     ----------
     user, session, timezone : ipywidgets.Combobox, ipywidgets.Dropdown, ipywidgets.Combobox
         The controls; set their ``value`` to drive the explorer from code.
+        Text in the user box that is not a whole user id (part of one)
+        filters the user list instead of loading anything; a whole id loads
+        that user.
+    keep_zone : ipywidgets.Checkbox
+        "Keep zone": when ticked, the zone stays as it is when the user
+        changes; when not, each user is shown in their own zone.
     status, table, details : ipywidgets.HTML
         The status line (CSS classes ``asleep-status`` and ``asleep-error``,
         ``asleep-warning``, ``asleep-info`` or ``asleep-ok``), the stat table
         and the state / peculiarities / verification block.
-    image : ipywidgets.Image
-        The hypnogram as PNG.
+    image, image_dark : ipywidgets.Image
+        The hypnogram as PNG, for a light and for a dark page (the one the
+        theme does not need is empty).
     widget : ipywidgets.VBox
         The whole explorer; displaying the explorer displays it.
     result, dataset
@@ -74,24 +100,20 @@ class SessionExplorer(Explorer):
     message : str
         The current status text.
 
-    Examples
-    --------
-    >>> import asleep_nb
-    >>> explorer = asleep_nb.SessionExplorer(timezone="Europe/Paris")  # doctest: +SKIP
-    >>> explorer.session.options[:1]                                    # doctest: +SKIP
-    (('Sat 2025-03-29 23:12 · 7h41 · COMPLETE', '20250329221200_ab12c'),)
     """
 
-    def __init__(self, client: Any = None, *, users: Any = None, timezone: str | None = None) -> None:
+    def __init__(
+        self, client: Any = None, *, users: Any = None, timezone: str | None = None, theme: str = "auto"
+    ) -> None:
         if timezone is not None:
             validate_timezone(timezone)
+        theme = check_theme(theme)
         if client is None:
             from asleep_nb.connection import connect
 
             client = connect()
         self.client = client
         self._user_ids, self._user_zones = read_users(users)
-        self._follow_user_zone = timezone is None
         first = self._user_ids[0] if self._user_ids else ""
         self._zone = timezone or self._user_zones.get(first, "UTC")
         self._user_id = ""
@@ -121,29 +143,39 @@ class SessionExplorer(Explorer):
             description="Time zone",
             layout=widgets.Layout(width="320px"),
         )
-        self.status = widgets.HTML()
-        self.image = widgets.Image(
-            format="png", layout=widgets.Layout(max_width="100%", align_self="flex-start")
+        self.keep_zone = widgets.Checkbox(
+            value=timezone is not None,
+            description="Keep zone",
+            tooltip="Keep this time zone when the user changes (else each user is shown in their own zone)",
+            indent=False,
+            layout=widgets.Layout(width="auto"),
         )
+        self.status = widgets.HTML()
+        self._figure = ThemedImage("hypnogram", theme, max_width="100%", align_self="flex-start")
+        self.image, self.image_dark = self._figure.children
         self.table = widgets.HTML()
         self.details = widgets.HTML()
         self.widget = widgets.VBox(
             [
+                theme_css(),
                 widgets.HBox(
-                    [self.user, self.session, self.timezone], layout=widgets.Layout(flex_flow="wrap")
+                    [self.user, self.session, self.timezone, self.keep_zone],
+                    layout=widgets.Layout(flex_flow="wrap"),
                 ),
                 self.status,
-                self.image,
+                *self._figure.children,
                 widgets.HBox([self.table, self.details], layout=widgets.Layout(grid_gap="24px")),
             ]
         )
         self.widget.add_class("asleep-session-explorer")
+        if theme == "auto":
+            self.widget.add_class(AUTO_CLASS)
         for control, name in (
             (self.user, "user"),
             (self.session, "session"),
             (self.timezone, "timezone"),
+            (self.keep_zone, "keep-zone"),
             (self.status, "status-line"),
-            (self.image, "hypnogram"),
             (self.table, "stat-table"),
             (self.details, "details"),
         ):
@@ -165,9 +197,18 @@ class SessionExplorer(Explorer):
             f"timezone={self._zone!r})"
         )
 
+    def _stills(self) -> list[bytes]:
+        return [bytes(self.image.value)]
+
     # ---------------------------------------------------------------- handlers
     def _on_user(self, change: dict) -> None:
-        self._select_user(str(change["new"] or ""))
+        text = str(change["new"] or "").strip()
+        if text and (text in self._user_ids or is_user_id(text)):
+            with self._quiet:
+                self.user.options = self._user_ids
+            self._select_user(text)
+        else:
+            self._filter_users(text)
 
     def _on_session(self, change: dict) -> None:
         self._load_session()
@@ -181,38 +222,62 @@ class SessionExplorer(Explorer):
                 self.timezone.value = self._zone
             self._set_status(f"{describe_error(exc)}; keeping {self._zone}.", "error")
             return
-        self._follow_user_zone = False
         if name == self._zone:
             return
         self._zone = name
         self._refresh_sessions(keep=self.session.value)
 
     # ------------------------------------------------------------------- steps
-    def _select_user(self, user_id: str) -> None:
-        user_id = user_id.strip()
-        if not user_id:
+    def _filter_users(self, text: str) -> None:
+        """Part of an id (or nothing): narrow the user list to the ids containing it; load nothing."""
+        matches = [u for u in self._user_ids if text.lower() in u.lower()]
+        with self._quiet:
+            self.user.options = matches or self._user_ids
+        if not text:
             self._set_status("Type or pick a user id.", "info")
-            return
+        elif matches:
+            users = "1 user id contains" if len(matches) == 1 else f"{len(matches)} user ids contain"
+            self._set_status(f"{users} {text!r}: pick one from the list.", "info")
+        else:
+            self._set_status(
+                f"Invalid user id: {text!r} is not a whole user id (like {USER_ID_EXAMPLE}) and no listed "
+                "id contains it; the night shown stays.",
+                "error",
+            )
+
+    def _select_user(self, user_id: str) -> None:
         self._user_id = user_id
-        zone = self._user_zones.get(user_id)
-        if self._follow_user_zone and zone and zone != self._zone:
-            with self._quiet:
-                self.timezone.value = zone
-            self._zone = zone
-        self._refresh_sessions(keep=None)
+        summaries = self._list_sessions()
+        if summaries is None:
+            return
+        if not self.keep_zone.value:  # the user's own zone, unless the zone is pinned
+            zone = self._user_zones.get(user_id) or _recorded_zone(summaries) or "UTC"
+            if zone != self._zone:
+                with self._quiet:
+                    self.timezone.value = zone
+                self._zone = zone
+        self._show_sessions(summaries, keep=None)
+
+    def _list_sessions(self) -> list[Any] | None:
+        """The user's sessions (``None`` after a failure, said in the status)."""
+        self._set_status(f"Listing the sessions of {self._user_id}…", "info")
+        try:
+            return list(self.client.list_sessions(self._user_id, timezone=self._zone))
+        except Exception as exc:
+            self._set_options([])
+            self._clear_night()
+            self._set_status(describe_error(exc), "error")
+            return None
 
     def _refresh_sessions(self, keep: str | None) -> None:
         """List the user's sessions in the current zone; select ``keep`` (or the newest) and load it."""
         if not self._user_id:
             return
-        self._set_status(f"Listing the sessions of {self._user_id}…", "info")
-        try:
-            summaries = self.client.list_sessions(self._user_id, timezone=self._zone)
-        except Exception as exc:
-            self._set_options([])
-            self._clear_night()
-            self._set_status(describe_error(exc), "error")
-            return
+        summaries = self._list_sessions()
+        if summaries is not None:
+            self._show_sessions(summaries, keep)
+
+    def _show_sessions(self, summaries: list[Any], keep: str | None) -> None:
         options = [(session_label(s, self._zone), s.session_id) for s in summaries]
         self._set_options(options, keep)
         if not options:
@@ -254,13 +319,12 @@ class SessionExplorer(Explorer):
         n_epochs = int(ds.sizes.get("time", 0))
         if n_epochs:
             try:
-                self.image.value = self._hypnogram_png(ds)
-                self.image.layout.display = None
+                self._figure.show(self._hypnogram_figure(ds))
             except Exception as exc:
-                self._hide_image()
+                self._figure.clear()
                 problems.append(f"hypnogram not drawn: {describe_error(exc)}")
         else:
-            self._hide_image()
+            self._figure.clear()
 
         session = result.session
         extra = [
@@ -303,13 +367,12 @@ class SessionExplorer(Explorer):
             level, text = "error", f"{text} {'; '.join(problems)}."
         self._set_status(text, level)
 
-    def _hypnogram_png(self, ds: Any) -> bytes:
+    def _hypnogram_figure(self, ds: Any) -> Any:
         from asleep_nb.plot import hypnogram
 
         fig = new_figure(9.0, 2.8)
-        ax = fig.subplots()
-        hypnogram(ds, ax=ax)
-        return figure_png(fig)
+        hypnogram(ds, ax=fig.subplots())
+        return fig
 
     def _verification(self) -> str:
         """``verified: matches recomputation``, or the fields that differ."""
@@ -326,13 +389,9 @@ class SessionExplorer(Explorer):
         parts = [f"{name} (server {a}, recomputed {b})" for name, (a, b) in differences.items()]
         return "differs from recomputation: " + "; ".join(parts)
 
-    def _hide_image(self) -> None:
-        self.image.value = b""
-        self.image.layout.display = "none"
-
     def _clear_night(self) -> None:
         self.result = None
         self.dataset = None
-        self._hide_image()
+        self._figure.clear()
         self.table.value = ""
         self.details.value = ""

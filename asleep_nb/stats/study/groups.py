@@ -46,6 +46,7 @@ import pandas as pd
 
 from asleep_nb.definitions import difference_label
 from asleep_nb.errors import ValidationError
+from asleep_nb.stats.sample import group_sizes
 from asleep_nb.stats.study.bootstrap import (
     Interval,
     check_options,
@@ -222,8 +223,10 @@ def compare_groups(
     if differences and len(levels) < 2:
         raise ValidationError(f"a comparison needs at least two groups; {name!r} has only {levels}")
     means = {g: per_user.loc[per_user[GROUP] == g, "mean"].to_numpy(dtype=float) for g in levels}
-    nights = per_user.groupby(GROUP, observed=True)["count"].sum()
-    rows = {g: {"n_users": means[g].size, "n_nights": int(nights[g])} for g in levels}
+    valued = frame.dropna(subset=["value"])
+    sizes = group_sizes(valued["user_id"].to_numpy(), valued[GROUP].to_numpy()).to_dict("index")
+    nights = {g: sizes[g]["n_nights"] for g in levels}
+    rows = {g: dict(sizes[g]) for g in levels}
     others = [g for g in levels if g != ref] if differences else []
     for other in others:
         rows[difference_label(other, ref)] = {
