@@ -6,7 +6,9 @@ faults are injected with ``fail_next`` / ``drop_next``.
 
 from __future__ import annotations
 
+import base64
 import copy
+import io
 import re
 from datetime import UTC, datetime
 
@@ -153,7 +155,7 @@ def test_user_change_fills_sessions_and_session_change_reloads(example, standin_
     assert status_level(example) == "ok"
 
 
-def test_zone_follows_manifest_until_picked(client, standin_ids):
+def test_zone_follows_each_user_unless_kept(client, standin_ids):
     manifest = pd.DataFrame(
         {
             "user_id": [standin_ids.example_user, standin_ids.seoul_user, standin_ids.paris_user],
@@ -163,13 +165,60 @@ def test_zone_follows_manifest_until_picked(client, standin_ids):
     )
     explorer = SessionExplorer(client, users=manifest)
     assert explorer.user.options == tuple(manifest["user_id"])
-    assert explorer.timezone.value == "UTC"
+    assert explorer.timezone.value == "UTC" and not explorer.keep_zone.value
     explorer.user.value = standin_ids.seoul_user
     assert explorer.timezone.value == "Asia/Seoul" and explorer.dataset.attrs["timezone"] == "Asia/Seoul"
-    explorer.timezone.value = "America/New_York"  # an explicit choice sticks
-    explorer.user.value = standin_ids.paris_user
+    explorer.timezone.value = "America/New_York"  # for this user only
+    assert explorer.dataset.attrs["timezone"] == "America/New_York"
+    explorer.user.value = standin_ids.paris_user  # the next user: their own zone
+    assert explorer.timezone.value == "Europe/Paris" and explorer.dataset.attrs["timezone"] == "Europe/Paris"
+    assert "Europe/Paris" in explorer.message
+    explorer.keep_zone.value = True  # pinned: the zone stays across users
+    explorer.timezone.value = "America/New_York"
+    explorer.user.value = standin_ids.seoul_user
     assert explorer.timezone.value == "America/New_York"
     assert explorer.dataset.attrs["timezone"] == "America/New_York"
+
+
+def test_zone_of_a_user_without_manifest_zone_is_where_they_recorded(client, standin_ids):
+    """A New York sleeper is shown on New York time after a Seoul sleeper, not on Seoul time."""
+    explorer = SessionExplorer(client, users=[standin_ids.seoul_user, standin_ids.newyork_user])
+    assert explorer.timezone.value == "Asia/Seoul" and explorer.dataset.attrs["timezone"] == "Asia/Seoul"
+    explorer.user.value = standin_ids.newyork_user
+    assert explorer.timezone.value == "America/New_York"
+    assert explorer.dataset.attrs["timezone"] == "America/New_York"
+    table = text_of(explorer.table.value)  # 05:00-12:00 UTC: 00:00-08:00 in New York, 14:00-21:00 in Seoul
+    assert "2025-03-09 00:00" in table and "14:00" not in table
+
+
+def test_pinned_zone_from_the_constructor(client, standin_ids):
+    explorer = SessionExplorer(
+        client, users=[standin_ids.seoul_user, standin_ids.newyork_user], timezone="UTC"
+    )
+    assert explorer.keep_zone.value
+    explorer.user.value = standin_ids.newyork_user
+    assert explorer.timezone.value == "UTC" and explorer.dataset.attrs["timezone"] == "UTC"
+
+
+def test_part_of_an_id_filters_the_user_list_and_loads_nothing(client, standin_ids):
+    users = [standin_ids.example_user, standin_ids.seoul_user, standin_ids.paris_user]
+    explorer = SessionExplorer(client, users=users)
+    shown, table, image = explorer.dataset, explorer.table.value, explorer.image.value
+    explorer.user.value = "Seoul"  # typed, then the box is left
+    assert explorer.user.options == (standin_ids.seoul_user,)
+    assert status_level(explorer) == "info" and "pick one" in explorer.message
+    assert "Invalid identifier" not in explorer.message
+    assert explorer.dataset is shown and explorer.table.value == table and explorer.image.value == image
+    explorer.user.value = "G-2024"  # two match
+    assert explorer.user.options == (standin_ids.seoul_user, standin_ids.paris_user)
+    explorer.user.value = "zzz-not-an-id"  # nothing matches: said, the night stays
+    assert status_level(explorer) == "error" and "Invalid user id" in explorer.message
+    assert explorer.dataset is shown and explorer.user.options == tuple(users)
+    explorer.user.value = ""  # emptied: the whole list again
+    assert explorer.user.options == tuple(users) and explorer.dataset is shown
+    explorer.user.value = standin_ids.seoul_user  # a whole id loads
+    assert explorer.dataset.attrs["user_id"] == standin_ids.seoul_user
+    assert explorer.user.options == tuple(users)
 
 
 @pytest.mark.parametrize("which, state", [("open_session", "OPEN"), ("closed_session", "CLOSED")])
@@ -201,8 +250,8 @@ def test_unknown_and_malformed_user_ids(example, standin_ids):
     assert standin_ids.unknown_user in example.message or "User not found" in example.message
     assert example.session.options == () and example.dataset is None
     assert example.image.value == b""
-    example.user.value = "../../etc/passwd"
-    assert status_level(example) == "error" and "Invalid" in example.message
+    example.user.value = "../../etc/passwd"  # not an id, and part of none: said, nothing requested
+    assert status_level(example) == "error" and "Invalid user id" in example.message
     example.user.value = standin_ids.example_user  # the controls keep working
     assert status_level(example) == "ok" and example.dataset is not None
 
@@ -283,7 +332,7 @@ def test_no_traceback_on_a_bug(example, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the figure")
 
-    monkeypatch.setattr(type(example), "_hypnogram_png", broken)
+    monkeypatch.setattr(type(example), "_hypnogram_figure", broken)
     example.timezone.value = "Asia/Seoul"
     assert status_level(example) == "error" and "a bug in the figure" in example.message
     assert "time in bed" in example.table.value  # the rest still shows
@@ -326,7 +375,7 @@ def test_cohort_explorer_from_a_cohort(client, manifest):
     cohort = load_cohort(client, manifest)
     explorer = CohortExplorer(cohort)
     assert explorer.align.value == "onset" and explorer.metric.value == "time_in_sleep"
-    assert "group" in explorer.by.options and explorer.by.value == "group"
+    assert "group" in [value for _, value in explorer.by.options] and explorer.by.value == "group"
     assert status_level(explorer) == "ok", explorer.message
     assert bytes(explorer.metric_image.value).startswith(PNG) and bytes(
         explorer.hypnodensity_image.value
@@ -369,3 +418,132 @@ def test_cohort_explorer_says_which_sessions_a_partial_failure_left_out(client, 
     assert explorer.cohort.attrs["alignment"] == "clock" and explorer.cohort.sizes["session"] < n
     assert status_level(explorer) == "warning" and "could not be fetched" in explorer.message
     assert not any(server.api_key in t for t in widget_texts(explorer.widget))
+
+
+# ------------------------------------------------------------------------------------ the demo cohort
+@pytest.fixture(scope="module")
+def demo_cohort(asleep_standin):
+    """The whole demo manifest (study, panel and the contract's edge cases), aligned on onset."""
+    from asleep_nb.loading.load import load_cohort
+
+    client = Client(api_key=asleep_standin.api_key, base_url=asleep_standin.url)
+    return load_cohort(client, asleep_standin.data_dir / "manifest.csv", align="onset")
+
+
+def _values(control) -> list:
+    return [o[1] if isinstance(o, tuple) else o for o in control.options]
+
+
+@pytest.mark.slow
+def test_every_option_of_every_control_draws_on_the_demo(demo_cohort):
+    """Click through every option of every control: no error, both figures drawn, one count everywhere."""
+    from asleep_nb.widgets._themed import AUTO_CLASS
+
+    explorer = CohortExplorer(demo_cohort)
+    assert AUTO_CLASS in explorer.widget._dom_classes
+    seen = []
+    for control in (explorer.by, explorer.align, explorer.metric):
+        first = control.value
+        for value in _values(control):
+            control.value = value
+            seen.append((control.description, value))
+            assert status_level(explorer) in ("ok", "warning"), (control.description, value, explorer.message)
+            assert "Unexpected" not in explorer.message
+            for image in (explorer.metric_image, explorer.metric_image_dark):
+                assert bytes(image.value).startswith(PNG), (control.description, value)
+            for image in (explorer.hypnodensity_image, explorer.hypnodensity_image_dark):
+                assert bytes(image.value).startswith(PNG), (control.description, value)
+            # one rule: the numbers count exactly the users and nights every panel shows
+            shown = explorer.shown.cohort
+            groups = explorer.numbers.loc[[not str(i).count(" - ") for i in explorer.numbers.index]]
+            assert int(groups["n_nights"].sum()) == shown.sizes["session"]
+            users = len(set(shown["user_id"].values.tolist()))
+            assert f"{shown.sizes['session']} nights of {users} users" in explorer.message
+        control.value = first
+    assert ("Group by", "two_stage") in seen and ("Group by", "user_id") in seen and len(seen) > 30
+
+
+def test_a_grouping_with_too_many_values_is_summarised_with_a_message(demo_cohort):
+    from asleep_nb.widgets.cohort_explorer import MAX_GROUPS
+
+    explorer = CohortExplorer(demo_cohort)
+    label = dict((v, k) for k, v in explorer.by.options)["user_id"]
+    assert "one group" in label  # the picker says so before it is picked
+    explorer.by.value = "user_id"
+    assert status_level(explorer) == "warning"
+    assert f"more than the {MAX_GROUPS} groups" in explorer.message and "'all nights'" in explorer.message
+    assert explorer.numbers.index.tolist() == ["all nights"]
+    assert bytes(explorer.hypnodensity_image.value).startswith(PNG)
+    explorer.by.value = "group"  # a readable grouping draws its groups again
+    assert len(explorer.numbers.index) > 1 and status_level(explorer) == "ok"
+
+
+def test_left_out_nights_are_said_once_and_counted_alike_on_onset_and_clock(demo_cohort):
+    explorer = CohortExplorer(demo_cohort)
+    assert "Left out 9 of 204 nights" in explorer.message
+    assert "not finished (OPEN or CLOSED)" in explorer.message and "never slept" in explorer.message
+    onset = explorer.numbers.copy()
+    explorer.align.value = "clock"
+    assert explorer.numbers.equals(onset) and "Left out 9 of 204 nights" in explorer.message
+    edge = explorer.shown.cohort.isel(session=explorer.shown.cohort["group"].values == "edge")
+    assert int(onset.loc["edge", "n_nights"]) == edge.sizes["session"]
+
+
+def test_background_redraws_say_working_at_once_and_keep_only_the_newest(demo_cohort):
+    explorer = CohortExplorer(demo_cohort, background=True)
+    explorer.by.value = "timezone"
+    assert "Working" in explorer.message  # at once, before the work
+    explorer.metric.value = "sleep_efficiency"  # superseding clicks, while the first still runs
+    explorer.by.value = "group"
+    assert explorer.wait(120)
+    assert status_level(explorer) == "ok", explorer.message
+    assert explorer.message.startswith("sleep efficiency by group")
+    assert explorer.numbers.attrs["name"] == "sleep_efficiency" and "edge" in explorer.numbers.index
+
+
+def test_latest_only_drops_superseded_jobs():
+    import threading
+
+    from asleep_nb.widgets._worker import LatestOnly
+
+    gate, ran, stopped = threading.Event(), [], []
+    worker = LatestOnly(background=True)
+
+    def slow(stale):
+        gate.wait(10)
+        ran.append("slow")
+        stopped.append(stale())
+
+    worker.submit(slow)
+    for name in ("b", "c", "d"):
+        worker.submit(lambda stale, name=name: ran.append(name))
+    gate.set()
+    assert worker.wait(10)
+    assert ran == ["slow", "d"] and stopped == [True]  # b and c never ran; slow knew it was stale
+
+
+def test_theme_dark_draws_one_transparent_variant_and_status_colours_are_theme_variables(client, manifest):
+    from PIL import Image
+
+    from asleep_nb.loading.load import load_cohort
+
+    explorer = CohortExplorer(load_cohort(client, manifest), theme="dark")
+    assert explorer.metric_image.value == b"" and bytes(explorer.metric_image_dark.value).startswith(PNG)
+    image = Image.open(io.BytesIO(bytes(explorer.metric_image_dark.value))).convert("RGBA")
+    assert image.getpixel((0, 0))[3] == 0  # transparent: the page's own background shows
+    assert "var(--jp-success-color1" in explorer.status.value
+    with pytest.raises(ValueError, match="theme"):
+        CohortExplorer(explorer.cohort, theme="sepia")
+
+
+def test_explorers_display_a_still_image_beside_the_live_widget(example, client, manifest):
+    from asleep_nb.loading.load import load_cohort
+
+    for explorer, name in (
+        (example, "SessionExplorer("),
+        (CohortExplorer(load_cohort(client, manifest)), "Cohort"),
+    ):
+        bundle = explorer._repr_mimebundle_()
+        assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+        assert base64.b64decode(bundle["image/png"]).startswith(PNG)
+        assert bundle["text/plain"].startswith(name) and "VBox" not in bundle["text/plain"]

@@ -294,7 +294,7 @@ class CohortExplorer(Explorer):
             warnings.simplefilter("always")
             view = cohort_view(self.cohort, self.stats, name, by)
             if not view.cohort.sizes.get("session", 0):
-                self._finish(stale, view, [], [*notes, *view.notes], empty=True)
+                self._finish(stale, view, [], [*notes, *view.notes], empty=True, warn=True)
                 return
             if not self._progress(stale, total - 2, total, "metric figure"):
                 return
@@ -320,16 +320,17 @@ class CohortExplorer(Explorer):
             except Exception as exc:
                 numbers, table = None, ""
                 problems.append(f"numbers: {describe_error(exc)}")
-        notes += [*view.notes, *(str(w.message) for w in caught)]
+        warned = [*notes, *(str(w.message) for w in caught)]  # the load's and the figures' warnings
         with self._worker.lock:
             if stale():
                 return
             self.numbers, self.table.value = numbers, table
-        self._finish(stale, view, problems, notes)
+        self._finish(stale, view, problems, [*view.notes, *warned], warn=bool(warned))
 
     def _finish(
-        self, stale: Any, view: Any, problems: list[str], notes: list[str], empty: bool = False
-    ) -> None:
+        self, stale: Any, view: Any, problems: list[str], notes: list[str], *, empty: bool = False,
+        warn: bool = False,
+    ) -> None:  # fmt: skip
         """The final status line (unless superseded)."""
         notes = list(dict.fromkeys(notes))
         name, align = self.metric.value, self.align.value
@@ -352,7 +353,7 @@ class CohortExplorer(Explorer):
                     f"{inline_label(name)} by {self.by.value}: {nights} nights of {users} users "
                     f"in every panel, hypnodensity from {_ALIGN_TEXT[align]}."
                 )
-                self._set_status(" ".join([text, *notes]), "warning" if view.summarised else "ok")
+                self._set_status(" ".join([text, *notes]), "warning" if view.summarised or warn else "ok")
 
     def _draw(self, what: str, shown: ThemedImage, fig: Any, draw: Any, stale: Any) -> list[str]:
         """Draw into ``fig`` and show it (unless superseded); return the problem, if any."""
