@@ -14,11 +14,12 @@ Examples
 >>> from matplotlib.figure import Figure
 >>> fig = Figure()
 >>> ax = fig.subplots()
->>> line = ax.plot([0, 1], color="black")[0]
+>>> line = ax.plot([0, 1], color="black", marker="v")[0]
 >>> bar = ax.bar([0], [1], color="#D55E00")[0]
 >>> _ = to_dark(fig)
->>> line.get_color(), bar.get_facecolor()[:3] == (0.8352941176470589, 0.3686274509803922, 0.0)
-('#ffffff', True)
+>>> from matplotlib.colors import to_hex
+>>> line.get_color(), line.get_markerfacecolor(), to_hex(bar.get_facecolor())
+('#ffffff', '#ffffff', '#d55e00')
 """
 
 from __future__ import annotations
@@ -74,10 +75,11 @@ def _mirror_array(colors: np.ndarray) -> np.ndarray:
 def _recolor(artist: Artist) -> None:
     if isinstance(artist, Text):
         artist.set_color(mirror_neutral(artist.get_color()))
-    elif isinstance(artist, Line2D):
-        artist.set_color(mirror_neutral(artist.get_color()))
-        artist.set_markerfacecolor(mirror_neutral(artist.get_markerfacecolor()))
-        artist.set_markeredgecolor(mirror_neutral(artist.get_markeredgecolor()))
+    elif isinstance(artist, Line2D):  # read all three first: marker colours may follow the line's
+        line, face, edge = artist.get_color(), artist.get_markerfacecolor(), artist.get_markeredgecolor()
+        artist.set_color(mirror_neutral(line))
+        artist.set_markerfacecolor(mirror_neutral(face))
+        artist.set_markeredgecolor(mirror_neutral(edge))
     elif isinstance(artist, Patch | Collection):
         if isinstance(artist, Patch):
             artist.set_facecolor(mirror_neutral(artist.get_facecolor()))

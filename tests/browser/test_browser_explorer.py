@@ -1,7 +1,10 @@
-"""The SessionExplorer in a real browser: Voilà serves tests/browser/explorer.ipynb, Chromium drives it.
+"""The explorers in a real browser: Voilà serves the notebooks of tests/browser/, Chromium drives them.
 
-Needs Debian's ``chromium`` (``apt-get install -y chromium``), ``playwright`` and ``voila``.
-Screenshots go to a temporary folder and, when ``ASLEEP_NB_SHOTS`` names a folder, there too.
+``explorer.ipynb`` holds a SessionExplorer, ``cohort_explorer.ipynb`` a CohortExplorer on the whole
+demo manifest (study, panel and the contract's edge cases); both are also opened in Voilà's dark
+theme (``?theme=dark``, JupyterLab's own theme CSS). Needs Debian's ``chromium``
+(``apt-get install -y chromium``), ``playwright`` and ``voila``. Screenshots go to a temporary
+folder and, when ``ASLEEP_NB_SHOTS`` names a folder, there too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-NOTEBOOK = HERE / "explorer.ipynb"
+NOTEBOOKS = ("explorer.ipynb", "cohort_explorer.ipynb")
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -62,10 +65,10 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float)
 
 @pytest.fixture(scope="module")
 def voila_url(tmp_path_factory):
-    """Serve a temporary copy of the notebook with Voilà on 127.0.0.1; yield its URL."""
+    """Serve temporary copies of the notebooks with Voilà on 127.0.0.1; yield the URL that renders them."""
     root = tmp_path_factory.mktemp("voila")
-    notebook = root / NOTEBOOK.name
-    shutil.copy(NOTEBOOK, notebook)
+    for name in NOTEBOOKS:
+        shutil.copy(HERE / name, root / name)
     env = {k: v for k, v in os.environ.items() if k != "ASLEEP_API_KEY"}  # the demo, never a real key
     env.update(
         HOME=str(root / "home"),
@@ -88,7 +91,7 @@ def voila_url(tmp_path_factory):
                 f"--port={port}",
                 "--Voila.ip=127.0.0.1",
                 "--ServerApp.token=",
-                str(notebook),
+                str(root),
             ],
             cwd=root,
             env=env,
@@ -98,7 +101,7 @@ def voila_url(tmp_path_factory):
         )
     try:
         _wait_for_port(port, proc, log, STARTUP_S)
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/voila/render/"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -110,17 +113,37 @@ def voila_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(voila_url):
+def browser():
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(STEP_MS)
-            page.goto(voila_url, timeout=STARTUP_S * 1000)
-            page.locator(".asleep-stat-table table").wait_for(timeout=STARTUP_S * 1000)
-            yield page
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+def _is_error(message) -> bool:
+    """A console error of the page, not a resource from outside 127.0.0.1 (this runner has no DNS)."""
+    return message.type == "error" and "ERR_NAME_NOT_RESOLVED" not in message.text
+
+
+def _open(browser, url: str, ready: str):
+    """A new page on ``url``, once ``ready`` is shown; console errors are collected in ``page.errors``."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if _is_error(m) else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.set_default_timeout(STEP_MS)
+    page.goto(url, timeout=STARTUP_S * 1000)
+    page.locator(ready).first.wait_for(timeout=STARTUP_S * 1000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, voila_url):
+    page = _open(browser, voila_url + "explorer.ipynb", ".asleep-stat-table table")
+    yield page
+    page.close()
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +164,7 @@ def shots(tmp_path_factory):
 def _state(page) -> tuple[str, bytes]:
     """The stat table's text and the hypnogram's pixels."""
     table = page.locator(".asleep-stat-table").inner_text()
-    image = page.locator("img.asleep-hypnogram").screenshot()
+    image = page.locator("img.asleep-hypnogram.asleep-figure-light").screenshot()
     return table, image
 
 
@@ -208,3 +231,122 @@ def test_explorer_follows_user_session_and_zone(page, shots):
     assert page.locator(".asleep-timezone input").input_value() == new_zone
     assert page.locator(".asleep-stat-table").inner_text() == table3
     assert "Traceback" not in page.content()
+
+
+def test_part_of_a_user_id_filters_the_list_and_keeps_the_night(page, shots):
+    table = page.locator(".asleep-stat-table").inner_text()
+    box = page.locator(".asleep-user input")
+    box.fill("G-2025")
+    box.press("Tab")  # leave the box
+    page.wait_for_function("() => document.querySelector('.asleep-status').innerText.includes('pick one')")
+    shots(page, "5-partial-user-id")
+    assert "Invalid identifier" not in page.locator(".asleep-status").inner_text()
+    assert page.locator(".asleep-stat-table").inner_text() == table
+    options = page.locator(".asleep-user datalist option")
+    values = [options.nth(i).get_attribute("value") for i in range(options.count())]
+    assert values and all("G-2025" in v for v in values)
+
+
+def _status(page) -> str:
+    return page.locator(".asleep-status").inner_text()
+
+
+def _wait_redrawn(page, before: str) -> str:
+    """Wait until the status has changed from ``before`` and no longer says "Working"."""
+    page.wait_for_function(
+        "before => { const s = document.querySelector('.asleep-status');"
+        " return s && s.innerText !== before && !s.innerText.startsWith('Working'); }",
+        arg=before,
+        timeout=STEP_MS * 3,
+    )
+    return _status(page)
+
+
+def _figures_drawn(page, variant: str) -> None:
+    for name in ("metric-figure", "hypnodensity"):
+        image = page.locator(f"img.asleep-{name}.asleep-figure-{variant}")
+        assert image.is_visible(), (name, variant)
+        assert image.evaluate("img => img.naturalWidth > 100 && img.complete"), (name, variant)
+
+
+@pytest.fixture(scope="module")
+def cohort_page(browser, voila_url):
+    page = _open(browser, voila_url + "cohort_explorer.ipynb", ".asleep-numbers-table table")
+    page.wait_for_function("() => !document.querySelector('.asleep-status').innerText.startsWith('Working')")
+    yield page
+    page.close()
+
+
+def test_cohort_explorer_every_option_of_every_control(cohort_page, shots):
+    page = cohort_page
+    shots(page, "cohort-0-initial")
+    assert not page.locator(".asleep-error").count(), _status(page)
+    _figures_drawn(page, "light")
+    visited = []
+    for control in ("by", "align", "metric"):
+        select = page.locator(f".asleep-{control} select")
+        values = [o.get_attribute("value") for o in select.locator("option").all()]
+        start = select.input_value()
+        for value in [v for v in values if v != start] + [start]:
+            before = _status(page)
+            select.select_option(value)
+            after = _wait_redrawn(page, before)
+            visited.append((control, value))
+            assert not page.locator(".asleep-error").count(), (control, value, after)
+            _figures_drawn(page, "light")
+            if control == "by" and value.startswith("user_id"):  # the option's label says "one group"
+                shots(page, "cohort-1-user-id-summarised")
+                assert "shown as one group" in after
+            if control == "by" and value.startswith("two_stage"):
+                assert "Unexpected" not in after
+    assert len(visited) > 30 and any(v.startswith("two_stage") for _, v in visited)
+    assert "Traceback" not in page.content()
+    assert not page.errors, page.errors
+
+
+def test_later_clicks_do_not_queue_behind_stale_work(cohort_page):
+    page = cohort_page
+    by, metric = page.locator(".asleep-by select"), page.locator(".asleep-metric select")
+    by.select_option("timezone")
+    page.wait_for_function("() => document.querySelector('.asleep-status').innerText.startsWith('Working')")
+    metric.select_option("sleep_efficiency")
+    by.select_option("group")
+    page.wait_for_function(
+        "() => document.querySelector('.asleep-status').innerText.startsWith('sleep efficiency by group')",
+        timeout=STEP_MS * 3,
+    )
+    assert not page.locator(".asleep-error").count()
+
+
+@pytest.mark.parametrize(
+    "notebook, ready, figures",
+    [
+        ("explorer.ipynb", ".asleep-stat-table table", ("hypnogram",)),
+        ("cohort_explorer.ipynb", ".asleep-numbers-table table", ("metric-figure", "hypnodensity")),
+    ],
+)
+def test_dark_theme_shows_dark_figures_and_theme_status_colours(
+    browser, voila_url, shots, notebook, ready, figures
+):
+    light = _open(browser, voila_url + notebook, ready)
+    dark = _open(browser, voila_url + notebook + "?theme=dark", ready)
+    try:
+        for page in (light, dark):
+            page.wait_for_function(
+                "() => !document.querySelector('.asleep-status').innerText.startsWith('Working')"
+            )
+        assert dark.locator('body[data-jp-theme-light="false"]').count() == 1
+        colours = []
+        for page, variant, other in ((light, "light", "dark"), (dark, "dark", "light")):
+            shots(page, f"theme-{variant}-{notebook.split('.')[0]}")
+            for name in figures:
+                assert page.locator(f"img.asleep-{name}.asleep-figure-{variant}").is_visible()
+                assert not page.locator(f"img.asleep-{name}.asleep-figure-{other}").is_visible()
+            colours.append(page.locator(".asleep-status").evaluate("e => getComputedStyle(e).color"))
+            background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+            assert not page.locator(".asleep-error").count()
+        assert colours[0] != colours[1]  # the status colour is the theme's, not a fixed hex
+        assert background != "rgb(255, 255, 255)"  # the dark page really is dark
+    finally:
+        light.close()
+        dark.close()
