@@ -468,7 +468,7 @@ def test_a_grouping_with_too_many_values_is_summarised_with_a_message(demo_cohor
 
     explorer = CohortExplorer(demo_cohort)
     label = dict((v, k) for k, v in explorer.by.options)["user_id"]
-    assert "one group" in label  # the picker says so before it is picked
+    assert "91 values: summarised" in label  # the picker says so before, counting the nights compared
     explorer.by.value = "user_id"
     assert status_level(explorer) == "warning"
     assert f"more than the {MAX_GROUPS} groups" in explorer.message and "'all nights'" in explorer.message

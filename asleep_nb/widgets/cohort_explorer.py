@@ -27,7 +27,8 @@ import pandas as pd
 from asleep_nb.data.alignment import check_alignment
 from asleep_nb.definitions import STAT_FIELDS
 from asleep_nb.definitions.display import inline_label
-from asleep_nb.widgets._cohort_view import MAX_GROUPS, SUMMARY_LABEL, cohort_view, n_groups
+from asleep_nb.stats.sample import analysis_set
+from asleep_nb.widgets._cohort_view import MAX_GROUPS, cohort_view, n_groups
 from asleep_nb.widgets._explorer import Explorer
 from asleep_nb.widgets._format import numbers_html
 from asleep_nb.widgets._messages import describe_error
@@ -228,11 +229,11 @@ class CohortExplorer(Explorer):
         """``(label, coordinate)`` of each grouping; one with too many values says it is summarised."""
         columns = set(_columns(self.stats))
         names = [g for g in GROUPINGS if g in self.cohort.variables and g in columns] or ["user_id"]
+        compared = self.cohort.isel(session=np.flatnonzero(analysis_set(self.cohort).mask))
         options = []
         for name in names:
-            count = n_groups(self.cohort[name].values)
-            many = count > MAX_GROUPS
-            options.append((f"{name} ({count} values: one group, {SUMMARY_LABEL!r})" if many else name, name))
+            count = n_groups(compared[name].values)  # over the nights compared, as the panels count
+            options.append((f"{name} ({count} values: summarised)" if count > MAX_GROUPS else name, name))
         return options
 
     def _on_align(self, change: dict[str, Any]) -> None:
@@ -316,7 +317,7 @@ class CohortExplorer(Explorer):
                 return
             try:
                 numbers: pd.DataFrame | None = compare_groups(view.stats, name, by=view.by)
-                table = numbers_html(numbers, name)
+                table = numbers_html(numbers.rename_axis(by), name)  # the grouping picked, even summarised
             except Exception as exc:
                 numbers, table = None, ""
                 problems.append(f"numbers: {describe_error(exc)}")
