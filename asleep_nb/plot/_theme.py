@@ -30,7 +30,6 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.collections import Collection
 from matplotlib.colors import to_hex, to_rgba
-from matplotlib.figure import FigureBase
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Text
@@ -64,7 +63,7 @@ def mirror_neutral(color: Any) -> Any:
     return to_hex(mirrored, keep_alpha=a < 1.0)
 
 
-def _mirror_array(colors: np.ndarray) -> np.ndarray:
+def _mirror_array(colors: Any) -> Any:
     out = np.array(colors, dtype=float, copy=True).reshape(-1, 4)
     neutral = (out[:, :3].max(axis=1) - out[:, :3].min(axis=1)) <= NEUTRAL_TOLERANCE
     neutral &= np.array([to_hex(tuple(rgb)) not in _KEPT for rgb in out[:, :3]], dtype=bool)
@@ -81,20 +80,21 @@ def _recolor(artist: Artist) -> None:
         artist.set_markerfacecolor(mirror_neutral(face))
         artist.set_markeredgecolor(mirror_neutral(edge))
     elif isinstance(artist, Patch | Collection):
+        shape: Any = artist  # matplotlib's stubs type colours narrowly; ours are RGBA arrays
         if isinstance(artist, Patch):
             artist.set_facecolor(mirror_neutral(artist.get_facecolor()))
             artist.set_edgecolor(mirror_neutral(artist.get_edgecolor()))
         else:
-            if len(artist.get_facecolor()):
-                artist.set_facecolor(_mirror_array(artist.get_facecolor()))
-            if len(artist.get_edgecolor()):
-                artist.set_edgecolor(_mirror_array(artist.get_edgecolor()))
-        if hasattr(artist, "get_hatchcolor") and artist.get_hatch():
-            hatch = artist.get_hatchcolor()
-            artist.set_hatchcolor(_mirror_array(hatch) if np.ndim(hatch) > 1 else mirror_neutral(hatch))
+            if len(shape.get_facecolor()):
+                shape.set_facecolor(_mirror_array(shape.get_facecolor()))
+            if len(shape.get_edgecolor()):
+                shape.set_edgecolor(_mirror_array(shape.get_edgecolor()))
+        if hasattr(shape, "get_hatchcolor") and shape.get_hatch():
+            hatch = shape.get_hatchcolor()
+            shape.set_hatchcolor(_mirror_array(hatch) if np.ndim(hatch) > 1 else mirror_neutral(hatch))
 
 
-def to_dark(fig: FigureBase) -> FigureBase:
+def to_dark(fig: Any) -> Any:
     """Recolour a drawn figure for a dark page, in place (see the module docstring); return it.
 
     Draw (or save) the figure once before, so that its tick labels exist;

@@ -260,7 +260,7 @@ class CohortExplorer(Explorer):
         try:
             with warnings.catch_warnings(record=True) as caught:  # sessions left out: said in the status
                 warnings.simplefilter("always")
-                cohort = load_cohort(self.client, self._manifest, align=align)
+                cohort = load_cohort(self.client, self._manifest, align=check_alignment(align))
         except Exception as exc:
             with self._worker.lock:
                 if not stale():
@@ -300,7 +300,7 @@ class CohortExplorer(Explorer):
             if not self._progress(stale, total - 2, total, "metric figure"):
                 return
             fig = new_figure(6.0, 3.6)
-            draw = lambda: metric(view.stats, name, by=view.by, ax=fig.subplots())  # noqa: E731
+            draw: Any = lambda: metric(view.stats, name, by=view.by, ax=fig.subplots())  # noqa: E731
             problems += self._draw("metric figure", self._metric_figure, fig, draw, stale)
             ids = np.asarray(view.cohort["session_id"].values).astype(str).tobytes()
             key = (view.by, align, ids, id(self.cohort))
@@ -316,8 +316,9 @@ class CohortExplorer(Explorer):
             if not self._progress(stale, total, total, "numbers"):
                 return
             try:
-                numbers: pd.DataFrame | None = compare_groups(view.stats, name, by=view.by)
-                table = numbers_html(numbers.rename_axis(by), name)  # the grouping picked, even summarised
+                compared = compare_groups(view.stats, name, by=view.by)
+                numbers: pd.DataFrame | None = compared
+                table = numbers_html(compared.rename_axis(by), name)  # the grouping picked, even summarised
             except Exception as exc:
                 numbers, table = None, ""
                 problems.append(f"numbers: {describe_error(exc)}")

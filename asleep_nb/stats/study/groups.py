@@ -226,7 +226,9 @@ def compare_groups(
     valued = frame.dropna(subset=["value"])
     sizes = group_sizes(valued["user_id"].to_numpy(), valued[GROUP].to_numpy()).to_dict("index")
     nights = {g: sizes[g]["n_nights"] for g in levels}
-    rows = {g: dict(sizes[g]) for g in levels}
+    rows: dict[Any, dict[str, Any]] = {
+        g: {"n_users": int(sizes[g]["n_users"]), "n_nights": int(sizes[g]["n_nights"])} for g in levels
+    }
     others = [g for g in levels if g != ref] if differences else []
     for other in others:
         rows[difference_label(other, ref)] = {
