@@ -506,15 +506,17 @@ def test_latest_only_drops_superseded_jobs():
 
     from asleep_nb.widgets._worker import LatestOnly
 
-    gate, ran, stopped = threading.Event(), [], []
+    started, gate, ran, stopped = threading.Event(), threading.Event(), [], []
     worker = LatestOnly(background=True)
 
     def slow(stale):
+        started.set()
         gate.wait(10)
         ran.append("slow")
         stopped.append(stale())
 
     worker.submit(slow)
+    assert started.wait(10)  # running, not waiting: it cannot be replaced, only told it is stale
     for name in ("b", "c", "d"):
         worker.submit(lambda stale, name=name: ran.append(name))
     gate.set()
