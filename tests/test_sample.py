@@ -59,9 +59,9 @@ def test_group_sizes_equal_pandas_on_the_demo(demo):
 def _counts(texts: list[str]) -> dict[str, tuple[int, int]]:
     out = {}
     for text in texts:
-        found = re.search(r"^(\S+)[\s(]+(\d+) users?[,\s]+(\d+) nights?", text)
-        if found:
-            out[found.group(1)] = (int(found.group(2)), int(found.group(3)))
+        found = re.search(r"^(.*?)[\s(]+(\d+) users?[,\s]+(\d+) nights?", text, re.DOTALL)
+        if found:  # a long name may be broken over lines after "_" or "/"
+            out[re.sub(r"\s", "", found.group(1))] = (int(found.group(2)), int(found.group(3)))
     return out
 
 

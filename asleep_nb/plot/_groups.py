@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "group_counts",
     "group_title",
     "group_ticks",
+    "fit_name",
 ]
 
 
@@ -91,4 +93,24 @@ def group_ticks(ax: Axes, order: Sequence[Any], counts: Sequence[str], many: int
     lines = [f"({c})" for c in counts]
     if any(text_width(line, points) > 0.95 * slot for line in lines):
         lines = [c.replace(", ", "\n") for c in counts]
-    ax.set_xticks(np.arange(len(order)), [f"{g}\n{line}" for g, line in zip(order, lines, strict=True)])
+    names = [fit_name(str(g), 0.95 * slot, points) for g in order]
+    ax.set_xticks(np.arange(len(order)), [f"{g}\n{line}" for g, line in zip(names, lines, strict=True)])
+
+
+def fit_name(name: str, width: float, points: float) -> str:
+    r"""``name`` broken after ``_`` or ``/`` into lines no wider than ``width`` inches, where it can be.
+
+    Examples
+    --------
+    >>> fit_name("validation_healthy", 0.7, 8), fit_name("apnea", 0.7, 8)
+    ('validation_\nhealthy', 'apnea')
+    """
+    if text_width(name, points) <= width:
+        return name
+    lines = [""]
+    for part in re.split(r"(?<=[_/])", name):
+        if lines[-1] and text_width(lines[-1] + part, points) > width:
+            lines.append(part)
+        else:
+            lines[-1] += part
+    return "\n".join(lines)
