@@ -42,9 +42,9 @@ __all__ = [
     "AsleepError", "AsleepAPIError", "ValidationError", "ManifestError", "ReferenceFileError",
     "TimezoneRejected", "InvalidTimezone", "InvalidUserId", "InvalidSessionId", "InvalidIdentifier",
     "Unauthorized", "RateLimited", "QuotaExceeded", "PlanExpired", "SessionNotFound", "UserNotFound",
-    "ServerError", "TransportError", "PayloadError", "PayloadWarning", "ContractWarning", "ArchiveCorrupt",
-    "ArchiveConflict", "ArchiveUnwritable", "ArchiveWarning", "IdentityMismatch", "ResponseTooLarge",
-    "DeadlineExceeded", "shorten",
+    "ServerError", "TransportError", "PayloadError", "PayloadWarning", "ContractWarning",
+    "UnanalysableSessionWarning", "ArchiveCorrupt", "ArchiveConflict", "ArchiveUnwritable", "ArchiveWarning",
+    "IdentityMismatch", "ResponseTooLarge", "DeadlineExceeded", "shorten",
 ]  # fmt: skip
 
 
@@ -314,6 +314,10 @@ class ContractWarning(PayloadWarning):
     A stat on a session not ``COMPLETE``, a time outside the session, a stat breaking an identity
     that :func:`asleep_nb.stats.verify` checks (:mod:`asleep_nb.api.records.bounds`).
     """
+
+
+class UnanalysableSessionWarning(UserWarning):
+    """A cohort holds sessions that cannot be analysed (OPEN, CLOSED, NEVER_SLEPT, TOO_SHORT...)."""
 
 
 class ArchiveCorrupt(AsleepError):

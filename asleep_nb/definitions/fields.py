@@ -38,6 +38,8 @@ __all__ = [
     "NEVER_SLEPT_NULL_FIELDS",
     "STAT_NULL_PECULIARITIES",
     "INVALID_PECULIARITIES",
+    "UNANALYSABLE_PECULIARITIES",
+    "unanalysable_reasons",
     "stat_attrs",
     "cf_attrs",
 ]
@@ -306,6 +308,36 @@ STAT_NULL_PECULIARITIES: frozenset[str] = frozenset(
 INVALID_PECULIARITIES: frozenset[str] = frozenset(
     {"TOO_SHORT_FOR_ANALYSIS", "TOO_MANY_DEFECTS_IN_SLEEP_STAGES"}
 )
+
+#: Peculiarities that leave a session nothing to analyse: invalid, or no sleep at all.
+UNANALYSABLE_PECULIARITIES: frozenset[str] = INVALID_PECULIARITIES | {"NEVER_SLEPT"}
+
+
+def unanalysable_reasons(state: str, peculiarities: str) -> list[str]:
+    """Why a session cannot enter an analysis of sleep (empty when it can).
+
+    A session counts when its state is ``COMPLETE`` (not ``OPEN`` still being
+    recorded, not ``CLOSED`` awaiting analysis) and it carries none of
+    :data:`UNANALYSABLE_PECULIARITIES`.
+
+    Parameters
+    ----------
+    state
+        The session's state label.
+    peculiarities
+        Its peculiarity labels, comma-separated (as in a cohort's coordinate).
+
+    Examples
+    --------
+    >>> unanalysable_reasons("COMPLETE", "NO_BREATHING_STABILITY")
+    []
+    >>> unanalysable_reasons("OPEN", "IN_PROGRESS")
+    ['OPEN']
+    >>> unanalysable_reasons("COMPLETE", "NEVER_SLEPT,TOO_SHORT_FOR_ANALYSIS")
+    ['NEVER_SLEPT', 'TOO_SHORT_FOR_ANALYSIS']
+    """
+    reasons = [] if state == "COMPLETE" else [state]
+    return reasons + [p for p in peculiarities.split(",") if p in UNANALYSABLE_PECULIARITIES]
 
 
 def stat_attrs(name: str) -> dict[str, str]:

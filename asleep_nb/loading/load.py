@@ -6,13 +6,15 @@ layer (:mod:`asleep_nb.data`): neither knows the other, both are known here.
 Examples
 --------
 >>> import asleep_nb
->>> client = asleep_nb.connect()  # doctest: +SKIP
->>> cohort = asleep_nb.load_cohort(client, "cohort.csv", align="onset")  # doctest: +SKIP
+>>> cohort = asleep_nb.load_cohort(client, demo / "study.csv", align="onset", progress=False)
+>>> sorted(set(cohort["group"].values))
+['apnea', 'healthy']
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from datetime import time as dt_time
 from typing import Unpack
@@ -27,6 +29,8 @@ from asleep_nb.data.cohort import Alignment, to_cohort
 from asleep_nb.data.manifest import ManifestError, SessionRequest, covariate_columns, read_manifest
 from asleep_nb.data.night import to_dataset
 from asleep_nb.data.table import COVARIATE_ATTR
+from asleep_nb.definitions.fields import unanalysable_reasons
+from asleep_nb.errors import UnanalysableSessionWarning
 from asleep_nb.loading.fetch import (
     DEFAULT_WORKERS,
     FETCH_OPTIONS,
@@ -38,7 +42,7 @@ from asleep_nb.loading.fetch import (
 from asleep_nb.loading.selection import select_sessions
 from asleep_nb.timezones import validate_timezone
 
-__all__ = ["load_session", "load_cohort", "expand_manifest"]
+__all__ = ["load_session", "load_cohort", "expand_manifest", "analysable"]
 
 
 def load_session(
@@ -58,7 +62,9 @@ def load_session(
     Examples
     --------
     >>> ds = load_session(client, "20250115025029_fvivn",
-    ...                   user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
+    ...                   user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")
+    >>> int(ds["time_in_sleep"])
+    1080
     """
     validate_timezone(timezone)
     result = client.get_session(session_id, user_id=user_id, timezone=timezone)
@@ -102,6 +108,16 @@ def load_cohort(
         failed; a row that could not be listed has an empty ``session_id``
         and its ``row``); when all fail, the first error is raised.
 
+    Warns
+    -----
+    asleep_nb.errors.UnanalysableSessionWarning
+        Once, when sessions that cannot be analysed were fetched (still
+        ``OPEN`` or ``CLOSED``, or carrying ``NEVER_SLEPT``,
+        ``TOO_SHORT_FOR_ANALYSIS`` or ``TOO_MANY_DEFECTS_IN_SLEEP_STAGES``):
+        how many, of which kind, and the first session ids. They are kept (the
+        manifest asked for them, and their data is what it is);
+        :func:`analysable` selects the others.
+
     Raises
     ------
     asleep_nb.errors.ManifestError
@@ -112,7 +128,9 @@ def load_cohort(
 
     Examples
     --------
-    >>> cohort = load_cohort(client, "cohort.csv", align="clock")  # doctest: +SKIP
+    >>> cohort = load_cohort(client, demo / "panel.csv", align="clock", progress=False)
+    >>> cohort.sizes["session"], sorted(set(cohort["period"].values))
+    (112, ['baseline', 'intervention'])
     """
     table = read_manifest(manifest)
     workers = fetch_options.get("workers", DEFAULT_WORKERS)
@@ -130,8 +148,59 @@ def load_cohort(
         clock_start=clock_start,
         timezone=None,
     )
+    _warn_unanalysable(cohort)
     cohort = _with_periods(cohort, table, fetched.requests)
     return fetched.attach(_with_covariates(cohort, table, fetched.requests))
+
+
+def analysable(cohort: xr.Dataset) -> xr.DataArray:
+    """Which sessions of a cohort can enter an analysis of sleep (boolean along ``session``).
+
+    A session counts when it is ``COMPLETE`` and carries none of
+    :data:`asleep_nb.definitions.UNANALYSABLE_PECULIARITIES` (see
+    :func:`asleep_nb.definitions.unanalysable_reasons`). :func:`load_cohort`
+    keeps the others and warns; ``cohort.isel(session=analysable(cohort).values)``
+    drops them.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from asleep_nb.resources import demo_data_dir
+    >>> with warnings.catch_warnings(record=True) as caught:  # the contract's edge cases
+    ...     edge = load_cohort(client, demo_data_dir() / "edge.csv", progress=False)
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    5 of 12 sessions cannot be analysed (1 CLOSED, 1 NEVER_SLEPT, 1 OPEN, ...
+    >>> int(analysable(edge).sum()), edge.sizes["session"]
+    (7, 12)
+    """
+    pairs = zip(cohort["state"].values, cohort["peculiarities"].values, strict=True)
+    ok = [not unanalysable_reasons(str(state), str(pec)) for state, pec in pairs]
+    return xr.DataArray(np.array(ok, dtype=bool), dims="session", name="analysable")
+
+
+def _warn_unanalysable(cohort: xr.Dataset) -> None:
+    """One :class:`UnanalysableSessionWarning` naming how many sessions cannot be analysed, and why."""
+    reasons: dict[str, int] = {}
+    names: list[str] = []
+    for sid, state, pec in zip(
+        cohort["session_id"].values, cohort["state"].values, cohort["peculiarities"].values, strict=True
+    ):
+        why = unanalysable_reasons(str(state), str(pec))
+        if why:
+            names.append(str(sid))
+        for reason in why:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if not names:
+        return
+    counts = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    warnings.warn(
+        f"{len(names)} of {cohort.sizes['session']} sessions cannot be analysed ({counts}): {shown}; "
+        "they are kept in the cohort; cohort.isel(session=analysable(cohort).values) drops them "
+        "(asleep_nb.loading.load.analysable)",
+        UnanalysableSessionWarning,
+        stacklevel=3,
+    )
 
 
 def _with_periods(cohort: xr.Dataset, table: pd.DataFrame, requests: Sequence[Request]) -> xr.Dataset:
@@ -208,7 +277,9 @@ def expand_manifest(
 
     Examples
     --------
-    >>> requests = expand_manifest(client, read_manifest("cohort.csv"))  # doctest: +SKIP
+    >>> requests = expand_manifest(client, read_manifest(demo / "study.csv"))
+    >>> len(requests), requests[0].group
+    (80, 'healthy')
     """
     selection = select_sessions(client, table, timezone=timezone, workers=workers)
     if selection.failed:
