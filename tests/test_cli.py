@@ -89,3 +89,26 @@ def test_parser_registry():
     assert (args.port, args.latency, args.api_key, args.data_dir) == (0, 0.05, None, None)
     with pytest.raises(SystemExit):
         build_parser().parse_args([])
+
+
+@pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
+def test_every_help_states_the_exit_statuses_it_uses(name, capsys):
+    """Each --help says what 2 (bad input) means, and 1 (data not to be had) where the command has it."""
+    with pytest.raises(SystemExit):
+        main([name, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0" in text and "2 bad input" in text
+    if name != "serve":
+        assert "1 " in text.split("exit status:")[1]
+
+
+def test_the_top_level_help_states_the_exit_statuses(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "1 data could not be had; 2 bad input" in text
+
+
+def test_serve_bad_port_is_status_2(capsys):
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "port" in capsys.readouterr().err

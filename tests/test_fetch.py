@@ -220,3 +220,17 @@ def test_cli_fetch_fills_an_archive_and_reports(standin_fresh, standin_ids, tmp_
     assert "failed 1" in out and "20990101000000_ghost" in out and "SessionNotFound" in out
     assert main(["fetch", "--manifest", str(tmp_path / "none.csv"), "--archive", str(tmp_path / "a")]) == 2
     assert "none.csv not found" in capsys.readouterr().err
+
+
+def test_cli_fetch_an_invalid_user_id_is_bad_input(standin_fresh, standin_ids, tmp_path, monkeypatch, capsys):
+    """Status 2 (bad input, as --help says), the row named with its line, the other rows still fetched."""
+    from asleep_nb.cli import main
+
+    monkeypatch.setenv("ASLEEP_API_KEY", standin_fresh.api_key)
+    monkeypatch.setenv("ASLEEP_BASE_URL", standin_fresh.url)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"user_id,group\n{standin_ids.example_user},a\nG-bad,b\n", encoding="utf-8")
+    args = ["fetch", "--manifest", str(manifest), "--archive", str(tmp_path / "a"), "--no-progress"]
+    assert main(args) == 2
+    out = capsys.readouterr().out
+    assert "m.csv, line 3" in out and "InvalidIdentifier" in out and "fetched 1," in out

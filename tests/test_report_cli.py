@@ -274,3 +274,14 @@ def test_a_corrupt_archived_file_is_a_missing_session(
     )
     with pytest.raises(DataUnavailable, match=f"session {victim.session_id} of user .*ArchiveCorrupt"):
         load_report_data(ReportParameters(manifest="two.csv", archive="study", timezone="Asia/Seoul"))
+
+
+def test_an_invalid_user_id_is_bad_input_even_with_allow_missing(
+    tmp_path: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path / "study.csv", f"user_id,group\n{USER},a\nG-bad,b\n")
+    for extra in ([], ["--allow-missing"]):
+        status, lines = fails(["--manifest", str(path), *extra], capsys, out)
+        assert status == 2, lines
+        text = "\n".join(lines)
+        assert "G-bad (manifest" in text and "line 3" in text and "InvalidIdentifier" in text

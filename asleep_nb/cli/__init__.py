@@ -5,8 +5,10 @@ function that adds its options to an ``argparse`` parser, and a function that
 runs it and returns the exit status. Heavy imports happen inside ``run``, so
 ``asleep-nb --help`` stays fast.
 
-Exit statuses, the same for every subcommand: 0 done; 1 done, but some
-sessions failed (each listed); 2 bad input or setup (one line on stderr);
+Exit statuses, the same for every subcommand: 0 done; 1 data that could not
+be had (``fetch``: some sessions failed, each listed; ``report``: a missing
+session, a server out of reach); 2 bad input or setup, an invalid id in a
+manifest included (one line on stderr);
 3 the archive cannot be written, disk full or no permission (one line, by
 ``fetch``, :data:`asleep_nb.cli.fetch.EXIT_STORAGE`); 130 interrupted.
 
@@ -82,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     from asleep_nb.version import __version__
 
     parser = argparse.ArgumentParser(
-        prog="asleep-nb", description="Study nights recorded with the Asleep sleep-tracking API."
+        prog="asleep-nb",
+        description="Study nights recorded with the Asleep sleep-tracking API.",
+        epilog="exit status: 0 done; 1 data could not be had; 2 bad input (manifest, option, ...); "
+        "3 archive not writable (fetch); 130 interrupted. See each COMMAND --help.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -5,8 +5,11 @@ for it, and the run goes on; the exit status says how it ended:
 
 ====  ==================================================================
 0     every selected session is in the archive
-1     some sessions (or manifest rows) failed; each is listed with its line
-2     bad input or setup: the manifest, an option, the key, the base URL
+1     some sessions could not be had (not found, server out of reach, ...);
+      each is listed with its manifest line
+2     bad input or setup: the manifest (a malformed file, or rows with an
+      invalid user id, session id or zone: listed with their lines, the
+      other rows still fetched), an option, the key, the base URL
 3     the archive cannot be written: disk full, no permission, read-only
 130   interrupted (Ctrl-C); what was archived stays
 ====  ==================================================================
@@ -34,6 +37,11 @@ EXIT_STORAGE = 3
 #: Interrupted by the user.
 EXIT_INTERRUPTED = 130
 
+_EPILOG = """\
+exit status: 0 every session archived; 1 some sessions could not be had (each listed with its
+manifest line); 2 bad input (the manifest, a row's user id, session id or zone, an option, the
+key); 3 the archive cannot be written; 130 interrupted."""
+
 _DEFAULT_WORKERS = 4  # asleep_nb.loading.fetch.DEFAULT_WORKERS, not imported: --help stays fast
 
 
@@ -46,6 +54,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     >>> p.parse_args(["--manifest", "m.csv", "--archive", "a", "--workers", "8"]).workers
     8
     """
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = _EPILOG
     parser.add_argument("--manifest", required=True, help="cohort manifest CSV (user_id, group, ...)")
     parser.add_argument("--archive", required=True, help="archive folder to fill (created if missing)")
     parser.add_argument(
@@ -112,4 +122,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     result.failed = sorted([*selection.failed, *result.failed], key=lambda failure: failure[0].row or 0)
     print(result.summary(where=lambda r: manifest.where(r.row - 1) if r.row else manifest.name), flush=True)
+    if any(isinstance(error, ValidationError) for _, error in result.failed):
+        return EXIT_USAGE
     return EXIT_OK if result.ok else EXIT_FAILED

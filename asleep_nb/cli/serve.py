@@ -18,6 +18,7 @@ __all__ = ["configure", "run", "iso_date"]
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``asleep-nb serve`` to ``parser``."""
+    parser.epilog = "exit status: 0 stopped by Ctrl-C or SIGTERM; 2 bad input (data folder, port, option)."
     parser.add_argument(
         "--data-dir",
         default=None,

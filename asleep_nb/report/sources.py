@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from asleep_nb.data.cohort import DEFAULT_GROUP, to_cohort
 from asleep_nb.data.manifest import SessionRequest
-from asleep_nb.errors import AsleepError
+from asleep_nb.errors import AsleepError, ValidationError
 from asleep_nb.loading.archive import MANIFEST_NAME, Archive, open_archive
 from asleep_nb.loading.archive_reader import ArchiveReader
 from asleep_nb.loading.fetch import FetchResult, fetch_sessions
@@ -66,6 +66,8 @@ class Missing:
         The error class and message.
     position
         Where its request stands among all (manifest row order), for listing.
+    bad_input
+        Whether the manifest row itself is wrong (an invalid id or zone), not the data out of reach.
     """
 
     session_id: str
@@ -74,6 +76,7 @@ class Missing:
     where: str
     reason: str
     position: int = 0
+    bad_input: bool = False
 
     def describe(self) -> str:
         """One line for an error message.
@@ -209,7 +212,15 @@ def _quiet(name: str) -> Iterator[None]:
 
 
 def _check_complete(missing: list[Missing], total: int, *, allow_missing: bool) -> None:
-    """Raise :class:`DataUnavailable` when sessions are missing and may not be, or when all are."""
+    """Raise :class:`DataUnavailable` when sessions are missing and may not be, or when all are.
+
+    A manifest row that is itself wrong (an invalid id or zone) is bad input whatever
+    ``allow_missing`` says: :class:`ReportInputError`.
+    """
+    bad = [m for m in missing if m.bad_input]
+    if bad:
+        more = f"\n{len(bad)} manifest rows are invalid" if len(bad) > 1 else ""
+        raise ReportInputError(bad[0].describe() + more)
     if not missing or (allow_missing and len(missing) < total):
         return
     first = missing[0].describe()
@@ -264,7 +275,8 @@ def _manifest_requests(
             expanded = expand_manifest(client, row, timezone=timezone)
         except AsleepError as exc:
             session_id, user_id, group = (str(row[c].iloc[0]) for c in ("session_id", "user_id", "group"))
-            missing.append(Missing(session_id, user_id, group, line, _reason(exc), position=i))
+            bad = isinstance(exc, ValidationError)
+            missing.append(Missing(session_id, user_id, group, line, _reason(exc), position=i, bad_input=bad))
             continue
         for request in expanded:
             if request.session_id in where:
@@ -290,7 +302,15 @@ def _archive_requests(
 
 
 def _missing(request: Any, where: str, position: int, exc: BaseException) -> Missing:
-    return Missing(request.session_id, request.user_id, request.group, where, _reason(exc), position=position)
+    return Missing(
+        request.session_id,
+        request.user_id,
+        request.group,
+        where,
+        _reason(exc),
+        position=position,
+        bad_input=isinstance(exc, ValidationError),
+    )
 
 
 def _reason(exc: BaseException) -> str:
