@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -124,7 +125,8 @@ def test_csv_is_plain_text_with_a_csvw_description(tmp_path, sources):
     assert meta["url"] == "epochs.csv" and "http://www.w3.org/ns/csvw" in meta["@context"]
     columns = {c["name"]: c for c in meta["tableSchema"]["columns"]}
     assert list(columns) == list(EPOCH_COLUMNS)
-    assert columns["time"]["datatype"] == "dateTimeStamp" and columns["local_time"]["datatype"] == "dateTime"
+    assert columns["time"]["datatype"] == "dateTimeStamp"
+    assert columns["local_time"]["datatype"]["base"] == "string"  # a wall clock, declared as text
     assert columns["epoch"]["schema:unitText"] == "1"
     first = plain[plain["session_id"] == "20250329220000_paris"].iloc[0]
     assert first["time"] == "2025-03-29T22:00:00+00:00" and first["local_time"] == "2025-03-29T23:00:00"
@@ -154,8 +156,9 @@ def test_bad_paths(tmp_path, sources):
 # --------------------------------------------------------------------------- read by R
 R_READS_THE_CSV = r"""
 suppressPackageStartupMessages({library(readr); library(jsonlite)})
-stats  <- read_csv("stats.csv", show_col_types = FALSE)
-epochs <- read_csv("epochs.csv", show_col_types = FALSE)
+stats  <- read_csv("stats.csv", col_types = cols(local_start_time = col_character()))
+epochs <- read_csv("epochs.csv", col_types = cols(local_time = col_character()))
+naive  <- read_csv("epochs.csv", show_col_types = FALSE)
 cols   <- fromJSON("epochs.csv-metadata.json")$tableSchema$columns
 units  <- setNames(cols$`schema:unitText`, cols$name)
 scols  <- fromJSON("stats.csv-metadata.json")$tableSchema$columns
@@ -166,11 +169,24 @@ cat(toJSON(list(
   stats_rows = nrow(stats), epoch_rows = nrow(epochs),
   time_class = class(epochs$time)[1],
   first_time_utc = format(paris$time[1], "%Y-%m-%dT%H:%M:%SZ", tz = "UTC"),
+  local_class = class(epochs$local_time)[1], first_local = paris$local_time[1],
+  start_class = class(stats$local_start_time)[1],
+  paris_start = stats$local_start_time[stats$session_id == "20250329220000_paris"],
+  naive_local_class = class(naive$local_time)[1],
+  local_datatype = cols$datatype[[which(cols$name == "local_time")]]$base,
   stage_na = sum(is.na(epochs$stage)),
   sleep_unit = unname(sunits["time_in_sleep"]), epoch_unit = unname(units["epoch"]),
   hours = setNames(as.list(hours[[2]]), hours$group)
 ), auto_unbox = TRUE, digits = NA))
 """
+
+
+def test_the_readme_r_snippet_reads_the_csv_as_this_test_does():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"```r\n(.*?)```", readme, re.S)
+    assert snippet
+    reads = [ln.split("#")[0].strip() for ln in snippet.group(1).splitlines() if "read_csv(" in ln]
+    assert len(reads) == 2 and all(line in R_READS_THE_CSV for line in reads), reads
 
 
 @pytest.mark.skipif(
@@ -195,6 +211,11 @@ def test_r_reads_the_csv_tables_with_their_times_and_units(tmp_path, sources):
     assert got["time_class"] == "POSIXct"  # ISO 8601 with offsets parse as instants
     assert got["first_time_utc"] == "2025-03-29T22:00:00Z"
     assert got["stage_na"] == 0
+    # a wall clock reaches R as the text on the sleeper's clock (Paris, UTC+1 that night), not an instant
+    assert got["local_class"] == got["start_class"] == "character"
+    assert got["first_local"] == got["paris_start"] == "2025-03-29T23:00:00"
+    assert got["local_datatype"] == "string"  # declared as text in the CSVW metadata
+    assert got["naive_local_class"] == "POSIXct"  # why the col_types are needed (readr guesses UTC)
     assert got["sleep_unit"] == "s" and got["epoch_unit"] == "1"
     expected = (stats["time_in_sleep"] / 3600).groupby(stats["group"]).mean().dropna()
     assert got["hours"] and got["hours"] == pytest.approx(expected.to_dict())

@@ -18,7 +18,9 @@ they are (the API's names, so R code reads ``df$time_in_sleep``):
   :mod:`asleep_nb.definitions`, the schema's metadata the table's title,
   source and references;
 - ``.csv``: plain text (instants ISO 8601 with their UTC offset: the session's
-  local offset in the stats table; wall-clock times ISO 8601 without offset;
+  local offset in the stats table; wall-clock times ISO 8601 without offset,
+  declared as text (a string of that format, not a ``dateTime``) so no
+  reader takes them for instants;
   dates ``YYYY-MM-DD``; lists space-separated; booleans ``true``/``false``;
   missing values empty) and beside it ``<name>.csv-metadata.json``, a W3C
   CSV on the Web description of every column (datatype, ``schema:unitText``,
@@ -67,10 +69,12 @@ __all__ = ["EPOCH_COLUMNS", "epoch_table", "write_table", "read_table", "export_
 _SUFFIXES = (".csv", ".parquet")
 #: JSON-LD context of the CSV metadata: CSV on the Web, and a prefix for the toolkit's own properties.
 _CSVW: list[Any] = ["http://www.w3.org/ns/csvw", {"asleep_nb": "urn:asleep_nb:"}]
-_CSVW_TYPES = {
+_CSVW_TYPES: dict[str, Any] = {
     "instant": "dateTimeStamp",
     "instant_list": "dateTimeStamp",
-    "wallclock": "dateTime",
+    # a wall clock is no instant: text (ISO 8601 without offset), so readers such as R's readr keep it
+    # as written instead of taking it for a UTC time; the column's description says whose clock it is
+    "wallclock": {"base": "string", "format": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"},
     "date": "date",
     "boolean": "boolean",
     "integer": "integer",
