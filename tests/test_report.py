@@ -70,6 +70,8 @@ from asleep_nb.stats.quality import night_quality
 
 #: Caption of the report's Table 1.
 TABLE_ONE = TABLE_ONE_CAPTION
+#: Caption of the provenance table (under the heading "Provenance", which the page says once).
+PROVENANCE = "Data, choices and software"
 
 pytestmark = pytest.mark.slow
 
@@ -268,7 +270,7 @@ def test_demo_report_opens_offline(demo: Run) -> None:
 def test_demo_report_content(demo: Run) -> None:
     assert (
         "80 sessions of 80 users from the built-in demo, "
-        "named by the demo's manifest.csv (groups healthy, apnea)" in demo.html
+        "named by the demo's study.csv (groups healthy, apnea)" in demo.html
     )
     assert "aligned at sleep onset" in demo.html
     assert "<b>80</b> sessions verified, <b>0</b> mismatched" in demo.html
@@ -418,14 +420,16 @@ def test_demo_report_ends_with_the_codebook_without_attributes(demo: Run) -> Non
 
 
 def test_demo_report_records_provenance(demo: Run) -> None:
-    info = body_rows(tables(demo.html)["Provenance"])
+    info = body_rows(tables(demo.html)[PROVENANCE])
     assert info["data source"] == ["the built-in demo"]
     assert info["manifest SHA-256"] == [hashlib.sha256(demo_manifest().path.read_bytes()).hexdigest()]
-    assert info["named by"] == ["the demo's manifest.csv (groups healthy, apnea), 80 rows (listed below)"]
+    assert info["manifest"] == ["the demo's study.csv (groups healthy, apnea): 80 rows, listed below"]
+    assert info["sessions"] == ["80 of the 80 sessions requested were fetched"]
     assert re.fullmatch(r"[0-9a-f]{64}", info["data fingerprint (SHA-256)"][0])
-    for item in ("time zone", "alignment", "metrics", "no-signal threshold", "long no-signal run",
-                 "flagged nights", "title", "sessions that cannot be had"):  # fmt: skip
-        assert f"parameter {item}" in info
+    for item in ("time zone", "alignment", "metrics compared", "no-signal threshold", "long no-signal run",
+                 "flagged nights", "title", "a session that cannot be had"):  # fmt: skip
+        assert item in info
+    assert info["a session that cannot be had"] == ["stops the report"]
     assert info["numpy"] == [np.__version__]
     lines = [k for k in body_rows(tables(demo.html)["Manifest rows (80), by file line"]) if k.isdigit()]
     assert lines[:3] == ["2", "3", "4"] and len(lines) == 80
@@ -442,15 +446,16 @@ def test_archive_report_names_its_source_and_parameters(
     archive_pair: tuple[bytes, bytes], study: Path
 ) -> None:
     html = archive_pair[0].decode()
-    assert "6 sessions of 6 users from archive archive, named by manifest small.csv" in html
+    assert "6 sessions of 6 users from archive archive, named by the manifest small.csv" in html
     assert "time zones: Asia/Seoul" in html
-    info = body_rows(tables(html)["Provenance"])
+    info = body_rows(tables(html)[PROVENANCE])
     assert info["data source"] == ["archive archive"]
     assert info["archive manifest.jsonl SHA-256"] == [
         hashlib.sha256((study / "archive" / "manifest.jsonl").read_bytes()).hexdigest()
     ]
     assert info["manifest SHA-256"] == [hashlib.sha256((study / "small.csv").read_bytes()).hexdigest()]
-    assert info["parameter time zone"] == ["Asia/Seoul"]
+    assert info["time zone"] == ["Asia/Seoul"]
+    assert info["manifest"] == ["small.csv: 6 rows, listed below"]
     assert str(study) not in html and "never-sent-key" not in html
 
 
@@ -507,12 +512,12 @@ def test_options_reach_the_page(options: tuple[Run, float, str]) -> None:
     statistics = list(body_rows(tables(html)[TABLE_ONE]))
     assert statistics[:3] == ["Time in sleep (h)", "Sleep efficiency (%)", "Sleep latency (min)"]
     assert statistics[3:] in ([], ["Sleep latency (research rule, min)"])  # where the two latencies differ
-    info = body_rows(tables(html)["Provenance"])
-    assert info["parameter alignment"] == ["clock"]
-    assert info["parameter metrics"] == ["time_in_sleep, sleep_efficiency, sleep_latency"]
-    assert info["parameter sessions that cannot be had"] == ["left out and listed (--allow-missing)"]
-    assert info["parameter flagged nights"] == ["excluded from the group comparison (--exclude-flagged)"]
-    assert info["sessions"] == ["6 had of 8 requested"]
+    info = body_rows(tables(html)[PROVENANCE])
+    assert info["alignment"] == ["clock"]
+    assert info["metrics compared"] == ["time_in_sleep, sleep_efficiency, sleep_latency"]
+    assert info["a session that cannot be had"] == ["is left out and listed (--allow-missing)"]
+    assert info["flagged nights"] == ["excluded from the group comparison (--exclude-flagged)"]
+    assert info["sessions"] == ["6 of the 8 sessions requested were read from the archive"]
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 3
 
 
@@ -676,8 +681,97 @@ def test_fingerprint_sees_one_changed_epoch_and_ignores_layout() -> None:
 
 def test_provenance_lists_parameters_fingerprint_and_versions() -> None:
     info = provenance_table({"manifest": "m.csv", "timezone": "UTC"}, "f" * 64)
-    assert info["parameter manifest"] == "m.csv" and info["parameter timezone"] == "UTC"
+    assert info["manifest"] == "m.csv" and info["timezone"] == "UTC"
     assert info["data fingerprint (SHA-256)"] == "f" * 64
     assert info["numpy"] == np.__version__
     assert {"python", "pandas", "xarray", "matplotlib", "asleep-nb"} <= set(info)
     assert os.environ.get("ASLEEP_API_KEY") is None or os.environ["ASLEEP_API_KEY"] not in str(info)
+
+
+# -- read as a sleep researcher would (issue 23) ---------------------------------------------------
+def test_demo_report_reads_without_stopping(demo: Run) -> None:
+    text = " ".join(BeautifulSoup(demo.html, "html.parser").get_text(" ").split())
+    for phrase in ("had of", "parameter sessions", "named by manifest", "do not edit by hand",
+                   "Probability (scaled", "0 under the vendor rule only"):  # fmt: skip
+        assert phrase not in text, phrase
+    assert text.count("Provenance") == 1
+    assert "80 of the 80 sessions requested were fetched" in text
+    # a peculiarity every night carries is said once, not counted in a table of full rows
+    assert "Every session carries NO_BREATHING_STABILITY (the API sets it on every v3 session)" in text
+    assert all("NO_BREATHING_STABILITY" not in " ".join(sum(rows, [])) for rows in tables(demo.html).values())
+    # the latency table's last column is explained in the sentence above it
+    assert "of which latency 0 by the vendor rule (no signal before sleep) counts the nights" in text
+    # the SRI is described as what it is
+    assert "200 x that probability - 100, from -100 to 100" in text
+
+
+def test_demo_report_tables_have_one_header_row_in_plain_words(demo: Run) -> None:
+    soup = BeautifulSoup(demo.html, "html.parser")
+    for table in soup.find_all("table"):
+        if table.find_parent("section") is not None or "report-grouped" in table.get("class", []):
+            continue  # the codebook's own tables, and Table 1 (a group over its columns)
+        head = table.find("thead")
+        assert head is not None and len(head.find_all("tr")) == 1, table.find_previous("b")
+        words = [th.get_text(strip=True) for th in head.find_all("th")]
+        assert not {"user_id", "session_id", "group_id", "date_gte", "timezone"} & set(words), words
+    flagged = tables(demo.html)["Flagged nights (1)"][0]
+    assert flagged[:3] == ["session", "user", "group"]
+
+
+def test_every_figure_has_alt_text(demo: Run, options: tuple[Run, float, str]) -> None:
+    for html in (demo.html, options[0].html):
+        images = BeautifulSoup(html, "html.parser").find_all("img")
+        assert len(images) == 3
+        for image in images:
+            alt = image.get("alt", "")
+            assert len(alt) > 80 and "No description" not in alt, alt
+    alts = [i["alt"] for i in BeautifulSoup(demo.html, "html.parser").find_all("img")]
+    assert "apnea, 55 users; healthy, 25 users" in alts[0] and alts[1].startswith("Hypnodensity")
+
+
+def test_no_path_of_this_machine_and_no_raw_stderr(demo: Run, options: tuple[Run, float, str]) -> None:
+    here = [str(Path.cwd()), str(Path.home()), sys.prefix, os.path.dirname(np.__file__), "/tmp/", "/root"]
+    for html in (demo.html, options[0].html):
+        for path in here:
+            assert path not in html, path
+        assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html
+        assert not re.search(r"\.py:\d+: \w+Warning", html)
+
+
+def test_a_warning_in_the_report_loses_its_paths(jupyter_home: Path, tmp_path: Path) -> None:
+    """Built in two folders, a template that warns about a file gives the same bytes, naming no folder."""
+    template = notebook(
+        "manifest = None",
+        "import warnings, pathlib\nwarnings.warn(f'cannot read {pathlib.Path.cwd() / \"x.csv\"}')",
+    )
+    built = []
+    for name in ("one", "two/deeper"):
+        folder = tmp_path / name
+        folder.mkdir(parents=True)
+        nbformat.write(template, folder / "warns.ipynb")
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(folder)
+            built.append(build_report("r.html", template="warns.ipynb").read_bytes())
+    assert built[0] == built[1]
+    html = built[0].decode()
+    assert "UserWarning: cannot read x.csv" in html and str(tmp_path) not in html
+
+
+def test_difference_labels_are_at_least_tick_size_and_each_panel_has_a_title(demo_data) -> None:
+    """The report's comparison figure as the template draws it: a difference label never below the ticks."""
+    from asleep_nb.definitions.display import label
+
+    cohort = demo_data.cohort
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.75), layout="constrained")
+    for ax, name in zip(axes, ("time_in_sleep", "rem_ratio"), strict=True):
+        ap.metric(comparison_table(cohort, (name,)), name, ax=ax, n_boot=200, seed=SEED, title=label(name))
+    fig.canvas.draw()
+    for ax, name in zip(axes, ("time_in_sleep", "rem_ratio"), strict=True):
+        (difference,) = [t for t in ax.texts if t.get_gid() == "difference"]
+        ticks = [t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        assert difference.get_fontsize() >= max(ticks)
+        assert ax.get_title(loc="left") == label(name)
+        # the title sits above the difference line, which sits above the legend
+        title_box = ax.title.get_window_extent()
+        assert title_box.y0 >= difference.get_window_extent().y1 - 1
+    plt.close(fig)

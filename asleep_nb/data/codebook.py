@@ -213,14 +213,18 @@ def _tables(h: int) -> list[_Block]:
     ]  # fmt: skip
 
 
-def _blocks(level: int) -> list[_Block]:
+def _blocks(level: int, *, maintainers: bool = True) -> list[_Block]:
+    """The codebook's blocks; ``maintainers``: with the note on how the file is made (not for readers)."""
     h = level + 1
     intro = (
         "Every dataset and table the toolkit makes: each variable, coordinate and column with its meaning, "
-        "unit, codes and the rule that computed it. Generated from `asleep_nb.definitions` by "
-        "`asleep_nb.data.codebook`; do not edit by hand "
-        "(`python -m asleep_nb.data.codebook docs/codebook.md` rewrites it)."
+        "unit, codes and the rule that computed it."
     )
+    if maintainers:
+        intro += (
+            " Generated from `asleep_nb.definitions` by `asleep_nb.data.codebook`; do not edit by hand "
+            "(`python -m asleep_nb.data.codebook docs/codebook.md` rewrites it)."
+        )
     return [
         ("h", level, "asleep_nb codebook"),
         ("p", intro),
@@ -276,6 +280,9 @@ def _inline_html(text: str) -> str:
 def codebook_html(*, level: int = 2) -> str:
     """The codebook as an HTML fragment with no attributes on any element, for the report's appendix.
 
+    It is written for readers: the maintainers' note of ``docs/codebook.md``
+    (how the file is generated) is left out.
+
     Parameters
     ----------
     level
@@ -283,11 +290,11 @@ def codebook_html(*, level: int = 2) -> str:
 
     Examples
     --------
-    >>> "<td><code>sleep_stage</code></td>" in codebook_html()
-    True
+    >>> "<td><code>sleep_stage</code></td>" in codebook_html(), "by hand" in codebook_html()
+    (True, False)
     """
     out: list[str] = []
-    for block in _blocks(level):
+    for block in _blocks(level, maintainers=False):
         if block[0] == "h":
             n = min(block[1], 6)
             out.append(f"<h{n}>{_inline_html(block[2])}</h{n}>")

@@ -49,6 +49,8 @@ __all__ = [
     "DIFFERENCE_SEPARATOR",
     "difference_label",
     "split_difference_label",
+    "COLUMN_HEADINGS",
+    "column_heading",
 ]
 
 #: Between the groups of a difference label: ``"apnea - healthy"`` is apnea minus healthy (the reference).
@@ -94,6 +96,32 @@ _SCALE: dict[tuple[str, str], float] = {
 }
 #: Units written without a space before them.
 _TIGHT = {"%", "/h"}
+
+
+#: How tables meant for readers (the report) head the columns that hold identifiers and manifest fields.
+COLUMN_HEADINGS: Final[dict[str, str]] = {
+    "session_id": "session",
+    "user_id": "user",
+    "group": "group",
+    "timezone": "time zone",
+    "date_gte": "first date",
+    "date_lte": "last date",
+    "period": "period",
+    "line": "file line",
+}
+
+
+def column_heading(name: str) -> str:
+    """The heading a reader's table gives the column ``name`` (a metric's label, else the name in words).
+
+    Examples
+    --------
+    >>> column_heading("user_id"), column_heading("date_gte"), column_heading("no-signal epochs (%)")
+    ('user', 'first date', 'no-signal epochs (%)')
+    """
+    if name in COLUMN_HEADINGS:
+        return COLUMN_HEADINGS[name]
+    return label(name) if name in METRICS else name
 
 
 def _field(name: str) -> StatField | None:

@@ -252,7 +252,9 @@ RESEARCH_METRICS: MappingProxyType[str, StatField] = MappingProxyType({
            "Shifts to wake or to lighter sleep per hour of sleep, inside the research-rule sleep period.",
            display=("/h", 1), units="1/h"),
         _f("sleep_regularity_index", "index", "sleep regularity index", "Sleep regularity index",
-           "Probability (scaled -100..100) of the same state (sleep or wake) 24 h apart."),
+           "How often the sleeper is in the same state (asleep or awake) at the same clock time on "
+           "consecutive days: 200 x that probability - 100, from -100 to 100 (100: the same schedule "
+           "every day; 0: no more alike than chance)."),
         _f("mid_sleep_time", "time", "mid-sleep local clock time", "Mid-sleep",
            "Local clock time halfway between sleep onset and final awakening.", units="h"),
         _f("social_jet_lag", "duration", "social jet lag", "Social jet lag",

@@ -24,7 +24,7 @@ from asleep_nb.definitions.display import (
     split_difference_label,
 )
 from asleep_nb.plot._groups import group_counts, group_ticks
-from asleep_nb.plot._style import LEGEND_ABOVE, get_axes, style
+from asleep_nb.plot._style import LEGEND_ABOVE, RC_PARAMS, get_axes, style
 from asleep_nb.stats.study.groups import GROUP, compare_groups, metric_values, stats_frame, user_means
 
 __all__ = ["metric"]
@@ -122,12 +122,14 @@ def metric(
         ax.grid(axis="y", color="#E5E5E5", lw=0.6)
         ax.set_axisbelow(True)
         ax.legend(**LEGEND_ABOVE, ncol=2)
+        # the difference is the panel's result: written as large as the axis labels, never below the ticks
+        size = RC_PARAMS["axes.labelsize"]
         if differences:
             ax.annotate("\n".join(differences), (0.0, 1.0), xycoords="axes fraction", xytext=(0, 16),
-                        textcoords="offset points", ha="left", va="bottom", fontsize=7, color="#333333",
+                        textcoords="offset points", ha="left", va="bottom", fontsize=size, color="#333333",
                         gid="difference")  # fmt: skip
         if title:
-            ax.set_title(title, pad=30 + 9 * max(len(differences) - 1, 0))
+            ax.set_title(title, pad=16 + 4 + 1.25 * size * max(len(differences), 1))
     return ax
 
 

@@ -10,6 +10,7 @@ PosixPath('/home/me/report.html')
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -224,3 +225,43 @@ def strip_volatile(nb: Any) -> None:
         cell.get("metadata", {}).pop("execution", None)
         for output in cell.get("outputs", []):
             output.get("metadata", {}).pop("execution", None)
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output["text"] = sanitised_stderr(output.get("text", ""))
+
+
+#: ``/any/folder/file.py:12: SomeWarning: message``: how :mod:`warnings` prints a warning.
+_WARNING_LINE = re.compile(r"^\S.*?:\d+: (?P<what>[A-Za-z_][\w.]*: .*)$")
+#: An absolute POSIX path, or a Windows one (``C:\...``).
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~-])(?:/|[A-Za-z]:\\)(?:[^\s'\"():,;\\/]+[/\\])+(?P<name>[^\s'\"():,;\\/]*)")
+
+
+def sanitised_stderr(text: str) -> str:
+    r"""What a kernel printed on stderr, as a report may show it: no path of this machine.
+
+    A warning keeps its category and message, without the file, line and
+    source line :mod:`warnings` prints before it; any other absolute path is
+    cut to its last part. So the same inputs still give a byte-identical
+    report wherever the files and the Python installation lie.
+
+    Examples
+    --------
+    >>> print(sanitised_stderr(
+    ...     "/home/me/study/run.py:12: UserWarning: cannot read /home/me/study/a.csv\n"
+    ...     "  warnings.warn(message)\n"
+    ... ))
+    UserWarning: cannot read a.csv
+    <BLANKLINE>
+    """
+    lines: list[str] = []
+    after_warning = False
+    for line in text.splitlines(keepends=True):
+        match = _WARNING_LINE.match(line.rstrip("\n"))
+        if match:
+            lines.append(match["what"] + "\n")
+            after_warning = True
+            continue
+        if after_warning and line.startswith("  "):  # the source line of the warning
+            continue
+        after_warning = False
+        lines.append(line)
+    return _ABSOLUTE_PATH.sub(lambda m: m["name"], "".join(lines))

@@ -9,7 +9,9 @@ Examples
 --------
 >>> m = demo_manifest()
 >>> m.name, len(m.rows), m.lines[:2]
-("the demo's manifest.csv (groups healthy, apnea)", 80, (2, 3))
+("the demo's study.csv (groups healthy, apnea)", 80, (2, 3))
+>>> manifest_words(m), manifest_words(read_manifest_file(demo_data_dir() / "panel.csv"))
+("the demo's study.csv (groups healthy, apnea)", 'the manifest panel.csv')
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from asleep_nb.data import manifest_file
 from asleep_nb.data.manifest_file import ManifestFile
 from asleep_nb.errors import ManifestError
 from asleep_nb.report.errors import ReportInputError
+from asleep_nb.resources import demo_data_dir
 
-__all__ = ["DEMO_GROUPS", "ManifestFile", "demo_manifest", "read_manifest_file"]
+__all__ = ["DEMO_GROUPS", "ManifestFile", "demo_manifest", "manifest_words", "read_manifest_file"]
 
 #: The groups of the demo cohort a report compares when no manifest is given.
 DEMO_GROUPS: tuple[str, ...] = ("healthy", "apnea")
@@ -50,21 +53,20 @@ def read_manifest_file(path: str | os.PathLike[str]) -> ManifestFile:
 
 
 def demo_manifest() -> ManifestFile:
-    """The demo cohort's manifest, restricted to :data:`DEMO_GROUPS` (what a report uses by default).
+    """The demo study's manifest, ``study.csv``: the :data:`DEMO_GROUPS` (what a report uses by default).
 
     Examples
     --------
     >>> sorted(set(demo_manifest().rows["group"]))
     ['apnea', 'healthy']
     """
-    from asleep_nb.resources import demo_data_dir
+    study = read_manifest_file(demo_data_dir() / "study.csv")
+    name = f"the demo's {study.path.name} (groups {', '.join(DEMO_GROUPS)})"
+    return ManifestFile(study.path, name, study.sha256, study.rows, study.lines)
 
-    full = read_manifest_file(demo_data_dir() / "manifest.csv")
-    keep = full.rows["group"].isin(DEMO_GROUPS).to_numpy()
-    return ManifestFile(
-        full.path,
-        f"the demo's {full.path.name} (groups {', '.join(DEMO_GROUPS)})",
-        full.sha256,
-        full.rows[keep].reset_index(drop=True),
-        tuple(line for line, kept in zip(full.lines, keep, strict=True) if kept),
+
+def manifest_words(manifest: ManifestFile) -> str:
+    """How a sentence names a manifest: ``"the manifest study.csv"``, or the demo's own name."""
+    return manifest.name.replace("manifest ", "the manifest ", 1) if manifest.name.startswith("manifest ") else (
+        manifest.name
     )

@@ -1,8 +1,8 @@
 """How the report notebook puts things on its page: headings, paragraphs, tables, folded blocks.
 
-Every helper displays escaped HTML without attributes other than classes, so
-the page stays a plain, reproducible document (no ids, no scripts, no styles
-but :data:`PAGE_STYLE`).
+Every helper displays escaped HTML without attributes other than classes (and
+an image's ``src`` and ``alt``), so the page stays a plain, reproducible
+document (no ids, no scripts, no styles but :data:`PAGE_STYLE`).
 
 Examples
 --------
@@ -14,11 +14,30 @@ Examples
 
 from __future__ import annotations
 
+import base64
+import io
 from html import escape
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-__all__ = ["PAGE_STYLE", "captioned", "heading", "say", "show", "show_section", "show_table", "table_html"]
+from asleep_nb.definitions.display import column_heading
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "PAGE_STYLE",
+    "captioned",
+    "figure_html",
+    "heading",
+    "say",
+    "show",
+    "show_figure",
+    "show_section",
+    "show_table",
+    "table_html",
+]
 
 #: The page's own style: tables of text (reasons, provenance) read left-aligned; a table with a
 #: header of two rows (Table 1) centres each group over its columns and keeps its cells and column
@@ -46,12 +65,27 @@ def heading(title: str) -> None:
 def table_html(frame: pd.DataFrame, *, text: bool = False, grouped: bool = False) -> str:
     """A DataFrame as a plain HTML table: cells escaped, missing values as an em dash.
 
-    With ``text`` its cells are left-aligned (tables of words); with
-    ``grouped`` (a header of two rows) each top-level label is centred over
-    its columns and cells do not wrap.
+    Column and index names are headed in words
+    (:func:`asleep_nb.definitions.display.column_heading`: ``user_id`` is
+    "user"), and a named index heads its column in the one header row
+    instead of a second row. With ``text`` its cells are left-aligned (tables
+    of words); with ``grouped`` (a header of two rows) each top-level label
+    is centred over its columns and cells do not wrap.
+
+    Examples
+    --------
+    >>> html = table_html(pd.DataFrame({"user_id": ["G-1"]}, index=pd.Index(["s1"], name="session_id")))
+    >>> html.count("<tr"), "<th>session</th>" in html, "<th>user</th>" in html
+    (2, True, True)
     """
     classes = ["report-table"] + (["report-text"] if text else []) + (["report-grouped"] if grouped else [])
-    return frame.to_html(border=0, na_rep="—", escape=True, classes=" ".join(classes))
+    if not isinstance(frame.columns, pd.MultiIndex):
+        frame = frame.rename(columns=lambda c: column_heading(c) if isinstance(c, str) else c)
+    name = frame.index.name
+    if frame.index.nlevels > 1 or name is None or isinstance(frame.columns, pd.MultiIndex):
+        return frame.to_html(border=0, na_rep="—", escape=True, classes=" ".join(classes))
+    html = frame.rename_axis(None).to_html(border=0, na_rep="—", escape=True, classes=" ".join(classes))
+    return html.replace("<th></th>", f"<th>{escape(column_heading(str(name)))}</th>", 1)
 
 
 def captioned(html: str, caption: str | None, *, collapsed: bool = False) -> str:
@@ -104,3 +138,36 @@ def show_section(body_html: str) -> None:
 def say(text: str) -> None:
     """Display one paragraph of (already escaped) HTML."""
     show(f"<p>{text}</p>")
+
+
+def figure_html(fig: Figure, alt: str) -> str:
+    """A figure as an embedded PNG ``<img>`` with its text alternative (``alt``, escaped).
+
+    The PNG is drawn at 96 dpi, cropped to what is drawn, without a creation
+    time, so the same figure gives the same bytes.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(figsize=(1, 1))
+    >>> html = figure_html(fig, "An empty plot & its axes")
+    >>> html.startswith('<img src="data:image/png;base64,'), html.endswith('alt="An empty plot &amp; its axes">')
+    (True, True)
+    >>> plt.close(fig)
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None})
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{escape(alt, quote=True)}">'
+
+
+def show_figure(fig: Figure, alt: str) -> None:
+    """Display a figure with its text alternative (:func:`figure_html`) and close it.
+
+    Every figure of the report is shown this way, so each image says what it shows to a reader
+    who cannot see it.
+    """
+    import matplotlib.pyplot as plt
+
+    show(f"<p>{figure_html(fig, alt)}</p>")
+    plt.close(fig)

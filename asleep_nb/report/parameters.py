@@ -171,9 +171,9 @@ class ReportParameters:
         return {
             "time zone": self.timezone or "each manifest row's own",
             "alignment": self.align,
-            "metrics": ", ".join(self.metrics),
-            "sessions that cannot be had": (
-                "left out and listed (--allow-missing)" if self.allow_missing else "stop the report"
+            "metrics compared": ", ".join(self.metrics),
+            "a session that cannot be had": (
+                "is left out and listed (--allow-missing)" if self.allow_missing else "stops the report"
             ),
             "no-signal threshold": (
                 f"a night with more than {self.no_signal_threshold * 100:g} % no-signal epochs is flagged"

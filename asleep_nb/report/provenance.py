@@ -10,7 +10,7 @@ Examples
 >>> import xarray as xr
 >>> p = provenance({"timezone": "UTC"}, dataset_fingerprint(xr.Dataset({"x": ("t", [1, 2])})))
 >>> list(p)[:2], "python" in p
-(['parameter timezone', 'data fingerprint (SHA-256)'], True)
+(['timezone', 'data fingerprint (SHA-256)'], True)
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def provenance(parameters: Mapping[str, Any], fingerprint: str) -> dict[str, str
     >>> p["data fingerprint (SHA-256)"][:4], "python" in p
     ('abab', True)
     """
-    info: dict[str, str] = {f"parameter {k}": str(v) for k, v in parameters.items()}
+    info: dict[str, str] = {str(k): str(v) for k, v in parameters.items()}
     info["data fingerprint (SHA-256)"] = fingerprint
     info["python"] = platform.python_version()
     for dist in _VERSIONED:
@@ -124,17 +124,25 @@ def report_provenance(params: ReportParameters, data: ReportData) -> dict[str, s
     dict
         Ordered label -> value.
 
+    Each label and value read together as a phrase ("sessions: 80 of the 80
+    sessions requested were fetched"); no path of this machine appears.
+
     Examples
     --------
-    >>> info = report_provenance(params, data)  # doctest: +SKIP
-    >>> info["data source"]  # doctest: +SKIP
-    'demo'
+    >>> from asleep_nb.report import ReportParameters, load_report_data
+    >>> info = report_provenance(ReportParameters(), load_report_data(ReportParameters()))
+    >>> info["data source"], info["sessions"]
+    ('the built-in demo', '80 of the 80 sessions requested were fetched')
+    >>> info["manifest"]
+    "the demo's study.csv (groups healthy, apnea): 80 rows, listed below"
     """
     shown: dict[str, str] = dict(data.details)
     if data.manifest is not None:
-        shown["named by"] = f"{data.manifest.name}, {len(data.manifest.rows)} rows (listed below)"
+        name = data.manifest.name.removeprefix("manifest ")
+        shown["manifest"] = f"{name}: {len(data.manifest.rows)} rows, listed below"
         shown["manifest SHA-256"] = data.manifest.sha256
     else:
-        shown["named by"] = "no manifest: every archived session, in group 'all'"
-    shown["sessions"] = f"{len(data.results)} had of {data.requested} requested"
+        shown["manifest"] = "none: every archived session, in group 'all'"
+    how = "read from the archive" if data.source.startswith("archive ") else "fetched"
+    shown["sessions"] = f"{len(data.results)} of the {data.requested} sessions requested were {how}"
     return shown | provenance(params.shown(), dataset_fingerprint(data.cohort))

@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.report.sources import Missing
 
 __all__ = [
+    "VENDOR_ZERO",
+    "constant_peculiarities",
     "alignment_words",
     "compared",
     "flagged_nights",
@@ -170,6 +172,38 @@ def left_out(missing: Sequence[Missing], nights: pd.DataFrame, *, excluded: bool
     return frame.set_index("session_id")
 
 
+#: The column of :func:`latency_rules` counting nights whose latency is 0 by the vendor rule alone.
+VENDOR_ZERO = "of which latency 0 by the vendor rule (no signal before sleep)"
+
+
+def constant_peculiarities(counts: pd.DataFrame, nights: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Split off the peculiarities every night carries: a row of full counts tells the reader nothing.
+
+    Parameters
+    ----------
+    counts
+        :func:`asleep_nb.stats.quality.peculiarity_counts`'s table (labels x groups).
+    nights
+        The nights it counted (column ``group``).
+
+    Returns
+    -------
+    tuple
+        The table without those rows, and their labels (to be said once, in words).
+
+    Examples
+    --------
+    >>> nights = pd.DataFrame({"group": ["a", "a", "b"]})
+    >>> counts = pd.DataFrame({"a": [2, 1], "b": [1, 0]}, index=["NO_BREATHING_STABILITY", "NEVER_SLEPT"])
+    >>> rest, every = constant_peculiarities(counts, nights)
+    >>> list(rest.index), every
+    (['NEVER_SLEPT'], ['NO_BREATHING_STABILITY'])
+    """
+    sizes = nights.groupby("group").size().reindex(counts.columns, fill_value=0)
+    everywhere = (counts == sizes).all(axis=1) & (sizes > 0).all()
+    return counts[~everywhere], [str(label) for label in counts.index[everywhere]]
+
+
 def latency_rules(nights: pd.DataFrame) -> pd.DataFrame:
     """Per group: nights whose two sleep latencies differ, and those at 0 under the vendor rule only.
 
@@ -182,8 +216,9 @@ def latency_rules(nights: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by group: ``nights``, ``latencies differ``, ``0 under the
-        vendor rule only``.
+        Indexed by group: ``nights``, ``latencies differ`` and
+        :data:`VENDOR_ZERO` (the nights whose vendor latency is 0 while the
+        research latency is not: they open with no signal).
 
     Examples
     --------
@@ -200,6 +235,6 @@ def latency_rules(nights: pd.DataFrame) -> pd.DataFrame:
         {
             "nights": grouped.size(),
             "latencies differ": grouped["differ"].sum().astype(np.int64),
-            "0 under the vendor rule only": grouped["zero"].sum().astype(np.int64),
+            VENDOR_ZERO: grouped["zero"].sum().astype(np.int64),
         }
     )
