@@ -8,9 +8,10 @@ to register the ``Dataset.asleep`` accessor.
 Examples
 --------
 >>> import asleep_nb
->>> client = asleep_nb.connect()            # doctest: +SKIP
+>>> client = asleep_nb.connect()  # doctest: +ELLIPSIS
+asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at http://127.0.0.1:... (97 users, 204 sessions)
 >>> ds = asleep_nb.load_session(client, "20250115025029_fvivn",
-...                             user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
+...                             user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")
 """
 
 from __future__ import annotations

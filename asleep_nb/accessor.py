@@ -7,12 +7,12 @@ figures. Works on a single night (dimension ``time``) and on a cohort
 
 Examples
 --------
->>> ds = asleep_nb.to_dataset(payload)  # doctest: +SKIP
->>> seoul = ds.asleep.to_timezone("Asia/Seoul")  # doctest: +SKIP
->>> seoul.attrs["timezone"]  # doctest: +SKIP
+>>> ds = asleep_nb.to_dataset(payload)
+>>> seoul = ds.asleep.to_timezone("Asia/Seoul")
+>>> seoul.attrs["timezone"]
 'Asia/Seoul'
->>> table = cohort.asleep.stats_table()  # doctest: +SKIP
->>> ax = ds.asleep.hypnogram()  # doctest: +SKIP
+>>> table = cohort.asleep.stats_table()
+>>> ax = ds.asleep.hypnogram()
 """
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ class AsleepAccessor:
 
         Examples
         --------
-        >>> ds.asleep.local_time[0]  # doctest: +SKIP
+        >>> str(ds.asleep.local_time.values[0])
+        '2025-01-15T02:50:29.000000000'
         """
         ds = self._obj
         if not self.is_cohort:
@@ -146,7 +147,7 @@ class AsleepAccessor:
 
         Examples
         --------
-        >>> ds.asleep.to_timezone("Asia/Seoul").attrs["timezone"]  # doctest: +SKIP
+        >>> ds.asleep.to_timezone("Asia/Seoul").attrs["timezone"]
         'Asia/Seoul'
         """
         from asleep_nb.data.night import local_naive

@@ -26,7 +26,7 @@ def demo_data_dir() -> Path:
 
     Examples
     --------
-    >>> demo_data_dir().name  # doctest: +SKIP
+    >>> demo_data_dir().name
     'demo'
     """
     env = os.environ.get("ASLEEP_NB_DEMO_DIR")

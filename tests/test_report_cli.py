@@ -189,7 +189,7 @@ def test_parameters_round_trip_through_plain_values() -> None:
     assert p.metrics == ("rem_ratio", "sleep_time") and p.no_signal_threshold == 0.1 and p.title == "T"
     assert ReportParameters(**p.values()) == p
     shown = p.shown()
-    assert shown["metrics"] == "rem_ratio, sleep_time"
+    assert shown["metrics compared"] == "rem_ratio, sleep_time"
     assert shown["no-signal threshold"] == "a night with more than 10 % no-signal epochs is flagged"
     assert "key" not in " ".join(shown).lower()
 

@@ -23,10 +23,12 @@ Examples
 >>> from asleep_nb.api.deadline import Attempt, DeadlineAdapter
 >>> session = requests.Session()
 >>> session.mount("http://", DeadlineAdapter())
->>> with Attempt(2.0) as attempt:  # doctest: +SKIP
-...     response = session.get("http://127.0.0.1:8000/", stream=True, timeout=attempt.remaining())
+>>> with Attempt(2.0) as attempt:
+...     response = session.get(f"{srv.url}/", stream=True, timeout=attempt.remaining())
 ...     body = response.raw.read()
 ...     expired = attempt.finish()
+>>> response.status_code, expired
+(404, False)
 """
 
 from __future__ import annotations

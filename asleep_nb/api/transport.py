@@ -21,9 +21,11 @@ max_wait`` seconds (plus name resolution, which no socket timeout covers).
 Examples
 --------
 >>> from asleep_nb.api.params import Settings
->>> transport = Transport("http://127.0.0.1:8000", "key", Settings(timeout=5.0))  # doctest: +SKIP
->>> transport.get("/ai/v1/users/G-20250115025029-vLErWBfQNtnfvgDccFOQ",
-...               not_found=UserNotFound)  # doctest: +SKIP
+>>> from asleep_nb.errors import UserNotFound
+>>> transport = Transport(srv.url, srv.api_key, Settings(timeout=5.0))  # srv: a stand-in
+>>> answer = transport.get("/ai/v1/users/G-20250115025029-vLErWBfQNtnfvgDccFOQ", not_found=UserNotFound)
+>>> type(answer).__name__
+'dict'
 """
 
 from __future__ import annotations

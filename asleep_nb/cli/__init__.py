@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["serve", "--data-dir", "/no/such/folder", "--port", "0"])  # doctest: +SKIP
+    >>> main(["serve", "--data-dir", "/no/such/folder", "--port", "0"])
     2
     """
     args = build_parser().parse_args(argv)

@@ -83,9 +83,10 @@ def run(args: argparse.Namespace) -> int:
 
     Examples
     --------
-    >>> run(argparse.Namespace(manifest="m.csv", archive="study", workers=4,
-    ...                        timezone=None, base_url=None, no_progress=True))  # doctest: +SKIP
-    fetched 12, from archive 0, failed 0
+    >>> run(argparse.Namespace(manifest="data/demo/study.csv", archive="study", workers=4,
+    ...                        timezone=None, base_url=None, no_progress=True))  # doctest: +ELLIPSIS
+    asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at ...
+    fetched 0, from archive 80, failed 0
     0
     """
     from asleep_nb.connection import connect

@@ -28,12 +28,13 @@ CF times), and :func:`open_dataset` reads it back identical as well.
 Examples
 --------
 >>> from asleep_nb.data.cf import open_dataset, to_netcdf
->>> to_netcdf(night, "night.nc")  # doctest: +SKIP
->>> open_dataset("night.nc").load().identical(night)  # doctest: +SKIP
+>>> night = ds.asleep.to_timezone("Europe/Paris")
+>>> to_netcdf(night, "night.nc")
+>>> open_dataset("night.nc").load().identical(night)
 True
 >>> import xarray as xr
->>> plain = xr.open_dataset("night.nc")  # doctest: +SKIP
->>> plain["utc_offset"].values[:2]  # doctest: +SKIP
+>>> plain = xr.open_dataset("night.nc")
+>>> plain["utc_offset"].values[:2]
 array([3600, 3600], dtype=int32)
 """
 
@@ -241,7 +242,7 @@ def to_netcdf(ds: xr.Dataset, path: str | os.PathLike[str], **kwargs: Any) -> No
 
     Examples
     --------
-    >>> to_netcdf(cohort, "study.nc")  # doctest: +SKIP
+    >>> to_netcdf(cohort, "study.nc")
     """
     encode(ds).to_netcdf(path, **kwargs)
 
@@ -268,7 +269,10 @@ def open_dataset(path: str | os.PathLike[str], **kwargs: Any) -> xr.Dataset:
 
     Examples
     --------
-    >>> night = open_dataset("night.nc").load()  # doctest: +SKIP
+    >>> to_netcdf(ds, "night.nc")
+    >>> night = open_dataset("night.nc").load()
+    >>> night.identical(ds)
+    True
     """
     if not os.path.exists(path):
         raise FileNotFoundError(f"no file at {os.fspath(path)!r}")

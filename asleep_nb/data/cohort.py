@@ -20,10 +20,12 @@ Rules (also in each function's docstring):
 
 Examples
 --------
->>> cohort = to_cohort([payload_a, payload_b], groups=["control", "treated"])  # doctest: +SKIP
->>> cohort.sizes  # doctest: +SKIP
-Frozen({'session': 2, 'epoch': 960, 'cycle': 5})
->>> table = stats_table(cohort)  # doctest: +SKIP
+>>> from asleep_nb.data.table import stats_table
+>>> pair = to_cohort([payload, client.get_session("20250103132806_etntv",
+...     user_id="G-20241222101057-HWJOOPUVjwpEctWWIVPe")], groups=["control", "treated"])
+>>> dict(pair.sizes), list(pair["group"].values)
+({'session': 2, 'epoch': 1012, 'cycle': 3}, ['control', 'treated'])
+>>> table = stats_table(pair)
 """
 
 from __future__ import annotations
@@ -161,8 +163,10 @@ def to_cohort(
 
     Examples
     --------
-    >>> cohort = to_cohort(results, groups=["a", "b"], align="onset")  # doctest: +SKIP
-    >>> cohort.sleep_stage.sel(epoch=0)  # every session at sleep onset  # doctest: +SKIP
+    >>> pair = to_cohort([payload, client.get_session("20250103132806_etntv",
+    ...     user_id="G-20241222101057-HWJOOPUVjwpEctWWIVPe")], groups=["a", "b"], align="onset")
+    >>> pair.sleep_stage.sel(epoch=0).values.tolist()  # every session at sleep onset (research rule)
+    [1, 1]
     """
     align = check_alignment(align)
     clock_offset = parse_clock_start(clock_start)

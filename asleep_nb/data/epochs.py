@@ -8,8 +8,10 @@ snoring``) are defined in
 Examples
 --------
 >>> from asleep_nb.data.epochs import epoch_table
->>> table = epoch_table(cohort)  # doctest: +SKIP
->>> table.groupby("session_id")["stage"].apply(lambda s: (s == 3).mean())  # doctest: +SKIP
+>>> table = epoch_table(cohort)
+>>> deep = table.groupby("session_id")["stage"].apply(lambda s: (s == 2).mean())  # share of deep epochs
+>>> len(deep), round(float(deep.max()), 2)
+(80, 0.26)
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ def epoch_table(ds: xr.Dataset) -> pd.DataFrame:
 
     Examples
     --------
-    >>> table = epoch_table(cohort)  # doctest: +SKIP
-    >>> table.groupby("session_id")["stage"].apply(lambda s: (s == 3).mean())  # doctest: +SKIP
+    >>> table = epoch_table(ds)
+    >>> list(table.columns[:4]), len(table)
+    (['session_id', 'time', 'local_time', 'epoch'], 120)
     """
     if "session" not in ds.dims:
         n = ds.sizes["time"]

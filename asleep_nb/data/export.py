@@ -33,9 +33,11 @@ they are (the API's names, so R code reads ``df$time_in_sleep``):
 Examples
 --------
 >>> from asleep_nb.data.export import export_epochs, export_stats, read_table
->>> export_stats(cohort, "stats.parquet")  # doctest: +SKIP
->>> export_epochs(cohort, "epochs.csv")  # also writes epochs.csv-metadata.json  # doctest: +SKIP
->>> read_table("stats.parquet").equals(asleep_nb.stats_table(cohort))  # doctest: +SKIP
+>>> export_stats(cohort, "stats.parquet")
+PosixPath('stats.parquet')
+>>> export_epochs(cohort, "epochs.csv")  # also writes epochs.csv-metadata.json
+PosixPath('epochs.csv')
+>>> read_table("stats.parquet").equals(asleep_nb.stats_table(cohort))
 True
 """
 
@@ -181,7 +183,7 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike[str], *, spreadshee
 
     Examples
     --------
-    >>> write_table(epoch_table(night), "night.parquet")  # doctest: +SKIP
+    >>> write_table(epoch_table(night), "night.parquet")
     PosixPath('night.parquet')
     """
     out = _check_suffix(path)
@@ -300,7 +302,8 @@ def export_stats(data: xr.Dataset, path: str | os.PathLike[str], *, spreadsheet_
 
     Examples
     --------
-    >>> export_stats(cohort, "stats.csv")  # doctest: +SKIP
+    >>> export_stats(cohort, "stats.csv")
+    PosixPath('stats.csv')
     """
     _check_suffix(path)
     return write_table(stats_table(data), path, spreadsheet_safe=spreadsheet_safe)
@@ -311,7 +314,8 @@ def export_epochs(data: xr.Dataset, path: str | os.PathLike[str], *, spreadsheet
 
     Examples
     --------
-    >>> export_epochs(cohort, "epochs.parquet")  # doctest: +SKIP
+    >>> export_epochs(cohort, "epochs.parquet")
+    PosixPath('epochs.parquet')
     """
     _check_suffix(path)
     return write_table(epoch_table(data), path, spreadsheet_safe=spreadsheet_safe)
@@ -333,7 +337,11 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     Examples
     --------
-    >>> table = read_table("stats.parquet")  # doctest: +SKIP
+    >>> export_stats(cohort, "stats.parquet")
+    PosixPath('stats.parquet')
+    >>> table = read_table("stats.parquet")
+    >>> len(table), table["time_in_sleep"].dtype
+    (80, dtype('float64'))
     """
     src = _check_suffix(path)
     if src.suffix.lower() == ".parquet":

@@ -21,9 +21,9 @@ Examples
 --------
 >>> import json
 >>> from asleep_nb.data.night import to_dataset
->>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
->>> ds = to_dataset(body)  # doctest: +SKIP
->>> ds.sizes["time"], int(ds.time_in_sleep)  # doctest: +SKIP
+>>> body = json.load(open("data/published_example.json"))
+>>> ds = to_dataset(body)
+>>> ds.sizes["time"], int(ds.time_in_sleep)
 (120, 1080)
 """
 
@@ -248,8 +248,8 @@ def to_dataset(result: SessionResult | Mapping[str, Any], *, timezone: str | Non
 
     Examples
     --------
-    >>> ds = to_dataset(payload)  # doctest: +SKIP
-    >>> ds.sleep_stage.dtype, ds.attrs["timezone"]  # doctest: +SKIP
+    >>> ds = to_dataset(payload)
+    >>> ds.sleep_stage.dtype, ds.attrs["timezone"]
     (dtype('int8'), 'UTC')
     """
     res = as_result(result)

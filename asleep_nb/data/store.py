@@ -17,10 +17,11 @@ A store round-trips exactly: ``open_cohort(path).compute().identical(cohort)``.
 
 Examples
 --------
->>> cohort.asleep.to_zarr("study.zarr", chunks=1000)  # doctest: +SKIP
->>> lazy = asleep_nb.open_cohort("study.zarr", chunks={"session": 1000})  # doctest: +SKIP
->>> stats = asleep_nb.stats.compute_stats(lazy)  # lazy  # doctest: +SKIP
->>> stats.compute()  # doctest: +SKIP
+>>> cohort.asleep.to_zarr("study.zarr", chunks=1000)
+>>> lazy = asleep_nb.open_cohort("study.zarr", chunks={"session": 1000})
+>>> stats = asleep_nb.stats.compute_stats(lazy)  # lazy
+>>> stats.compute().sizes["session"]
+80
 """
 
 from __future__ import annotations
@@ -110,9 +111,11 @@ def to_zarr(
 
     Examples
     --------
-    >>> to_zarr(cohort, "study.zarr", chunks={"session": 500})  # doctest: +SKIP
-    >>> to_zarr(more_nights, "study.zarr", append=True)  # doctest: +SKIP
-    >>> to_zarr(cohort, "study-v2.zarr", zarr_format=2)  # for zarr-format-2 readers  # doctest: +SKIP
+    >>> to_zarr(cohort, "study.zarr", chunks={"session": 500})
+    >>> to_zarr(cohort.isel(session=[0]), "study.zarr", append=True)  # more nights
+    >>> open_cohort("study.zarr").sizes["session"]
+    81
+    >>> to_zarr(cohort, "study-v2.zarr", zarr_format=2)  # for zarr-format-2 readers
     """
     if not isinstance(cohort, xr.Dataset) or "session" not in cohort.dims:
         raise ValueError("to_zarr needs a cohort: a Dataset with a 'session' dimension")
@@ -221,8 +224,10 @@ def open_cohort(
 
     Examples
     --------
-    >>> lazy = open_cohort("study.zarr", chunks={"session": 2000})  # doctest: +SKIP
-    >>> lazy.sleep_stage.chunks  # doctest: +SKIP
+    >>> cohort.asleep.to_zarr("study.zarr")
+    >>> lazy = open_cohort("study.zarr", chunks={"session": 50})
+    >>> lazy.sleep_stage.chunks[0]
+    (50, 30)
     """
     where = StoreLocation.of(path, storage_options)
     if not where.exists():

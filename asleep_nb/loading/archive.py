@@ -58,11 +58,11 @@ Rules
 Examples
 --------
 >>> from asleep_nb import Client
->>> client = Archive("study").wrap(Client(api_key="...", base_url="http://127.0.0.1:8000"))  # doctest: +SKIP
+>>> client = Archive("study").wrap(Client(api_key=srv.api_key, base_url=srv.url))  # srv: a stand-in
 >>> night = client.get_session("20250115025029_fvivn",
-...                            user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
->>> archive = open_archive("study")  # doctest: +SKIP
->>> cohort = archive.to_cohort(align="onset")  # no network  # doctest: +SKIP
+...                            user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")
+>>> archive = open_archive("study")
+>>> cohort = archive.to_cohort(align="onset")  # no network
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class Archive(ArchiveFolder):
 
         Examples
         --------
-        >>> cohort = open_archive("study").to_cohort(align="onset")  # doctest: +SKIP
+        >>> cohort = open_archive("study").to_cohort(align="onset")
         """
         from asleep_nb.data.cohort import to_cohort
 
@@ -150,7 +150,7 @@ class Archive(ArchiveFolder):
 
         Examples
         --------
-        >>> lazy = open_archive("study").to_zarr("study.zarr", chunk=2000, align="onset")  # doctest: +SKIP
+        >>> lazy = open_archive("study").to_zarr("study.zarr", chunk=2000, align="onset")
         """
         from asleep_nb.loading.stream import archive_to_zarr
 
@@ -187,7 +187,8 @@ class Archive(ArchiveFolder):
         Examples
         --------
         >>> archive.fetch(client, "20250115025029_fvivn",
-        ...               user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
+        ...               user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ").stat.time_in_sleep
+        1080
         """
         return self.fetch_status(client, session_id, user_id=user_id, timezone=timezone)[0]
 
@@ -224,9 +225,10 @@ class Archive(ArchiveFolder):
 
         Examples
         --------
-        >>> archived = Archive("study").wrap(client)  # doctest: +SKIP
+        >>> archived = Archive("study").wrap(client)
         >>> archived.get_session("20250115025029_fvivn",
-        ...                      user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
+        ...                      user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ").session.state
+        <SessionState.COMPLETE: 'COMPLETE'>
         """
         return ArchivedClient(client, self)
 
@@ -250,8 +252,8 @@ def open_archive(path: str | os.PathLike[str]) -> Archive:
 
     Examples
     --------
-    >>> archive = open_archive("study")  # doctest: +SKIP
-    >>> cohort = archive.to_cohort()  # doctest: +SKIP
+    >>> archive = open_archive("study")
+    >>> cohort = archive.to_cohort()
     """
     return Archive(path, create=False)
 

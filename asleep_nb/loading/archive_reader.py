@@ -53,8 +53,9 @@ class ArchiveReader:
 
     Examples
     --------
-    >>> reader = ArchiveReader(open_archive("study-archive"))  # doctest: +SKIP
-    >>> reader.get_session("20250115025029_fvivn", user_id="G-1", timezone="Asia/Seoul")  # doctest: +SKIP
+    >>> reader = ArchiveReader(open_archive("study"))
+    >>> reader.get_session("20250115025029_fvivn", user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ").stat.time_in_sleep
+    1080
     """
 
     def __init__(self, archive: Archive) -> None:

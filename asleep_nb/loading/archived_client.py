@@ -3,9 +3,10 @@
 Examples
 --------
 >>> from asleep_nb.loading.archive import Archive
->>> archived = Archive("study").wrap(client)  # doctest: +SKIP
+>>> archived = Archive("study").wrap(client)
 >>> archived.get_session("20250115025029_fvivn",
-...                      user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")  # doctest: +SKIP
+...                      user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ").stat.time_in_sleep
+1080
 """
 
 from __future__ import annotations

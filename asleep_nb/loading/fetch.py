@@ -33,8 +33,8 @@ Examples
 >>> from asleep_nb.loading.fetch import fetch_sessions
 >>> from asleep_nb.data.manifest import SessionRequest
 >>> todo = [SessionRequest("20250115025029_fvivn", "G-20250115025029-vLErWBfQNtnfvgDccFOQ", "UTC", "all")]
->>> fetched = fetch_sessions(client, todo, workers=8, archive="study")  # doctest: +SKIP
->>> len(fetched.results), fetched.failed  # doctest: +SKIP
+>>> fetched = fetch_sessions(client, todo, workers=8, archive="study")
+>>> len(fetched.results), fetched.failed
 (1, [])
 """
 
@@ -142,8 +142,8 @@ def fetch_sessions(
     Examples
     --------
     >>> fetched = fetch_sessions(client, [("20250115025029_fvivn",
-    ...     "G-20250115025029-vLErWBfQNtnfvgDccFOQ")], progress=False)  # doctest: +SKIP
-    >>> print(fetched.summary())  # doctest: +SKIP
+    ...     "G-20250115025029-vLErWBfQNtnfvgDccFOQ")], progress=False)
+    >>> print(fetched.summary())
     fetched 1, from archive 0, failed 0
     """
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:

@@ -11,9 +11,12 @@ other rows go on; so is a session selected by two rows (the later one).
 Examples
 --------
 >>> from asleep_nb.data.manifest import read_manifest
->>> selection = select_sessions(client, read_manifest("study.csv"), workers=8)  # doctest: +SKIP
->>> len(selection.requests), [(r.row, type(e).__name__) for r, e in selection.failed]  # doctest: +SKIP
-(412, [(7, 'UserNotFound')])
+>>> import pandas as pd
+>>> rows = pd.read_csv("data/demo/study.csv").head(3)
+>>> rows.loc[2, "user_id"] = "G-20240101000009-NobodyNobodyNobodyNo"  # a user with no session
+>>> selection = select_sessions(client, read_manifest(rows), workers=2)
+>>> len(selection.requests), selection.failed
+(2, [])
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ awakening are those of the research rule
 Examples
 --------
 >>> import asleep_nb.plot as ap
->>> ax = ap.hypnogram(ds)  # doctest: +SKIP
->>> ax = ap.metric(cohort, "time_in_sleep")  # numbers: asleep_nb.stats.compare_groups  # doctest: +SKIP
+>>> ax = ap.hypnogram(ds)
+>>> ax = ap.metric(cohort, "time_in_sleep")  # numbers: asleep_nb.stats.compare_groups
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def metric(
     Examples
     --------
     >>> import asleep_nb, asleep_nb.plot as ap
-    >>> ax = ap.metric(asleep_nb.stats_table(cohort), "sleep_efficiency")  # doctest: +SKIP
+    >>> ax = ap.metric(asleep_nb.stats_table(cohort), "sleep_efficiency")
     """
     table = compare_groups(stats, name, by=by, groups=groups, n_boot=n_boot, seed=seed)
     frame = stats_frame(stats, name, by)  # the same frame compare_groups used

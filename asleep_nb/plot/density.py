@@ -257,8 +257,8 @@ def hypnodensity(
     Examples
     --------
     >>> import asleep_nb.plot as ap
-    >>> fig = ap.hypnodensity(cohort, by="group", relative_to="onset", min_nights=10)  # doctest: +SKIP
-    >>> [ax.get_label() for ax in fig.axes]  # doctest: +SKIP
+    >>> fig = ap.hypnodensity(cohort, by="group", relative_to="onset", min_nights=10)
+    >>> [ax.get_label() for ax in fig.axes]
     ['apnea', 'apnea nights', 'healthy', 'healthy nights']
     """
     if relative_to not in ("onset", "clock"):

@@ -73,7 +73,7 @@ def stage_distribution(
     Examples
     --------
     >>> import asleep_nb.plot as ap
-    >>> ax = ap.stage_distribution(cohort, by="group")  # doctest: +SKIP
+    >>> ax = ap.stage_distribution(cohort, by="group")
     """
     if within not in ("sleep_period", "night"):
         raise ValueError(f"within must be 'sleep_period' or 'night', got {within!r}")

@@ -119,9 +119,10 @@ def hypnogram(
     Examples
     --------
     >>> import asleep_nb, asleep_nb.plot as ap
-    >>> ds = asleep_nb.to_dataset(result)  # doctest: +SKIP
-    >>> ax = ap.hypnogram(ds, timezone="Europe/Paris")  # doctest: +SKIP
-    >>> ax.figure.savefig("night.png", dpi=200)  # doctest: +SKIP
+    >>> ds = asleep_nb.to_dataset(result)
+    >>> ax = ap.hypnogram(ds, timezone="Europe/Paris")
+    >>> ax.figure.savefig("night.png", dpi=200)
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     ds = check_night(ds)
     zone = timezone if timezone is not None else str(ds.attrs.get("timezone", "UTC"))

@@ -132,7 +132,8 @@ def nights(
     Examples
     --------
     >>> import asleep_nb.plot as ap
-    >>> ax = ap.nights(cohort, user_id="u1")  # doctest: +SKIP
+    >>> panel = asleep_nb.load_cohort(client, demo / "panel.csv", progress=False)
+    >>> ax = ap.nights(panel, user_id=str(panel["user_id"].values[0]))
     """
     stages, start, zones = _sessions(ds_or_cohort, user_id)
     origin = _auto_clock(start, zones) if clock_start == "auto" else parse_clock(clock_start)

@@ -196,7 +196,7 @@ def transition_matrices(
     Examples
     --------
     >>> import asleep_nb.plot as ap
-    >>> fig = ap.transition_matrices(cohort, by="group")  # doctest: +SKIP
+    >>> fig = ap.transition_matrices(cohort, by="group")
     """
     cohort = four_stage_only(check_cohort(cohort), "transition_matrices")
     labels = session_labels(cohort, by)

@@ -33,9 +33,11 @@ Modules: :mod:`~asleep_nb.report.parameters` (the options, validated once),
 
 Examples
 --------
->>> from asleep_nb.report import build_report
->>> build_report("report.html")                      # doctest: +SKIP
-PosixPath('/home/me/report.html')
+A run executes the whole report notebook (about 10 s), so the example is not a doctest::
+
+    from asleep_nb.report import build_report
+
+    build_report("report.html")  # the demo; returns the Path written
 """
 
 from __future__ import annotations

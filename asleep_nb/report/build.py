@@ -2,9 +2,11 @@
 
 Examples
 --------
->>> from asleep_nb.report.build import build_report
->>> build_report("report.html", manifest="study.csv", allow_missing=True)  # doctest: +SKIP
-PosixPath('/home/me/report.html')
+A run executes the whole report notebook (about 10 s), so the example is not a doctest::
+
+    from asleep_nb.report.build import build_report
+
+    build_report("report.html", manifest="study.csv", allow_missing=True)  # -> Path of report.html
 """
 
 from __future__ import annotations

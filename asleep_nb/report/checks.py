@@ -117,7 +117,10 @@ def reach_api(base_url: str | None) -> None:
 
     Examples
     --------
-    >>> reach_api("http://127.0.0.1:9")  # doctest: +SKIP
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"ASLEEP_API_KEY": "a-key"}):
+    ...     reach_api("http://127.0.0.1:9")
     Traceback (most recent call last):
     ...
     asleep_nb.report.errors.DataUnavailable: cannot reach the API at 127.0.0.1:9: Connection refused

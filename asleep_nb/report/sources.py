@@ -14,9 +14,9 @@ With ``archive`` no request is ever sent: an
 Examples
 --------
 >>> from asleep_nb.report.parameters import ReportParameters
->>> data = load_report_data(ReportParameters(archive="study-archive"))  # doctest: +SKIP
->>> data.source, len(data.missing)  # doctest: +SKIP
-('archive study-archive', 0)
+>>> data = load_report_data(ReportParameters(archive="study"))  # an archive folder
+>>> data.source, len(data.missing), len(data.results)
+('archive study', 0, 81)
 """
 
 from __future__ import annotations
@@ -175,7 +175,10 @@ def load_report_data(params: ReportParameters) -> ReportData:
 
     Examples
     --------
-    >>> data = load_report_data(ReportParameters())  # the demo  # doctest: +SKIP
+    >>> from asleep_nb.report.parameters import ReportParameters
+    >>> data = load_report_data(ReportParameters())  # the demo
+    >>> len(data.results), data.requested, data.missing
+    (80, 80, [])
     """
     manifest = _manifest(params)
     client, source, details = _open_source(params)

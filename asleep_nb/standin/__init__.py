@@ -16,7 +16,7 @@ Examples
 --------
 >>> from asleep_nb.standin import serve
 >>> from asleep_nb import Client
->>> with serve() as srv:  # doctest: +SKIP
+>>> with serve() as srv:
 ...     client = Client(api_key=srv.api_key, base_url=srv.url)
 ...     client.get_user("G-20250115025029-vLErWBfQNtnfvgDccFOQ").user_id
 'G-20250115025029-vLErWBfQNtnfvgDccFOQ'

@@ -16,10 +16,11 @@ Examples
 --------
 >>> import json, tempfile
 >>> from asleep_nb.standin import store
->>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
+>>> body = json.load(open("data/published_example.json"))
 >>> folder = tempfile.mkdtemp()
->>> store.write_session(folder, body["data"])  # doctest: +SKIP
->>> store.load(folder).sessions["20250115025029_fvivn"].user_id  # doctest: +SKIP
+>>> store.write_session(folder, body["data"]).name
+'20250115025029_fvivn.json'
+>>> store.load(folder).sessions["20250115025029_fvivn"].user_id
 'G-20250115025029-vLErWBfQNtnfvgDccFOQ'
 """
 
@@ -202,8 +203,8 @@ def write_session(data_dir: str | Path, data: Mapping[str, Any]) -> Path:
     Examples
     --------
     >>> import json, tempfile
-    >>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
-    >>> write_session(tempfile.mkdtemp(), body["data"]).name  # doctest: +SKIP
+    >>> body = json.load(open("data/published_example.json"))
+    >>> write_session(tempfile.mkdtemp(), body["data"]).name
     '20250115025029_fvivn.json'
     """
     session_id, user_id, result = _normalize_session(data, "data")

@@ -3,8 +3,8 @@
 Examples
 --------
 >>> import json
->>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
->>> verify(body["data"])  # doctest: +SKIP
+>>> body = json.load(open("data/published_example.json"))
+>>> verify(body["data"])
 {}
 """
 

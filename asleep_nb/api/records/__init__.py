@@ -72,9 +72,9 @@ Examples
 --------
 >>> import json
 >>> from asleep_nb.api.records import SessionResult
->>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
->>> result = SessionResult.from_webhook(body)  # doctest: +SKIP
->>> result.session.id, result.stat.time_in_sleep, result.user_id  # doctest: +SKIP
+>>> body = json.load(open("data/published_example.json"))
+>>> result = SessionResult.from_webhook(body)
+>>> result.session.id, result.stat.time_in_sleep, result.user_id
 ('20250115025029_fvivn', 1080, 'G-20250115025029-vLErWBfQNtnfvgDccFOQ')
 """
 

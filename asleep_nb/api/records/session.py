@@ -7,8 +7,8 @@ Examples
 --------
 >>> import json
 >>> from asleep_nb.api.records import SessionResult
->>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
->>> SessionResult.from_webhook(body).session.id  # doctest: +SKIP
+>>> body = json.load(open("data/published_example.json"))
+>>> SessionResult.from_webhook(body).session.id
 '20250115025029_fvivn'
 """
 
@@ -202,9 +202,9 @@ class SessionResult(KeepsPayload):
     Examples
     --------
     >>> import json
-    >>> body = json.load(open("data/published_example.json"))  # doctest: +SKIP
-    >>> result = SessionResult.from_webhook(body)  # doctest: +SKIP
-    >>> result.state, result.is_valid, result.is_two_stage  # doctest: +SKIP
+    >>> body = json.load(open("data/published_example.json"))
+    >>> result = SessionResult.from_webhook(body)
+    >>> result.state, result.is_valid, result.is_two_stage
     (<SessionState.COMPLETE: 'COMPLETE'>, True, False)
     """
 

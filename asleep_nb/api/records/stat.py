@@ -56,9 +56,9 @@ class Stat:
     Examples
     --------
     >>> import json
-    >>> raw = json.load(open("data/published_example.json"))["data"]["stat"]  # doctest: +SKIP
-    >>> stat = Stat.from_payload(raw)  # doctest: +SKIP
-    >>> stat.time_in_sleep, stat.sleep_efficiency, stat.to_dict() == raw  # doctest: +SKIP
+    >>> raw = json.load(open("data/published_example.json"))["data"]["stat"]
+    >>> stat = Stat.from_payload(raw)
+    >>> stat.time_in_sleep, stat.sleep_efficiency, stat.to_dict() == raw
     (1080, 0.3, True)
     """
 

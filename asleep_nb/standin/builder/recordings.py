@@ -243,8 +243,8 @@ def load_recordings(source: str | Path | None = None) -> dict[str, list[Recordin
 
     Examples
     --------
-    >>> recs = load_recordings()  # doctest: +SKIP
-    >>> len(recs["dodh"]), len(recs["dodo"])  # doctest: +SKIP
+    >>> recs = load_recordings()
+    >>> len(recs["dodh"]), len(recs["dodo"])
     (25, 55)
     """
     folder = Path(source) if source is not None else default_source()

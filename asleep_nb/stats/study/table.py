@@ -14,8 +14,8 @@ table. Values are shown in each metric's display unit and precision from
 
 Examples
 --------
->>> table = table_one(cohort, groups=["healthy", "apnea"])  # doctest: +SKIP
->>> table.to_latex("table1.tex", escape=True)  # doctest: +SKIP
+>>> table = table_one(cohort, groups=["healthy", "apnea"])
+>>> table.to_latex("table1.tex", escape=True)
 """
 
 from __future__ import annotations
