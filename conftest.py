@@ -9,8 +9,9 @@
 - ``result``: it as a :class:`~asleep_nb.api.records.SessionResult`; ``ds`` (also ``night``):
   that night as a dataset (:func:`asleep_nb.to_dataset`, in UTC);
 - ``cohort``: the demo study (``study.csv``: 25 healthy, 55 apnea users, one night each);
-- ``study``: an archive folder holding those 80 sessions and the published example, copied into the folder of each example
-  that names it, and ``archive``, that copy opened (:func:`asleep_nb.open_archive`);
+- ``study``: an archive folder holding those 80 sessions and the published example, copied
+  into the folder of each example that names it, and ``archive``, that copy opened
+  (:func:`asleep_nb.open_archive`);
 - ``data``: the repository's ``data`` folder, linked into each example's folder;
 - ``asleep_nb`` itself.
 
@@ -40,8 +41,8 @@ def _doctest_names(doctest_namespace: dict[str, Any], tmp_path_factory: pytest.T
     import asleep_nb
     from asleep_nb import Client, load_cohort, to_dataset
     from asleep_nb.api.records import SessionResult
-    from asleep_nb.loading.archive import Archive, open_archive
     from asleep_nb.connection import demo_server
+    from asleep_nb.loading.archive import Archive, open_archive
     from asleep_nb.resources import demo_data_dir
 
     server = demo_server()  # about half a second, once per run
@@ -72,7 +73,8 @@ def _doctest_in_tmp(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
         folder = request.getfixturevalue("tmp_path")
         monkeypatch.chdir(folder)
         (folder / "data").symlink_to(REPO / "data")  # "data/published_example.json", "data/demo/study.csv"
-        if any("study" in example.source or "archive" in example.source for example in request.node.dtest.examples):
+        sources = [example.source for example in request.node.dtest.examples]
+        if any("study" in source or "archive" in source for source in sources):
             from asleep_nb.loading.archive import open_archive
 
             names = request.getfixturevalue("doctest_namespace")

@@ -312,7 +312,8 @@ class ArchiveFolder:
         --------
         >>> import tempfile
         >>> from asleep_nb.loading.archive import Archive
-        >>> entry = Archive(tempfile.mkdtemp()).write(payload, user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")
+        >>> fresh = Archive(tempfile.mkdtemp())
+        >>> entry = fresh.write(payload, user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")
         >>> entry.session_id, entry.timezone
         ('20250115025029_fvivn', 'UTC')
         """

@@ -54,7 +54,8 @@ class ArchiveReader:
     Examples
     --------
     >>> reader = ArchiveReader(open_archive("study"))
-    >>> reader.get_session("20250115025029_fvivn", user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ").stat.time_in_sleep
+    >>> user = "G-20250115025029-vLErWBfQNtnfvgDccFOQ"
+    >>> reader.get_session("20250115025029_fvivn", user_id=user).stat.time_in_sleep
     1080
     """
 

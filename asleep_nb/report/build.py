@@ -234,7 +234,9 @@ def strip_volatile(nb: Any) -> None:
 #: ``/any/folder/file.py:12: SomeWarning: message``: how :mod:`warnings` prints a warning.
 _WARNING_LINE = re.compile(r"^\S.*?:\d+: (?P<what>[A-Za-z_][\w.]*: .*)$")
 #: An absolute POSIX path, or a Windows one (``C:\...``).
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.~-])(?:/|[A-Za-z]:\\)(?:[^\s'\"():,;\\/]+[/\\])+(?P<name>[^\s'\"():,;\\/]*)")
+_ABSOLUTE_PATH = re.compile(
+    r"(?<![\w.~-])(?:/|[A-Za-z]:\\)(?:[^\s'\"():,;\\/]+[/\\])+(?P<name>[^\s'\"():,;\\/]*)"
+)
 
 
 def sanitised_stderr(text: str) -> str:

@@ -67,6 +67,6 @@ def demo_manifest() -> ManifestFile:
 
 def manifest_words(manifest: ManifestFile) -> str:
     """How a sentence names a manifest: ``"the manifest study.csv"``, or the demo's own name."""
-    return manifest.name.replace("manifest ", "the manifest ", 1) if manifest.name.startswith("manifest ") else (
-        manifest.name
-    )
+    if manifest.name.startswith("manifest "):
+        return manifest.name.replace("manifest ", "the manifest ", 1)
+    return manifest.name

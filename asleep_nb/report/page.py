@@ -151,8 +151,10 @@ def figure_html(fig: Figure, alt: str) -> str:
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots(figsize=(1, 1))
     >>> html = figure_html(fig, "An empty plot & its axes")
-    >>> html.startswith('<img src="data:image/png;base64,'), html.endswith('alt="An empty plot &amp; its axes">')
-    (True, True)
+    >>> html.startswith('<img src="data:image/png;base64,')
+    True
+    >>> html.endswith('alt="An empty plot &amp; its axes">')
+    True
     >>> plt.close(fig)
     """
     buffer = io.BytesIO()

@@ -200,7 +200,7 @@ def constant_peculiarities(counts: pd.DataFrame, nights: pd.DataFrame) -> tuple[
     (['NEVER_SLEPT'], ['NO_BREATHING_STABILITY'])
     """
     sizes = nights.groupby("group").size().reindex(counts.columns, fill_value=0)
-    everywhere = (counts == sizes).all(axis=1) & (sizes > 0).all()
+    everywhere = (counts == sizes).all(axis=1) & bool((sizes > 0).all())
     return counts[~everywhere], [str(label) for label in counts.index[everywhere]]
 
 

@@ -18,7 +18,8 @@ Examples
 >>> from asleep_nb.standin import serve
 >>> with serve(api_key="local-key") as srv:  # the demo cohort
 ...     r = requests.get(f"{srv.url}/data/v3/sessions/20250115025029_fvivn",
-...                      headers={"x-api-key": srv.api_key, "x-user-id": "G-20250115025029-vLErWBfQNtnfvgDccFOQ"})
+...                      headers={"x-api-key": srv.api_key,
+...                               "x-user-id": "G-20250115025029-vLErWBfQNtnfvgDccFOQ"})
 >>> r.status_code, r.json()["result"]["session"]["id"]
 (200, '20250115025029_fvivn')
 """
