@@ -234,3 +234,42 @@ def test_cli_fetch_an_invalid_user_id_is_bad_input(standin_fresh, standin_ids, t
     assert main(args) == 2
     out = capsys.readouterr().out
     assert "m.csv, line 3" in out and "InvalidIdentifier" in out and "fetched 1," in out
+
+
+def test_load_cohort_warns_once_about_sessions_that_cannot_be_analysed(asleep_client):
+    """The demo's edge cases: kept, and named in one warning with how many and why (oracle: the files)."""
+    import json
+    import warnings
+
+    from asleep_nb.definitions import UNANALYSABLE_PECULIARITIES
+    from asleep_nb.errors import UnanalysableSessionWarning
+    from asleep_nb.loading.load import analysable, load_cohort
+    from asleep_nb.resources import demo_data_dir
+
+    demo = demo_data_dir()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        edge = load_cohort(asleep_client, demo / "edge.csv", progress=False)
+    mine = [w for w in caught if issubclass(w.category, UnanalysableSessionWarning)]
+    assert len(mine) == 1
+    # the oracle: the stand-in's own session files
+    bad = {}
+    for sid in edge["session_id"].values:
+        data = json.loads((demo / "sessions" / f"{sid}.json").read_text(encoding="utf-8"))
+        why = [data["session"]["state"]] if data["session"]["state"] != "COMPLETE" else []
+        why += [p for p in data["peculiarities"] if p in UNANALYSABLE_PECULIARITIES]
+        if why:
+            bad[str(sid)] = why
+    assert len(bad) == 5 and {r for why in bad.values() for r in why} == {
+        "OPEN", "CLOSED", "NEVER_SLEPT", "TOO_SHORT_FOR_ANALYSIS", "TOO_MANY_DEFECTS_IN_SLEEP_STAGES"
+    }  # fmt: skip
+    message = str(mine[0].message)
+    assert message.startswith(f"{len(bad)} of {edge.sizes['session']} sessions cannot be analysed")
+    assert "1 OPEN" in message and "1 NEVER_SLEPT" in message and "kept in the cohort" in message
+    assert edge.sizes["session"] == 12  # kept
+    ok = analysable(edge)
+    assert sorted(edge["session_id"].values[~ok.values]) == sorted(bad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnanalysableSessionWarning)
+        study = load_cohort(asleep_client, demo / "study.csv", progress=False)  # the science: no warning
+    assert bool(analysable(study).all())
