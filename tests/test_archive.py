@@ -267,6 +267,7 @@ def test_the_api_key_is_written_nowhere_in_an_archive(standin_fresh, standin_ids
     assert not [p for p in written if key in p.read_bytes()]
 
 
+@pytest.mark.filterwarnings("ignore::asleep_nb.errors.UnanalysableSessionWarning")  # OPEN, CLOSED on purpose
 def test_a_cohort_from_the_archive_is_identical_to_one_from_the_network(standin_data_dir, tmp_path):
     # every demo session, each in its own zone: fetched plain, fetched into an archive, reopened offline
     import pandas as pd
