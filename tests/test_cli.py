@@ -98,7 +98,7 @@ def test_every_help_states_the_exit_statuses_it_uses(name, capsys):
         main([name, "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "exit status: 0" in text and "2 bad input" in text
-    if name != "serve":
+    if name in ("fetch", "report", "sync"):  # the commands that fetch data, so can miss some
         assert "1 " in text.split("exit status:")[1]
 
 

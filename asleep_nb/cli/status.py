@@ -37,6 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     >>> p.parse_args(["--manifest", "m.csv", "--archive", "a", "--format", "csv"]).format
     'csv'
     """
+    parser.epilog = "exit status: 0 printed; 2 bad input (the manifest, a missing archive, an option)."
     parser.add_argument(
         "--manifest", required=True, help="participants CSV: user_id, group, timezone[, date_gte, date_lte]"
     )

@@ -8,8 +8,9 @@ overlap for late uploads), fetches what is new, re-polls what is still
 
 then one line per failure, naming its manifest line. The exit statuses are
 ``asleep-nb fetch``'s (:mod:`asleep_nb.cli.fetch`): 0 all synced, 1 some
-participants or sessions failed, 2 bad input or setup, 3 the archive cannot
-be written, 130 interrupted.
+participants or sessions could not be had, 2 bad input or setup (a row
+with an invalid id or zone included), 3 the archive cannot be written, 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     >>> p.parse_args(["--manifest", "m.csv", "--archive", "a", "--today", "2025-03-31"]).today
     datetime.date(2025, 3, 31)
     """
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        "exit status: 0 all synced; 1 some participants or sessions could not be had (each listed with\n"
+        "its manifest line); 2 bad input (the manifest, a row's id or zone, an option, the key);\n"
+        "3 the archive cannot be written; 130 interrupted."
+    )
     parser.add_argument(
         "--manifest", required=True, help="participants CSV: user_id, group, timezone[, date_gte, date_lte]"
     )
@@ -98,4 +105,6 @@ def run(args: argparse.Namespace) -> int:
         print("asleep-nb sync: interrupted; what was archived stays", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(result.summary(where=lambda r: manifest.where(r.row - 1) if r.row else manifest.name), flush=True)
+    if any(isinstance(error, ValidationError) for _, error in result.failed):
+        return EXIT_USAGE  # a row with an invalid id or zone is bad input, as in asleep-nb fetch
     return EXIT_OK if result.ok else EXIT_FAILED
