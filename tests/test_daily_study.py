@@ -296,7 +296,7 @@ def test_sync_refuses_session_rows_and_reports_unknown_users(tmp_path, capsys, m
     with serve(today=date(2025, 2, 10)) as srv:
         monkeypatch.setenv("ASLEEP_API_KEY", srv.api_key)
         argv = ["sync", "--manifest", str(manifest), "--archive", str(tmp_path / "a"), "--base-url", srv.url]
-        assert main([*argv, "--no-progress"]) == 1
+        assert main([*argv, "--no-progress"]) == 2  # an invalid id is bad input; the other row still synced
         out = capsys.readouterr().out
         assert out.startswith("sync: new 14, completed 0, still processing 0, failed 1 (2 participants)")
         assert "study.csv, line 3" in out and "InvalidIdentifier" in out
@@ -401,12 +401,15 @@ def test_report_shows_adherence_of_a_synced_archive(fortnight, tmp_path, monkeyp
         [c.get_text(strip=True) for c in tr.find_all(["th", "td"])]
         for tr in caption.find_next("table").find_all("tr")
     ]
-    body = {r[0]: r[1:] for r in rows[2:]}
+    assert len(caption.find_next("table").find("thead").find_all("tr")) == 1  # one header row
+    body = {r[0]: r[1:] for r in rows[1:]}
     assert list(body)[:2] == [PARIS_SHORT, NY_STOPS]
     assert (
         body[PARIS_SLOW][:5] == ["in study", "6 of 6", "5", "2025-03-29", "0"] and body[PARIS_SLOW][5] == "1"
     )
     assert body[NY_STOPS][-1] == "5 nights missed in a row"
+    calendar = soup.find_all("img")[0]
+    assert calendar["alt"].startswith("Calendar of the last") and "8" in calendar["alt"]
 
 
 # -- late uploads and failures: what the next run lists again ---------------------------------------
