@@ -37,7 +37,13 @@ REPO = Path(__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _doctest_names(doctest_namespace: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> None:
+def _doctest_names(
+    request: pytest.FixtureRequest,
+    doctest_namespace: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    if not any(isinstance(item, pytest.DoctestItem) for item in request.session.items):
+        return  # a run without doctests starts no server and loads no cohort
     import asleep_nb
     from asleep_nb import Client, load_cohort, to_dataset
     from asleep_nb.api.records import SessionResult
