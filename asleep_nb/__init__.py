@@ -9,7 +9,7 @@ Examples
 --------
 >>> import asleep_nb
 >>> client = asleep_nb.connect()  # doctest: +ELLIPSIS
-asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at http://127.0.0.1:... (97 users, 204 sessions)
+asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at http://127.0.0.1:... (...)
 >>> ds = asleep_nb.load_session(client, "20250115025029_fvivn",
 ...                             user_id="G-20250115025029-vLErWBfQNtnfvgDccFOQ")
 """

@@ -4,7 +4,7 @@ Examples
 --------
 >>> import asleep_nb
 >>> client = asleep_nb.connect()  # doctest: +ELLIPSIS
-asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at http://127.0.0.1:... (97 users, 204 sessions)
+asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at http://127.0.0.1:... (...)
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def connect(
     Examples
     --------
     >>> client = connect()  # doctest: +ELLIPSIS
-    asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at http://127.0.0.1:... (97 users, ...)
+    asleep_nb: no ASLEEP_API_KEY set; using the built-in demo API at http://127.0.0.1:... (...)
     >>> client = connect(api_key="...")  # the real API
     """
     from asleep_nb.api.client import Client
