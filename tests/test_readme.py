@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,11 +54,16 @@ def test_every_python_block_runs_in_order_against_the_demo(asleep_standin, monke
     blocks = _python_blocks()
     assert len(blocks) >= 8
     namespace: dict = {"__name__": "readme"}
-    for number, block in enumerate(blocks, 1):
-        try:
-            exec(compile(block, f"README.md python block {number}", "exec"), namespace)
-        except Exception as exc:  # name the block, so a failure says which README lines broke
-            raise AssertionError(f"README python block {number} fails:\n{block}") from exc
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for number, block in enumerate(blocks, 1):
+            try:
+                exec(compile(block, f"README.md python block {number}", "exec"), namespace)
+            except Exception as exc:  # name the block, so a failure says which README lines broke
+                raise AssertionError(f"README python block {number} fails:\n{block}") from exc
+    # the only warnings a newcomer meets: the boundary (singular) fits the README says reach the user
+    unexpected = [f"{w.category.__name__}: {w.message}" for w in seen if "singular fit" not in str(w.message)]
+    assert not unexpected, unexpected
     plt.close("all")
     import asleep_nb
 
