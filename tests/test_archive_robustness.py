@@ -401,7 +401,7 @@ def test_threads_writing_at_once_lose_nothing_and_one_session_has_one_winner(tmp
     rivals = [copy.deepcopy(payloads[0]) for _ in range(8)]
     for k, rival in enumerate(rivals):
         rival["session"]["id"] = "20250130000000_rival"
-        rival["stat"]["time_in_sleep"] = 1000 + k  # eight different final copies of one session
+        rival["stat"]["sleep_index"] = 60 + k  # eight different final copies of one session
 
     def attempt(payload: dict) -> str:
         try:
@@ -414,5 +414,5 @@ def test_threads_writing_at_once_lose_nothing_and_one_session_has_one_winner(tmp
         outcome = list(pool.map(attempt, rivals))
     assert outcome.count("stored") == 1 and outcome.count("refused") == 7
     kept = open_archive(archive.path).read("20250130000000_rival")
-    assert kept.stat.time_in_sleep == 1000 + outcome.index("stored")
+    assert kept.stat.sleep_index == 60 + outcome.index("stored")
     assert not list(archive.path.rglob("*.tmp"))  # the seven staged copies were removed

@@ -55,8 +55,10 @@ def make_payload(
         stat = dict.fromkeys(STAT_FIELDS)
         counts = {c: 30 * stages.count(c) for c in (0, 1, 2, 3)}
         stat.update(
-            sleep_time=iso(start + timedelta(seconds=30 * first)),
-            wake_time=iso(start + timedelta(seconds=30 * (last + 1))),
+            # instants from UTC: an aware datetime plus a timedelta is wall-clock arithmetic, an hour
+            # off across a daylight-saving change (the ContractWarning of a payload caught it)
+            sleep_time=iso(start.astimezone(UTC) + timedelta(seconds=30 * first)),
+            wake_time=iso(start.astimezone(UTC) + timedelta(seconds=30 * (last + 1))),
             sleep_latency=30 * first,
             time_in_bed=30 * len(stages),
             time_in_sleep=counts[1] + counts[2] + counts[3],
