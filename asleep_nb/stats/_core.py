@@ -17,15 +17,14 @@ fields has its own helper below (timing, durations, ratios, wake after
 onset, cycles, snoring); ratios use the exact rounding of
 :mod:`asleep_nb.stats._rounding`.
 
-How it is fast: only two passes touch every epoch slot (the code check and
-the run boundaries of :class:`~asleep_nb.stats._runs.Runs`); everything else
-works on runs (about 80 per real night, against about 1,000 epochs): epochs
-per code with one ``np.add.at``, the vendor rule applied to each session's
-run codes (:meth:`~asleep_nb.stats._runs.Runs.code_matrix`), wake after
-onset and REM clusters on the wake and REM runs only. Sessions are computed
-in blocks of a few million epoch slots, so temporaries stay in the caches;
-snoring (:mod:`asleep_nb.stats._snoring`) is a few flat passes and one
-segment sum per session.
+How it is fast: the cost follows the epochs recorded, not the padding.
+Sessions go in blocks of like extent (:mod:`asleep_nb.stats._blocks`), so a
+block's columns hold its own sessions' slots; in a block only the code check
+and the run boundaries of :class:`~asleep_nb.stats._runs.Runs` touch every
+slot, with snoring packed into the same code (:mod:`asleep_nb.stats._snoring`).
+Everything else works on runs (about 80 per real night): epochs per code with
+one ``np.add.at``, the vendor rule on each session's run codes, wake after
+onset, REM clusters and snoring on the runs that matter.
 """
 
 from __future__ import annotations
@@ -49,6 +48,7 @@ from asleep_nb.errors import PayloadError
 from asleep_nb.stats._checks import aware_datetime, check_codes, check_epoch_count
 from asleep_nb.stats._cycles import REM_CLUSTER_DISTANCE, REM_CLUSTER_MIN_EPOCHS, max_cycles, rem_clusters
 from asleep_nb.stats._rounding import round2_hundredths, round_half_even
+from asleep_nb.stats._blocks import plan_blocks, row_extents
 from asleep_nb.stats._runs import Runs
 from asleep_nb.stats._snoring import check_snoring_shape, snoring_in_period
 
@@ -97,8 +97,8 @@ _WAKE_CODE = int(SleepStage.WAKE)
 _SLEEP_CODES = (int(SleepStage.LIGHT), int(SleepStage.DEEP), int(SleepStage.REM))  # _Nights.first_at columns
 _LATENCIES = ("light_latency", "deep_latency", "rem_latency")
 #: Epoch slots per block of sessions computed at once: a block's temporaries stay in the caches
-#: (10-15 % faster on 10,000 real nights than one block) and memory stays bounded.
-_BLOCK_SLOTS = 2**22
+#: (faster on 10,000 real nights than one block) and memory stays bounded.
+_BLOCK_SLOTS = 2**21
 
 
 class StatArrays(NamedTuple):
@@ -124,7 +124,6 @@ class StatArrays(NamedTuple):
 class _Nights:
     """What every group of fields needs to know about the sessions."""
 
-    stages: np.ndarray  # (sessions, epochs)
     runs: Runs
     counts: np.ndarray  # epochs per (session, code column)
     first_at: np.ndarray  # first epoch of light, deep, REM per session (meaningless where absent)
@@ -160,12 +159,19 @@ class _Columns:
 
 
 def _validated(stages: np.ndarray) -> np.ndarray:
+    """The stages as C-ordered ``int8``; codes are checked here unless they are ``int8`` already.
+
+    ``int8`` codes are checked block by block in :func:`_stat_block`, on the
+    slots that hold them (:func:`row_extents` puts every code that is not
+    ``PAD`` inside a block).
+    """
     S = np.asarray(stages)
     if S.ndim != 2:
         raise ValueError(f"stages must be 2-D (sessions, epochs), got shape {S.shape}")
     if not np.issubdtype(S.dtype, np.integer):
         raise TypeError(f"stages must hold integer codes, got dtype {S.dtype}")
-    check_codes(S, PAD, 3, "sleep_stage")
+    if S.dtype != np.int8:
+        check_codes(S, PAD, 3, "sleep_stage")
     # lossless after the check; every later pass reads one byte an epoch, in row-major order
     return np.ascontiguousarray(S, dtype=np.int8)
 
@@ -174,11 +180,10 @@ def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-def _nights(S: np.ndarray, tib: np.ndarray, two: np.ndarray) -> _Nights:
-    """Runs, per-code tables and the vendor-rule sleep period; checks the sessions' shape."""
-    runs = Runs(S)
+def _nights(runs: Runs, tib: np.ndarray, two: np.ndarray) -> _Nights:
+    """Per-code tables and the vendor-rule sleep period of the stage runs; checks the sessions' shape."""
     counts = runs.counts(PAD, 3)
-    n_ep = S.shape[1] - counts[:, 0]
+    n_ep = runs.n_epochs - counts[:, 0]
     start, end = runs.span(PAD)
     gaps = (n_ep > 0) & (end - start + 1 != n_ep)
     if gaps.any():
@@ -196,7 +201,7 @@ def _nights(S: np.ndarray, tib: np.ndarray, two: np.ndarray) -> _Nights:
     r, col = runs.row[wake], runs.col[wake]
     waso = (col > first[r]) & (col < last[r])  # strictly inside; never slept: first = last = -1, none is
     waso_runs = _per_session(r[waso], runs.length[wake][waso], len(tib))
-    return _Nights(S, runs, counts, first_at, start, end, n_ep, tib, first, last, slept, *waso_runs)
+    return _Nights(runs, counts, first_at, start, end, n_ep, tib, first, last, slept, *waso_runs)
 
 
 def _per_session(rows: np.ndarray, lengths: np.ndarray, n_s: int) -> tuple[np.ndarray, ...]:
@@ -288,9 +293,9 @@ def _waso_fields(out: _Columns, n: _Nights) -> None:
     out.put("longest_waso", n.longest_waso * _E)
 
 
-def _cycle_fields(out: _Columns, n: _Nights, sleep_latency: np.ndarray) -> np.ndarray:
+def _cycle_fields(out: _Columns, n: _Nights, sleep_latency: np.ndarray, n_cycles: int) -> np.ndarray:
     """``sleep_cycle_count``, ``sleep_cycle``; returns the ``sleep_cycle_time`` array."""
-    n_s, n_e = n.stages.shape
+    n_s = n.runs.n_sessions
     clusters = rem_clusters(n.runs)
     count = clusters.per_session
     out.put("sleep_cycle_count", count)
@@ -301,17 +306,16 @@ def _cycle_fields(out: _Columns, n: _Nights, sleep_latency: np.ndarray) -> np.nd
     out.put(
         "sleep_cycle", round_half_even((last_end - n.first) * _E, np.where(has_cycle, count, 1)), has_cycle
     )
-    cycles = np.full((n_s, max_cycles(n_e) + 1), np.nan)
+    cycles = np.full((n_s, n_cycles), np.nan)
     cycles[has_cycle, 0] = sleep_latency[has_cycle]
     rank = np.arange(clusters.row.size) - row_begin[clusters.row]
     cycles[clusters.row, rank + 1] = (clusters.last_epoch - n.start[clusters.row]) * _E
     return cycles
 
 
-def _snoring_fields(out: _Columns, n: _Nights, snoring: np.ndarray) -> None:
+def _snoring_fields(out: _Columns, n: _Nights, stages: np.ndarray, snoring: np.ndarray) -> None:
     """Snoring over the sleep period (epochs whose sleep stage is -1 are out of it)."""
-    span, period = (n.start, n.end), (n.first, n.last)
-    has_snoring, n_snore, snoring_count = snoring_in_period(n.stages, snoring, span, period)
+    has_snoring, n_snore, snoring_count = snoring_in_period(stages, snoring, (n.first, n.last))
     n_period = n.n_period
     per = n_period > 0
     m_snore = np.where(per, round2_hundredths(n_snore, np.where(per, n_period, 1)), 0)
@@ -368,29 +372,39 @@ def stat_arrays(
     tib = np.broadcast_to(np.asarray(time_in_bed, dtype=np.float64), (n_s,))
     two = np.broadcast_to(np.asarray(two_stage, dtype=bool), (n_s,))
     N = None if snoring is None else check_snoring_shape(snoring, S)
-    block = max(1, _BLOCK_SLOTS // max(n_e, 1))
-    if n_s <= block:
-        return _stat_block(S, N, tib, two)
-    blocks = [slice(lo, lo + block) for lo in range(0, n_s, block)]
+    if n_s * n_e <= _BLOCK_SLOTS:
+        return _stat_block(S, N, tib, two, max_cycles(n_e) + 1)
+    fields = np.empty((n_s, len(FIELD_COLUMNS)))
+    cycles = np.full((n_s, max_cycles(n_e) + 1), np.nan)
     try:
-        parts = [_stat_block(S[b], None if N is None else N[b], tib[b], two[b]) for b in blocks]
+        for rows, lo, hi in plan_blocks(*row_extents(S, PAD), _BLOCK_SLOTS):
+            part = _stat_block(
+                S[rows, lo:hi], None if N is None else N[rows, lo:hi], tib[rows], two[rows], cycles.shape[1]
+            )
+            fields[rows] = part.fields
+            cycles[rows] = part.cycles
     except PayloadError:  # raise it again, naming the session by its index in the whole array
-        return _stat_block(S, N, tib, two)
-    return StatArrays(np.concatenate([p.fields for p in parts]), np.concatenate([p.cycles for p in parts]))
+        _stat_block(S, N, tib, two, cycles.shape[1])
+        raise
+    return StatArrays(fields, cycles)
 
 
-def _stat_block(S: np.ndarray, snoring: np.ndarray | None, tib: np.ndarray, two: np.ndarray) -> StatArrays:
-    """:func:`stat_arrays` of validated stages, in one piece."""
+def _stat_block(
+    S: np.ndarray, snoring: np.ndarray | None, tib: np.ndarray, two: np.ndarray, n_cycles: int
+) -> StatArrays:
+    """:func:`stat_arrays` of ``int8`` stages, in one piece; ``n_cycles`` columns of cycles."""
+    S = np.ascontiguousarray(S)
+    check_codes(S, PAD, 3, "sleep_stage")
     n_s = S.shape[0]
-    nights = _nights(S, tib, two)
+    nights = _nights(Runs(S), tib, two)
     out = _Columns(n_s)
     sleep_latency = _timing_fields(out, nights)
     _duration_fields(out, nights)
     _ratio_fields(out, nights)
     _waso_fields(out, nights)
-    cycles = _cycle_fields(out, nights, sleep_latency)
+    cycles = _cycle_fields(out, nights, sleep_latency, n_cycles)
     if snoring is not None:
-        _snoring_fields(out, nights, snoring)
+        _snoring_fields(out, nights, S, snoring)
     # Null rules: never slept, then two-stage.
     out.values[np.ix_(~nights.slept, _NEVER_SLEPT_COLUMNS)] = np.nan
     out.values[np.ix_(two, _FOUR_STAGE_COLUMNS)] = np.nan

@@ -1,0 +1,48 @@
+"""Cohorts of real DOD scorings whose nights vary in length, with the demo's snoring on every night.
+
+The workload of issue 25: N nights cut from (or concatenated of) the 80 DOD majority-vote nights
+(``bench_stats_real.real_nights``: -1 scored as wake so pysleep accepts them), each
+``uniform(0.4, 2.5)`` times the mean DOD night long, and one session per 1,000 nights over 24 hours
+(3,000 epochs, 25 h; ``longest`` times that with ``--double``), every night with the demo's snoring
+(``generate_snoring``, DOD-O's mid rates). The cohort is padded with ``PAD`` to its longest session.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Epochs of the session over 24 hours that each 1,000 nights hold (25 h).
+LONG_EPOCHS = 3_000
+LOW, HIGH = 0.4, 2.5
+
+
+def varied_nights(n: int, longest: int = 1, seed: int = 25) -> list[np.ndarray]:
+    """``n`` nights of real scorings, lengths 0.4x-2.5x a DOD night, one of ``longest`` x 25 h per 1,000."""
+    from bench_stats_real import real_nights
+
+    dod = real_nights(80)
+    stream = np.concatenate(dod)  # the 80 nights end to end: a night is cut from anywhere in it
+    mean = float(np.mean([len(x) for x in dod]))
+    rng = np.random.default_rng(seed)
+    lengths = np.rint(rng.uniform(LOW, HIGH, n) * mean).astype(np.int64)
+    lengths[500::1_000] = LONG_EPOCHS * longest
+    stream = np.tile(stream, int(lengths.max() // stream.size) + 2)
+    starts = rng.integers(0, stream.size - lengths.max(), n)
+    return [stream[s : s + k].copy() for s, k in zip(starts, lengths, strict=True)]
+
+
+def snoring_for(nights: list[np.ndarray], seed: int = 25) -> list[np.ndarray]:
+    """The demo's snoring (two-state chain during sleep, DOD-O's mid rates) for every night."""
+    from asleep_nb.standin.builder import generate_snoring
+
+    rng = np.random.default_rng(seed)
+    return [generate_snoring(x, rng, 0.05, 0.1) for x in nights]
+
+
+def workload(nights: list[np.ndarray]) -> str:
+    """The cohort described in words: nights, epochs (min/median/max), recorded share of the matrix."""
+    n = np.array([len(x) for x in nights])
+    return (
+        f"{len(nights):,} real nights, {n.min():,}-{n.max():,} epochs (median {np.median(n):,.0f}), "
+        f"{int((n > 2_880).sum())} over 24 h, snoring on all; {n.sum() / (n.size * n.max()):.0%} of matrix recorded"
+    )
