@@ -3,8 +3,8 @@
 The workload of issue 25: N nights cut from (or concatenated of) the 80 DOD majority-vote nights
 (``bench_stats_real.real_nights``: -1 scored as wake so pysleep accepts them), each
 ``uniform(0.4, 2.5)`` times the mean DOD night long, and one session per 1,000 nights over 24 hours
-(3,000 epochs, 25 h; ``longest`` times that with ``--double``), every night with the demo's snoring
-(``generate_snoring``, DOD-O's mid rates). The cohort is padded with ``PAD`` to its longest session.
+(3,000 epochs, 25 h; :func:`doubled` makes those 50 h by repeating them), every night with the
+demo's snoring (``generate_snoring``, DOD-O's mid rates, as the API always sends ``snoring_stages``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ LONG_EPOCHS = 3_000
 LOW, HIGH = 0.4, 2.5
 
 
-def varied_nights(n: int, longest: int = 1, seed: int = 25) -> list[np.ndarray]:
-    """``n`` nights of real scorings, lengths 0.4x-2.5x a DOD night, one of ``longest`` x 25 h per 1,000."""
+def varied_nights(n: int, seed: int = 25) -> list[np.ndarray]:
+    """``n`` nights of real scorings, lengths 0.4x-2.5x a DOD night, one of 25 h per 1,000."""
     from bench_stats_real import real_nights
 
     dod = real_nights(80)
@@ -25,7 +25,7 @@ def varied_nights(n: int, longest: int = 1, seed: int = 25) -> list[np.ndarray]:
     mean = float(np.mean([len(x) for x in dod]))
     rng = np.random.default_rng(seed)
     lengths = np.rint(rng.uniform(LOW, HIGH, n) * mean).astype(np.int64)
-    lengths[500::1_000] = LONG_EPOCHS * longest
+    lengths[500::1_000] = LONG_EPOCHS
     stream = np.tile(stream, int(lengths.max() // stream.size) + 2)
     starts = rng.integers(0, stream.size - lengths.max(), n)
     return [stream[s : s + k].copy() for s, k in zip(starts, lengths, strict=True)]
@@ -37,6 +37,13 @@ def snoring_for(nights: list[np.ndarray], seed: int = 25) -> list[np.ndarray]:
 
     rng = np.random.default_rng(seed)
     return [generate_snoring(x, rng, 0.05, 0.1) for x in nights]
+
+
+def doubled(nights: list[np.ndarray], snoring: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The same nights with each one over 24 hours twice as long (itself twice, end to end)."""
+    long = [len(x) > 2_880 for x in nights]
+    twice = [np.concatenate([x, x]) if k else x for x, k in zip(nights, long, strict=True)]
+    return twice, [np.concatenate([x, x]) if k else x for x, k in zip(snoring, long, strict=True)]
 
 
 def workload(nights: list[np.ndarray]) -> str:

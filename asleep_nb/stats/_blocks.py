@@ -16,7 +16,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Block", "plan_blocks", "row_extents"]
+__all__ = ["GROWTH", "WASTE", "Block", "plan_blocks", "row_extents"]
+
+#: Rows whose ends differ by less than this factor are of one class (they waste little as one block).
+GROWTH = 1.25
+#: Most columns a block may hold per slot its rows use, once it is past a small size.
+WASTE = 1.3
 
 
 class Block(NamedTuple):
@@ -84,26 +89,39 @@ def _last_true(mask: np.ndarray) -> np.ndarray:
 
 
 def plan_blocks(start: np.ndarray, stop: np.ndarray, slots: int) -> list[Block]:
-    """Group rows in order of where they end into blocks of about ``slots`` recorded slots each.
+    """Group rows of like extent into blocks of at most about ``slots`` recorded slots each.
 
-    Each block's columns run from the least ``start`` to the greatest
-    ``stop`` of its rows, so a block of short nights is narrow whatever the
-    longest night of the cohort. Rows without slots go in the first block.
+    Rows are taken in order of where they end, in classes of ends within a
+    factor of :data:`GROWTH`; consecutive classes share a block while the
+    block's columns (least ``start`` to greatest ``stop``) hold at most
+    :data:`WASTE` times its rows' own slots, or while it is small (an eighth of
+    ``slots``: a block has a fixed cost). So a block of short nights is
+    narrow, whatever the longest night of the cohort.
 
     Examples
     --------
     >>> import numpy as np
-    >>> blocks = plan_blocks(np.array([0, 0, 0, 0]), np.array([10, 3000, 12, 11]), 40)
+    >>> blocks = plan_blocks(np.array([0, 0, 0, 0]), np.array([10, 3000, 12, 11]), 80)
     >>> [(b.rows.tolist(), b.lo, b.hi) for b in blocks]
     [([0, 3, 2], 0, 12), ([1], 0, 3000)]
     """
     order = np.argsort(stop, kind="stable")
-    width = stop[order] - start[order]
-    # a new block wherever the running sum of widths passes another multiple of ``slots``
-    block_of = np.cumsum(width) // max(slots, 1)
-    cuts = np.flatnonzero(np.diff(block_of)) + 1
+    first, last = start[order], stop[order]
+    recorded = np.concatenate(([0], np.cumsum(last - first)))
+    ends = np.floor(np.log(np.maximum(last, 1)) / np.log(GROWTH))
+    bounds = [0, *(np.flatnonzero(np.diff(ends)) + 1).tolist(), len(order)]
+    ranges, lo = [], 0
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one pass over the classes (a few dozen)
+        if a > lo and recorded[a] - recorded[lo] >= slots // 8:
+            area = (b - lo) * (last[b - 1] - first[lo:b].min())
+            if area > WASTE * (recorded[b] - recorded[lo]) or recorded[b] - recorded[lo] > slots:
+                ranges.append((lo, a))
+                lo = a
+    ranges.append((lo, len(order)))
     blocks = []
-    for rows in np.split(order, cuts):
-        if rows.size:
-            blocks.append(Block(rows, int(start[rows].min()), int(stop[rows].max())))
+    for lo, hi in ranges:  # a range of more than ``slots`` slots in parts of about ``slots``
+        part = (recorded[lo + 1 : hi + 1] - recorded[lo] - 1) // max(slots, 1)
+        for rows in np.split(order[lo:hi], np.flatnonzero(np.diff(part)) + 1):
+            if rows.size:
+                blocks.append(Block(rows, int(start[rows].min()), int(stop[rows].max())))
     return blocks
