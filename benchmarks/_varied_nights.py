@@ -51,5 +51,6 @@ def workload(nights: list[np.ndarray]) -> str:
     n = np.array([len(x) for x in nights])
     return (
         f"{len(nights):,} real nights, {n.min():,}-{n.max():,} epochs (median {np.median(n):,.0f}), "
-        f"{int((n > 2_880).sum())} over 24 h, snoring on all; {n.sum() / (n.size * n.max()):.0%} of matrix recorded"
+        f"{int((n > 2_880).sum())} over 24 h, snoring on all; "
+        f"{n.sum() / (n.size * n.max()):.0%} of matrix recorded"
     )

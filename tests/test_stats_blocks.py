@@ -17,8 +17,8 @@ from hypothesis.extra.numpy import arrays
 
 from asleep_nb.definitions import PAD
 from asleep_nb.errors import PayloadError
-from asleep_nb.stats._blocks import plan_blocks, row_extents
 from asleep_nb.stats import _core
+from asleep_nb.stats._blocks import plan_blocks, row_extents
 from asleep_nb.stats._core import stat_arrays
 
 WIDTH = 3_300  # one 27.5-hour session; most are 400-2,500 epochs
@@ -58,7 +58,9 @@ def cohort(rng: np.random.Generator, n_sessions: int) -> tuple[np.ndarray, ...]:
 
 def alone(stages: np.ndarray, snoring: np.ndarray | None, tib: np.ndarray, two: np.ndarray) -> tuple:
     rows = [
-        stat_arrays(stages[i : i + 1], None if snoring is None else snoring[i : i + 1], tib[i : i + 1], two[i])
+        stat_arrays(
+            stages[i : i + 1], None if snoring is None else snoring[i : i + 1], tib[i : i + 1], two[i]
+        )
         for i in range(len(tib))
     ]
     return np.concatenate([r.fields for r in rows]), [r.cycles[0] for r in rows]

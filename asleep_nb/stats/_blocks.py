@@ -12,6 +12,7 @@ epochs times the number of sessions.
 
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -111,7 +112,7 @@ def plan_blocks(start: np.ndarray, stop: np.ndarray, slots: int) -> list[Block]:
     ends = np.floor(np.log(np.maximum(last, 1)) / np.log(GROWTH))
     bounds = [0, *(np.flatnonzero(np.diff(ends)) + 1).tolist(), len(order)]
     ranges, lo = [], 0
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one pass over the classes (a few dozen)
+    for a, b in itertools.pairwise(bounds):  # one pass over the classes (a few dozen)
         if a > lo and recorded[a] - recorded[lo] >= slots // 8:
             area = (b - lo) * (last[b - 1] - first[lo:b].min())
             if area > WASTE * (recorded[b] - recorded[lo]) or recorded[b] - recorded[lo] > slots:

@@ -45,11 +45,11 @@ from asleep_nb.definitions import (
     vendor_sleep_period,
 )
 from asleep_nb.errors import PayloadError
+from asleep_nb.stats._blocks import plan_blocks, row_extents
 from asleep_nb.stats._checks import aware_datetime, check_codes, check_epoch_count
 from asleep_nb.stats._cycles import REM_CLUSTER_DISTANCE, REM_CLUSTER_MIN_EPOCHS, max_cycles, rem_clusters
 from asleep_nb.stats._rounding import round2_hundredths, round_half_even
-from asleep_nb.stats._blocks import plan_blocks, row_extents
-from asleep_nb.stats._runs import Runs
+from asleep_nb.stats._runs import Runs, per_session
 from asleep_nb.stats._snoring import check_snoring_shape, snoring_in_period
 
 __all__ = [
@@ -159,12 +159,7 @@ class _Columns:
 
 
 def _validated(stages: np.ndarray) -> np.ndarray:
-    """The stages as C-ordered ``int8``; codes are checked here unless they are ``int8`` already.
-
-    ``int8`` codes are checked block by block in :func:`_stat_block`, on the
-    slots that hold them (:func:`row_extents` puts every code that is not
-    ``PAD`` inside a block).
-    """
+    """The stages as C-ordered ``int8``; ``int8`` codes are checked block by block in :func:`_stat_block`."""
     S = np.asarray(stages)
     if S.ndim != 2:
         raise ValueError(f"stages must be 2-D (sessions, epochs), got shape {S.shape}")
@@ -200,19 +195,8 @@ def _nights(runs: Runs, tib: np.ndarray, two: np.ndarray) -> _Nights:
     wake = np.flatnonzero(runs.code == _WAKE_CODE)
     r, col = runs.row[wake], runs.col[wake]
     waso = (col > first[r]) & (col < last[r])  # strictly inside; never slept: first = last = -1, none is
-    waso_runs = _per_session(r[waso], runs.length[wake][waso], len(tib))
+    waso_runs = per_session(r[waso], runs.length[wake][waso], len(tib))
     return _Nights(runs, counts, first_at, start, end, n_ep, tib, first, last, slept, *waso_runs)
-
-
-def _per_session(rows: np.ndarray, lengths: np.ndarray, n_s: int) -> tuple[np.ndarray, ...]:
-    """Runs, epochs and the longest run's epochs per session, of runs given in session order."""
-    count = np.bincount(rows, minlength=n_s)
-    epochs, longest = np.zeros(n_s, dtype=np.int64), np.zeros(n_s, dtype=np.int64)
-    if rows.size:
-        begin = np.concatenate(([0], np.flatnonzero(rows[1:] != rows[:-1]) + 1))  # each session's first run
-        epochs[rows[begin]] = np.add.reduceat(lengths, begin)
-        longest[rows[begin]] = np.maximum.reduceat(lengths, begin)
-    return count, epochs, longest
 
 
 def _sleep_period(runs: Runs, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

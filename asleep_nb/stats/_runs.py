@@ -6,7 +6,7 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Runs"]
+__all__ = ["Runs", "per_session"]
 
 
 class Runs:
@@ -129,3 +129,21 @@ class Runs:
         start = np.where(self.code[first_run] == pad, self.length[first_run], 0)
         end = np.where(self.code[last_run] == pad, self.col[last_run], self.n_epochs) - 1
         return start, end
+
+
+def per_session(rows: np.ndarray, lengths: np.ndarray, n_s: int) -> tuple[np.ndarray, ...]:
+    """Runs, epochs and the longest run's epochs per session, of runs given in session order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [a.tolist() for a in per_session(np.array([0, 0, 2]), np.array([3, 5, 1]), 3)]
+    [[2, 0, 1], [8, 0, 1], [5, 0, 1]]
+    """
+    count = np.bincount(rows, minlength=n_s)
+    epochs, longest = np.zeros(n_s, dtype=np.int64), np.zeros(n_s, dtype=np.int64)
+    if rows.size:
+        begin = np.concatenate(([0], np.flatnonzero(rows[1:] != rows[:-1]) + 1))  # each session's first run
+        epochs[rows[begin]] = np.add.reduceat(lengths, begin)
+        longest[rows[begin]] = np.maximum.reduceat(lengths, begin)
+    return count, epochs, longest
