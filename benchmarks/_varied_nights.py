@@ -28,7 +28,15 @@ def varied_nights(n: int, seed: int = 25) -> list[np.ndarray]:
     lengths[500::1_000] = LONG_EPOCHS
     stream = np.tile(stream, int(lengths.max() // stream.size) + 2)
     starts = rng.integers(0, stream.size - lengths.max(), n)
-    return [stream[s : s + k].copy() for s, k in zip(starts, lengths, strict=True)]
+    nights = [stream[s : s + k].copy() for s, k in zip(starts, lengths, strict=True)]
+    # a cut that holds no sleep (from the wake between two nights) is cut again further on: on a night
+    # that never slept the contract's null fields differ from pysleep's zeros by design (stats.vendor)
+    for i, x in enumerate(nights):
+        at = int(starts[i])
+        while not (x > 0).any():
+            at = (at + 97) % (stream.size - lengths.max())
+            x = nights[i] = stream[at : at + lengths[i]].copy()
+    return nights
 
 
 def snoring_for(nights: list[np.ndarray], seed: int = 25) -> list[np.ndarray]:
