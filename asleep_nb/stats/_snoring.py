@@ -88,7 +88,7 @@ def _sessions_with_snoring(recorded: np.ndarray, unscored: np.ndarray) -> np.nda
     """Sessions whose epochs have snoring codes; :class:`PayloadError` where only some have."""
     missing = np.logical_and(unscored, recorded, out=unscored)
     if not missing.any():  # the common case: every epoch has a code
-        return recorded.any(axis=1)
+        return np.asarray(recorded.any(axis=1))
     has_snoring = np.greater(recorded, missing).any(axis=1)
     partial = has_snoring & missing.any(axis=1)
     if partial.any():
