@@ -363,7 +363,11 @@ def stat_arrays(
     try:
         for rows, lo, hi in plan_blocks(*row_extents(S, PAD), _BLOCK_SLOTS):
             part = _stat_block(
-                S[rows, lo:hi], None if N is None else N[rows, lo:hi], tib[rows], two[rows], cycles.shape[1]
+                S[:, lo:hi][rows],
+                None if N is None else N[:, lo:hi][rows],
+                tib[rows],
+                two[rows],
+                cycles.shape[1],
             )
             fields[rows] = part.fields
             cycles[rows] = part.cycles
