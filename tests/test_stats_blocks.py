@@ -132,3 +132,19 @@ def test_blocks_take_every_row_once_with_its_columns(spans: list[tuple[int, int]
     assert sorted(rows.tolist()) == list(range(len(spans)))
     for b in blocks:
         assert b.lo <= start[b.rows].min() and b.hi >= stop[b.rows].max()
+
+
+def test_little_padding_takes_ranges_of_rows_equal_to_each_session_alone(small_blocks: int) -> None:
+    rng = np.random.default_rng(11)
+    stages, _, tib, _ = cohort(rng, 300)
+    full = np.full_like(stages, PAD)
+    full_snoring = np.full_like(stages, PAD)
+    for i in range(len(tib)):  # every session 3,000-3,300 epochs: over 60 % of the matrix recorded
+        n = int(rng.integers(3_000, stages.shape[1]))
+        full[i, :n] = night(rng, n)
+        full_snoring[i, :n] = rng.choice([-1, 0, 1], size=n)
+        tib[i] = 30.0 * n
+    assert full.size > 3 * small_blocks
+    got = stat_arrays(full, full_snoring, tib, np.zeros(len(tib), dtype=bool))
+    fields, _ = alone(full, full_snoring, tib, np.zeros(len(tib), dtype=bool))
+    assert same(got.fields, fields)

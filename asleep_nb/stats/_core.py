@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -96,9 +96,10 @@ _WAKE, _LIGHT, _DEEP, _REM = 2, 3, 4, 5
 _WAKE_CODE = int(SleepStage.WAKE)
 _SLEEP_CODES = (int(SleepStage.LIGHT), int(SleepStage.DEEP), int(SleepStage.REM))  # _Nights.first_at columns
 _LATENCIES = ("light_latency", "deep_latency", "rem_latency")
-#: Epoch slots per block of sessions computed at once: a block's temporaries stay in the caches
-#: (faster on 10,000 real nights than one block) and memory stays bounded.
-_BLOCK_SLOTS = 2**21
+#: Epoch slots per block of sessions computed at once: memory stays bounded.
+_BLOCK_SLOTS = 2**22
+#: Share of the matrix recorded above which blocks are plain ranges of rows (finding extents costs more).
+_PLAIN_SHARE = 0.6
 
 
 class StatArrays(NamedTuple):
@@ -360,15 +361,15 @@ def stat_arrays(
         return _stat_block(S, N, tib, two, max_cycles(n_e) + 1)
     fields = np.empty((n_s, len(FIELD_COLUMNS)))
     cycles = np.full((n_s, max_cycles(n_e) + 1), np.nan)
+    if tib.sum() / _E >= _PLAIN_SHARE * n_s * n_e:  # little padding: ranges of rows, views, no copy
+        step = max(1, _BLOCK_SLOTS // max(n_e, 1))
+        blocks: list[tuple[Any, int, int]] = [(slice(a, a + step), 0, n_e) for a in range(0, n_s, step)]
+    else:
+        blocks = list(plan_blocks(*row_extents(S, PAD), _BLOCK_SLOTS))
     try:
-        for rows, lo, hi in plan_blocks(*row_extents(S, PAD), _BLOCK_SLOTS):
-            part = _stat_block(
-                S[:, lo:hi][rows],
-                None if N is None else N[:, lo:hi][rows],
-                tib[rows],
-                two[rows],
-                cycles.shape[1],
-            )
+        for rows, lo, hi in blocks:
+            snoring_part = None if N is None else N[:, lo:hi][rows]
+            part = _stat_block(S[:, lo:hi][rows], snoring_part, tib[rows], two[rows], cycles.shape[1])
             fields[rows] = part.fields
             cycles[rows] = part.cycles
     except PayloadError:  # raise it again, naming the session by its index in the whole array
