@@ -130,6 +130,18 @@ def test_bland_altman_draws_the_table():
         ap.bland_altman(bare, "time_in_sleep")
 
 
+def test_bland_altman_bias_is_written_at_least_tick_size_under_its_title():
+    """The bias is each panel's result: never smaller than the ticks (issue 23's standard), below the title."""
+    ax = ap.bland_altman(fixed_table(), "time_in_sleep")
+    ax.figure.canvas.draw()
+    (summary,) = [t for t in ax.texts if t.get_gid() == "summary"]
+    ticks = [t.get_fontsize() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    assert summary.get_fontsize() >= max(ticks)
+    assert summary.get_text().startswith("Bias ") and ax.get_title(loc="left") == "Time in sleep"
+    assert ax.title.get_window_extent().y0 >= summary.get_window_extent().y1 - 1
+    plt.close(ax.figure)
+
+
 def test_bland_altman_regression_limits_follow_the_reference():
     table = fixed_table()
     row = table.loc["sleep_latency"]

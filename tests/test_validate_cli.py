@@ -9,12 +9,18 @@ status (2 bad input, 1 data that cannot be had), and so are failures inside it.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import socket
+import sys
 from pathlib import Path
+
+import numpy as np
 
 import pandas as pd
 import pytest
+from bs4 import BeautifulSoup
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix
 
 from asleep_nb import cli
@@ -107,6 +113,60 @@ def test_discrepancy_table_is_stats_agreement(demo_html, pair):
         )
         assert bias in demo_html, metric
         assert format_value(str(metric), row["mean_reference"]) in demo_html, metric
+
+
+# -- read as a sleep researcher would (issue 23's standard, as tests/test_report.py checks the study report)
+def test_every_figure_has_alt_text_saying_its_numbers(demo_html, pair):
+    device, reference = pair
+    alts = [image.get("alt", "") for image in BeautifulSoup(demo_html, "html.parser").find_all("img")]
+    assert len(alts) == 3 and all(len(alt) > 80 for alt in alts), alts
+    confusion, panels, night = alts
+    d, r, _ = paired_epochs(device, reference, classes=4)
+    both = d >= 0
+    counts = confusion_matrix(r[both], d[both], labels=list(range(4)))
+    for k, stage in enumerate(("Wake", "Light", "Deep", "REM")):
+        assert f"{stage} {100 * counts[k, k] / counts[k].sum():.1f} %" in confusion, stage
+    table = stats_agreement(device, reference, metrics=list(VALIDATION_METRICS), n_boot=N_BOOT, seed=SEED)
+    assert panels.startswith(f"Bland-Altman plots, one panel per metric ({len(table)})")
+    for metric, row in table.iterrows():
+        bias = format_estimate(str(metric), row["bias"], row["bias_ci_low"], row["bias_ci_high"], difference=True)
+        assert bias in panels, metric
+    result = epoch_agreement(device, reference, n_boot=N_BOOT, seed=SEED).per_night
+    typical = re.search(r"session (\S+), the device above the reference", night).group(1)
+    wrong = round((1 - result.loc[typical, "accuracy"]) * result.loc[typical, "n_epochs"])
+    assert f"at the {wrong} epochs where they disagree" in night
+    assert f"kappa, {result.loc[typical, 'kappa']:.3f}, is the median" in night
+
+
+def test_no_path_of_this_machine_and_no_raw_stderr(demo_html):
+    here = [str(Path.cwd()), str(Path.home()), sys.prefix, os.path.dirname(np.__file__), str(DEMO), "/tmp/"]
+    for path in here:
+        assert path not in demo_html, path
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in demo_html
+    assert not re.search(r"\.py:\d+: \w+Warning", demo_html)
+
+
+def test_tables_have_one_header_row_in_plain_words(demo_html):
+    soup = BeautifulSoup(demo_html, "html.parser")
+    raw = {"user_id", "session_id", "group_id", "accuracy", "kappa", "device", "item_id", "n_epochs"}
+    for table in soup.find_all("table"):
+        head = table.find("thead")
+        assert head is not None and len(head.find_all("tr")) == 1, table.find_previous("b")
+        words = [th.get_text(strip=True) for th in head.find_all("th")]
+        assert not raw & set(words), words
+    corners = [t.find("thead").find("th").get_text(strip=True) for t in soup.find_all("table")]
+    assert corners.count("reference (rows) / device (columns)") == 2
+
+
+def test_report_reads_without_stopping(demo_html):
+    text = " ".join(BeautifulSoup(demo_html, "html.parser").get_text(" ").split())
+    for phrase in ("named by manifest", "cannot be had: stop", "had of", "plt.show", "sessions that cannot"):
+        assert phrase not in text, phrase
+    assert text.count("Provenance") == 1
+    assert "named by the manifest validation.csv; reference scorings from the demo's reference/manifest.csv" in text
+    assert "sessions 80 of the 80 sessions requested were fetched" in text
+    assert "a session that cannot be had stops the report" in text
+    assert "Manifest rows (80), by file line" in text
 
 
 def test_offline_from_an_archive_gives_the_same_numbers(demo_html, tmp_path, capsys):

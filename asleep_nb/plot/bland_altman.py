@@ -32,7 +32,7 @@ from matplotlib.figure import FigureBase
 
 from asleep_nb.definitions.agreement import AGREEMENT_COLORS
 from asleep_nb.definitions.display import display_unit, display_value, format_estimate, inline_label, label
-from asleep_nb.plot._style import FULL_WIDTH, get_axes, get_figure, style, style_axes
+from asleep_nb.plot._style import FULL_WIDTH, RC_PARAMS, get_axes, get_figure, style, style_axes
 
 __all__ = ["bland_altman", "bland_altman_panels"]
 
@@ -135,6 +135,7 @@ def bland_altman(table: pd.DataFrame, name: str, ax: Axes | None = None, *, titl
             f"Bias {bias}",
             f"Bias {row['bias_method']}, limits {row['loa_method']}; {int(row['n'])} nights",
         ]
+        # the bias is the panel's result: written as large as the axis labels, never below the ticks
         ax.text(
             0.01,
             0.99,
@@ -142,7 +143,7 @@ def bland_altman(table: pd.DataFrame, name: str, ax: Axes | None = None, *, titl
             transform=ax.transAxes,
             va="top",
             ha="left",
-            fontsize=7.5,
+            fontsize=RC_PARAMS["axes.labelsize"],
             gid="summary",
         )
         ax.set_xlabel(f"Reference: {inline_label(name)}{suffix}")

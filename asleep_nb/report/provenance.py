@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from asleep_nb.report.parameters import ReportParameters
     from asleep_nb.report.sources import ReportData
 
-__all__ = ["dataset_fingerprint", "provenance", "report_provenance"]
+__all__ = ["data_provenance", "dataset_fingerprint", "provenance", "report_provenance"]
 
 _VERSIONED = ("asleep-nb", "numpy", "pandas", "xarray", "matplotlib", "requests")
 
@@ -136,6 +136,21 @@ def report_provenance(params: ReportParameters, data: ReportData) -> dict[str, s
     >>> info["manifest"]
     "the demo's study.csv (groups healthy, apnea): 80 rows, listed below"
     """
+    return data_provenance(data) | provenance(params.shown(), dataset_fingerprint(data.cohort))
+
+
+def data_provenance(data: ReportData) -> dict[str, str]:
+    """Where a report's sessions came from: data source, manifest name and SHA-256, sessions had.
+
+    The first rows of :func:`report_provenance`, shared with the validation
+    report (:mod:`asleep_nb.report.validation`), whose parameters differ.
+
+    Examples
+    --------
+    >>> from asleep_nb.report import ReportParameters, load_report_data
+    >>> list(data_provenance(load_report_data(ReportParameters())))
+    ['data source', 'manifest', 'manifest SHA-256', 'sessions']
+    """
     shown: dict[str, str] = dict(data.details)
     if data.manifest is not None:
         name = data.manifest.name.removeprefix("manifest ")
@@ -145,4 +160,4 @@ def report_provenance(params: ReportParameters, data: ReportData) -> dict[str, s
         shown["manifest"] = "none: every archived session, in group 'all'"
     how = "read from the archive" if data.source.startswith("archive ") else "fetched"
     shown["sessions"] = f"{len(data.results)} of the {data.requested} sessions requested were {how}"
-    return shown | provenance(params.shown(), dataset_fingerprint(data.cohort))
+    return shown

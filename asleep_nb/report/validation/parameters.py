@@ -145,9 +145,9 @@ class ValidationParameters:
         """
         return {
             "time zone": self.timezone or "each manifest row's own",
-            "metrics": ", ".join(self.metrics),
-            "sessions that cannot be had": (
-                "left out and listed (--allow-missing)" if self.allow_missing else "stop the report"
+            "metrics compared night by night": ", ".join(self.metrics),
+            "a session that cannot be had": (
+                "is left out and listed (--allow-missing)" if self.allow_missing else "stops the report"
             ),
             "bootstrap": f"{N_BOOT} resamples of participants, seed {SEED}",
             "title": self.title,

@@ -27,12 +27,17 @@ from asleep_nb.definitions.display import MISSING, label
 from asleep_nb.definitions.scoring import REFERENCE_LABEL_RULE
 
 __all__ = [
+    "bland_altman_alt",
+    "confusion_alt",
     "confusion_table",
     "discrepancy_table",
+    "hypnogram_alt",
     "methods_paragraph",
+    "night_table",
     "overlap_table",
     "pooled_table",
     "stage_table",
+    "validation_provenance",
 ]
 
 
@@ -69,7 +74,7 @@ def pooled_table(results: dict[str, Any]) -> pd.DataFrame:
             "Nights": f"{int(p['n_nights'])}",
             "Participants": f"{int(p['n_users'])}",
         }
-    return pd.DataFrame(columns).rename_axis("pooled over every night")
+    return pd.DataFrame(columns).rename_axis("statistic")
 
 
 def confusion_table(confusion: pd.DataFrame) -> pd.DataFrame:
@@ -89,6 +94,7 @@ def confusion_table(confusion: pd.DataFrame) -> pd.DataFrame:
             share = _percent(n / totals[row]) if totals[row] else MISSING
             out.loc[row, col] = f"{n} ({share})"
     out.index.name = "reference (rows) / device (columns)"
+    out.columns.name = None  # the corner cell says both; a second header row would split it
     return out
 
 
@@ -183,6 +189,141 @@ def overlap_table(overlap: pd.DataFrame) -> pd.DataFrame:
             "Compared": overlap["scored_epochs"].astype(int),
         },
         index=overlap.index,
+    )
+
+
+def night_table(overlap: pd.DataFrame, per_night: pd.DataFrame) -> pd.DataFrame:
+    """:func:`overlap_table` with each night's accuracy (percent) and Cohen's kappa (three decimals).
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"device_epochs": [10], "reference_epochs": [12], "overlap_epochs": [10],
+    ...     "offset_seconds": [0.0], "device_unscored": [0], "reference_unscored": [0], "scored_epochs": [10]},
+    ...     index=pd.Index(["s"], name="session_id"))
+    >>> night_table(o, pd.DataFrame({"accuracy": [0.9], "kappa": [0.85]}, index=["s"])).iloc[0, -2:].tolist()
+    ['90.0 %', '0.850']
+    """
+    out = overlap_table(overlap)
+    out["Accuracy"] = per_night["accuracy"].reindex(out.index).map(_percent)
+    out["Cohen's kappa"] = per_night["kappa"].reindex(out.index).map(_kappa)
+    return out
+
+
+def validation_provenance(params: Any, data: Any) -> dict[str, str]:
+    """What a validation report records to be reproduced, label -> value, naming no folder.
+
+    The device's source, study manifest and sessions as a study report says them
+    (:func:`asleep_nb.report.provenance.data_provenance`), the reference manifest
+    by name, rows and SHA-256, the fingerprints of both cohorts, the parameters
+    (:meth:`~asleep_nb.report.validation.ValidationParameters.shown`) and versions.
+
+    Examples
+    --------
+    >>> from asleep_nb.report.validation import ValidationParameters, load_validation_data
+    >>> p = ValidationParameters(metrics=("time_in_rem",))
+    >>> info = validation_provenance(p, load_validation_data(p))
+    >>> info["reference manifest"]
+    "the demo's reference/manifest.csv: 80 rows"
+    >>> info["sessions"]
+    '80 of the 80 sessions requested were fetched'
+    """
+    from asleep_nb.report.provenance import data_provenance, dataset_fingerprint, provenance
+
+    shown = data_provenance(data.device)
+    refs = data.reference_manifest
+    shown["reference manifest"] = f"{reference_name(refs.path)}: {len(refs.entries)} rows"
+    shown["reference manifest SHA-256"] = refs.sha256
+    shown["reference fingerprint (SHA-256)"] = dataset_fingerprint(data.reference)
+    return shown | provenance(params.shown(), dataset_fingerprint(data.device.cohort))
+
+
+def reference_name(path: Any) -> str:
+    """How the page names a reference manifest: the demo's by its place in the demo, else its file name.
+
+    Examples
+    --------
+    >>> from asleep_nb.report.validation.data import demo_reference_manifest
+    >>> reference_name(demo_reference_manifest()), reference_name("/data/psg/refs.csv")
+    ("the demo's reference/manifest.csv", 'the reference manifest refs.csv')
+    """
+    from pathlib import Path
+
+    from asleep_nb.report.validation.data import demo_reference_manifest
+
+    path = Path(path)
+    if path.resolve() == Path(demo_reference_manifest()).resolve():
+        return f"the demo's {path.parent.name}/{path.name}"
+    return f"the reference manifest {path.name}"
+
+
+def confusion_alt(results: dict[str, Any]) -> str:
+    """Text alternative of the confusion-matrix figure: what a cell holds, and each diagonal share.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame([[8, 2], [1, 9]], index=["Wake", "Sleep"], columns=["Wake", "Sleep"])
+    >>> class R: confusion = c
+    >>> confusion_alt({"Sleep/wake": R()})[-56:]
+    'Sleep/wake: Wake 80.0 %, Sleep 90.0 % of reference epochs.'
+    """
+    diagonals = [
+        f"{name}: "
+        + ", ".join(
+            f"{stage} {_percent(r.confusion.loc[stage, stage] / r.confusion.loc[stage].sum())}"
+            for stage in r.confusion.index
+        )
+        + " of reference epochs"
+        for name, r in results.items()
+    ]
+    return (
+        f"Confusion matrices, one per class set ({', '.join(results)}): each row a reference stage with its "
+        "number of epochs, each column the device's stage, each cell the share of the reference row (shaded "
+        "darker as it grows) and the epoch count, as in the tables above. The device agreed with the "
+        f"reference (the diagonal) on {'; '.join(diagonals)}."
+    )
+
+
+def bland_altman_alt(table: pd.DataFrame) -> str:
+    """Text alternative of the Bland-Altman panels: one panel per metric, what it draws, each bias.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n": [3], "bias": [360.0], "bias_ci_low": [0.0], "bias_ci_high": [720.0]},
+    ...                  index=["time_in_sleep"])
+    >>> bland_altman_alt(t)[-45:]
+    'time in sleep +0.10 h [95% CI 0.00, 0.20].'
+    """
+    from asleep_nb.definitions.display import inline_label
+
+    drawn = [m for m in table.index if np.isfinite(table.loc[m, "bias"])]
+    biases = "; ".join(
+        f"{inline_label(str(m))} "
+        + format_estimate(
+            str(m), table.loc[m, "bias"], table.loc[m, "bias_ci_low"], table.loc[m, "bias_ci_high"], difference=True
+        )
+        for m in drawn
+    )
+    return (
+        f"Bland-Altman plots, one panel per metric ({len(drawn)}), each night a point: the device's value "
+        "minus the reference's (vertical) against the reference's (horizontal), the bias as a solid line and "
+        "the 95 % limits of agreement as dashed lines, with their confidence intervals as bands or error bars, "
+        f"as in the discrepancy table above. Bias (device minus reference): {biases}."
+    )
+
+
+def hypnogram_alt(session: str, kappa: float, disagree: int, zone: str) -> str:
+    """Text alternative of the one-night figure: the night, its kappa and the epochs in disagreement.
+
+    Examples
+    --------
+    >>> hypnogram_alt("s1", 0.7871, 152, "UTC")[:60]
+    'Hypnograms of session s1, the device above the reference, on'
+    """
+    return (
+        f"Hypnograms of session {session}, the device above the reference, on local time ({zone}): the "
+        "stage (wake, REM, light, deep) of every 30-s epoch as a stepped line, with black ticks between "
+        f"the two at the {disagree} epochs where they disagree. The night's kappa, {kappa:.3f}, is the "
+        "median of the study's."
     )
 
 
