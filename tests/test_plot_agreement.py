@@ -131,7 +131,7 @@ def test_bland_altman_draws_the_table():
 
 
 def test_bland_altman_bias_is_written_at_least_tick_size_under_its_title():
-    """The bias is each panel's result: never smaller than the ticks (issue 23's standard), below the title."""
+    """The bias is each panel's result: never below the ticks (issue 23's standard), under the title."""
     ax = ap.bland_altman(fixed_table(), "time_in_sleep")
     ax.figure.canvas.draw()
     (summary,) = [t for t in ax.texts if t.get_gid() == "summary"]

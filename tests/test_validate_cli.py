@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
@@ -129,7 +128,9 @@ def test_every_figure_has_alt_text_saying_its_numbers(demo_html, pair):
     table = stats_agreement(device, reference, metrics=list(VALIDATION_METRICS), n_boot=N_BOOT, seed=SEED)
     assert panels.startswith(f"Bland-Altman plots, one panel per metric ({len(table)})")
     for metric, row in table.iterrows():
-        bias = format_estimate(str(metric), row["bias"], row["bias_ci_low"], row["bias_ci_high"], difference=True)
+        bias = format_estimate(
+            str(metric), row["bias"], row["bias_ci_low"], row["bias_ci_high"], difference=True
+        )
         assert bias in panels, metric
     result = epoch_agreement(device, reference, n_boot=N_BOOT, seed=SEED).per_night
     typical = re.search(r"session (\S+), the device above the reference", night).group(1)
@@ -163,7 +164,10 @@ def test_report_reads_without_stopping(demo_html):
     for phrase in ("named by manifest", "cannot be had: stop", "had of", "plt.show", "sessions that cannot"):
         assert phrase not in text, phrase
     assert text.count("Provenance") == 1
-    assert "named by the manifest validation.csv; reference scorings from the demo's reference/manifest.csv" in text
+    assert (
+        "named by the manifest validation.csv; reference scorings from the demo's reference/manifest.csv"
+        in text
+    )
     assert "sessions 80 of the 80 sessions requested were fetched" in text
     assert "a session that cannot be had stops the report" in text
     assert "Manifest rows (80), by file line" in text

@@ -198,7 +198,8 @@ def night_table(overlap: pd.DataFrame, per_night: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> o = pd.DataFrame({"device_epochs": [10], "reference_epochs": [12], "overlap_epochs": [10],
-    ...     "offset_seconds": [0.0], "device_unscored": [0], "reference_unscored": [0], "scored_epochs": [10]},
+    ...     "offset_seconds": [0.0], "device_unscored": [0], "reference_unscored": [0],
+    ...     "scored_epochs": [10]},
     ...     index=pd.Index(["s"], name="session_id"))
     >>> night_table(o, pd.DataFrame({"accuracy": [0.9], "kappa": [0.85]}, index=["s"])).iloc[0, -2:].tolist()
     ['90.0 %', '0.850']
@@ -263,7 +264,7 @@ def confusion_alt(results: dict[str, Any]) -> str:
     --------
     >>> c = pd.DataFrame([[8, 2], [1, 9]], index=["Wake", "Sleep"], columns=["Wake", "Sleep"])
     >>> class R: confusion = c
-    >>> confusion_alt({"Sleep/wake": R()})[-56:]
+    >>> confusion_alt({"Sleep/wake": R()})[-58:]
     'Sleep/wake: Wake 80.0 %, Sleep 90.0 % of reference epochs.'
     """
     diagonals = [
@@ -290,7 +291,7 @@ def bland_altman_alt(table: pd.DataFrame) -> str:
     --------
     >>> t = pd.DataFrame({"n": [3], "bias": [360.0], "bias_ci_low": [0.0], "bias_ci_high": [720.0]},
     ...                  index=["time_in_sleep"])
-    >>> bland_altman_alt(t)[-45:]
+    >>> bland_altman_alt(t)[-42:]
     'time in sleep +0.10 h [95% CI 0.00, 0.20].'
     """
     from asleep_nb.definitions.display import inline_label
@@ -299,15 +300,19 @@ def bland_altman_alt(table: pd.DataFrame) -> str:
     biases = "; ".join(
         f"{inline_label(str(m))} "
         + format_estimate(
-            str(m), table.loc[m, "bias"], table.loc[m, "bias_ci_low"], table.loc[m, "bias_ci_high"], difference=True
+            str(m),
+            table.loc[m, "bias"],
+            table.loc[m, "bias_ci_low"],
+            table.loc[m, "bias_ci_high"],
+            difference=True,
         )
         for m in drawn
     )
     return (
         f"Bland-Altman plots, one panel per metric ({len(drawn)}), each night a point: the device's value "
         "minus the reference's (vertical) against the reference's (horizontal), the bias as a solid line and "
-        "the 95 % limits of agreement as dashed lines, with their confidence intervals as bands or error bars, "
-        f"as in the discrepancy table above. Bias (device minus reference): {biases}."
+        "the 95 % limits of agreement as dashed lines, with their confidence intervals as bands or error "
+        f"bars, as in the discrepancy table above. Bias (device minus reference): {biases}."
     )
 
 
