@@ -171,6 +171,11 @@ def test_report_reads_without_stopping(demo_html):
     assert "sessions 80 of the 80 sessions requested were fetched" in text
     assert "a session that cannot be had stops the report" in text
     assert "Manifest rows (80), by file line" in text
+    assert "device fingerprint (SHA-256)" in text and "reference fingerprint (SHA-256)" in text
+    estimates = BeautifulSoup(demo_html, "html.parser").find_all("table", class_="report-nowrap")
+    assert (
+        len(estimates) == 1 and "Bias (95 % CI)" in estimates[0].get_text()
+    )  # an interval reads on one line
 
 
 def test_offline_from_an_archive_gives_the_same_numbers(demo_html, tmp_path, capsys):

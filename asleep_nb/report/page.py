@@ -41,7 +41,7 @@ __all__ = [
 
 #: The page's own style: tables of text (reasons, provenance) read left-aligned; a table with a
 #: header of two rows (Table 1) centres each group over its columns and keeps its cells and column
-#: labels on one line (row labels wrap);
+#: labels on one line (row labels wrap); a table of estimates with intervals keeps each cell on one line;
 #: folded blocks of source (LaTeX) scroll instead of widening the page; the tables of a section
 #: (the codebook appendix, whose elements carry no attribute) read left-aligned.
 PAGE_STYLE = (
@@ -51,6 +51,7 @@ PAGE_STYLE = (
     ".jp-RenderedHTMLCommon table.report-grouped :is(td, thead th) { white-space: nowrap; }\n"
     ".jp-RenderedHTMLCommon table.report-grouped tbody th { min-width: 12em; }\n"
     ".jp-RenderedHTMLCommon table.report-grouped :is(td, th) { padding: 0.5em 0.35em; }\n"
+    ".jp-RenderedHTMLCommon table.report-nowrap td { white-space: nowrap; }\n"
     ".jp-RenderedHTMLCommon details pre { max-height: 24em; overflow: auto; }\n"
     ".jp-RenderedHTMLCommon.jp-OutputArea-output section :is(td, th) "
     "{ text-align: left; vertical-align: top; }"
@@ -62,7 +63,9 @@ def heading(title: str) -> None:
     show(f"<style>{PAGE_STYLE}</style><h1>{escape(title)}</h1>")
 
 
-def table_html(frame: pd.DataFrame, *, text: bool = False, grouped: bool = False) -> str:
+def table_html(
+    frame: pd.DataFrame, *, text: bool = False, grouped: bool = False, nowrap: bool = False
+) -> str:
     """A DataFrame as a plain HTML table: cells escaped, missing values as an em dash.
 
     Column and index names are headed in words
@@ -70,7 +73,8 @@ def table_html(frame: pd.DataFrame, *, text: bool = False, grouped: bool = False
     "user"), and a named index heads its column in the one header row
     instead of a second row. With ``text`` its cells are left-aligned (tables
     of words); with ``grouped`` (a header of two rows) each top-level label
-    is centred over its columns and cells do not wrap.
+    is centred over its columns and cells do not wrap; with ``nowrap`` cells
+    do not wrap (an estimate and its interval read on one line) but headers may.
 
     Examples
     --------
@@ -79,6 +83,7 @@ def table_html(frame: pd.DataFrame, *, text: bool = False, grouped: bool = False
     (2, True, True)
     """
     classes = ["report-table"] + (["report-text"] if text else []) + (["report-grouped"] if grouped else [])
+    classes += ["report-nowrap"] if nowrap else []
     if not isinstance(frame.columns, pd.MultiIndex):
         frame = frame.rename(columns=lambda c: column_heading(c) if isinstance(c, str) else c)
     name = frame.index.name
@@ -117,14 +122,16 @@ def show_table(
     collapsed: bool = False,
     text: bool = False,
     grouped: bool = False,
+    nowrap: bool = False,
 ) -> None:
     """Display a DataFrame as a plain HTML table, with an optional bold caption.
 
     With ``collapsed`` the table sits in a closed ``<details>`` element whose
-    summary is the caption (long lists: the reader opens them); ``text`` and
-    ``grouped`` as for :func:`table_html`.
+    summary is the caption (long lists: the reader opens them); ``text``,
+    ``grouped`` and ``nowrap`` as for :func:`table_html`.
     """
-    show(captioned(table_html(frame, text=text, grouped=grouped), caption, collapsed=collapsed))
+    html = table_html(frame, text=text, grouped=grouped, nowrap=nowrap)
+    show(captioned(html, caption, collapsed=collapsed))
 
 
 def show_section(body_html: str) -> None:

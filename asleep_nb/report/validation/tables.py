@@ -227,6 +227,8 @@ def validation_provenance(params: Any, data: Any) -> dict[str, str]:
     "the demo's reference/manifest.csv: 80 rows"
     >>> info["sessions"]
     '80 of the 80 sessions requested were fetched'
+    >>> [k for k in info if "fingerprint" in k]
+    ['reference fingerprint (SHA-256)', 'device fingerprint (SHA-256)']
     """
     from asleep_nb.report.provenance import data_provenance, dataset_fingerprint, provenance
 
@@ -235,7 +237,12 @@ def validation_provenance(params: Any, data: Any) -> dict[str, str]:
     shown["reference manifest"] = f"{reference_name(refs.path)}: {len(refs.entries)} rows"
     shown["reference manifest SHA-256"] = refs.sha256
     shown["reference fingerprint (SHA-256)"] = dataset_fingerprint(data.reference)
-    return shown | provenance(params.shown(), dataset_fingerprint(data.device.cohort))
+    info = shown | provenance(params.shown(), dataset_fingerprint(data.device.cohort))
+    # two cohorts, two fingerprints: each says whose it is
+    return {
+        ("device fingerprint (SHA-256)" if k == "data fingerprint (SHA-256)" else k): v
+        for k, v in info.items()
+    }
 
 
 def reference_name(path: Any) -> str:
