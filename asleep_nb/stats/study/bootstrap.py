@@ -99,20 +99,6 @@ def interval_for(interval: str, *sizes: int) -> str:
     return interval
 
 
-def _interval(
-    samples: tuple[np.ndarray, ...],
-    statistic: Callable[..., np.ndarray],
-    *,
-    n_boot: int,
-    ci: float,
-    interval: str,
-    rng: Seed,
-    paired: bool = False,
-) -> tuple[float, float]:
-    """``scipy.stats.bootstrap`` of ``statistic``; ``(nan, nan)`` when a sample has fewer than 2 values."""
-    return _test(samples, statistic, n_boot=n_boot, ci=ci, interval=interval, rng=rng, paired=paired)[:2]
-
-
 def _test(
     samples: tuple[np.ndarray, ...],
     statistic: Callable[..., np.ndarray],
@@ -123,7 +109,12 @@ def _test(
     rng: Seed,
     paired: bool = False,
 ) -> tuple[float, float, float]:
-    """Interval and the p-value of "statistic = 0" found by inverting the same interval."""
+    """Interval and the p-value of "statistic = 0" found by inverting the same interval.
+
+    ``(nan, nan, nan)`` when a sample has fewer than 2 values; every interval
+    function is this one's first two values, so an interval and its test
+    always come from the same resamples.
+    """
     check_options(ci, n_boot, interval)
     if min(s.size for s in samples) < 2:
         return np.nan, np.nan, np.nan
@@ -225,7 +216,7 @@ def mean_interval(
     >>> mean_interval(np.array([7.0]))
     (nan, nan)
     """
-    return _interval((values,), _mean, n_boot=n_boot, ci=ci, interval=interval, rng=rng)
+    return _test((values,), _mean, n_boot=n_boot, ci=ci, interval=interval, rng=rng)[:2]
 
 
 def difference_interval(
@@ -249,7 +240,7 @@ def difference_interval(
     >>> bool(2 < low < 4 < high < 6)
     True
     """
-    return _interval((reference, other), _difference, n_boot=n_boot, ci=ci, interval=interval, rng=rng)
+    return difference_test(reference, other, n_boot=n_boot, ci=ci, interval=interval, rng=rng)[:2]
 
 
 def difference_test(
@@ -317,8 +308,4 @@ def paired_interval(
     >>> bool(0.4 <= low < 0.5 < high <= 0.6)
     True
     """
-    if before.shape != after.shape:
-        raise ValueError(f"paired samples differ in length: {before.size} and {after.size}")
-    return _interval(
-        (before, after), _difference, n_boot=n_boot, ci=ci, interval=interval, rng=rng, paired=True
-    )
+    return paired_test(before, after, n_boot=n_boot, ci=ci, interval=interval, rng=rng)[:2]
