@@ -67,12 +67,25 @@ import numpy as np
 
 from asleep_nb.stats.study.agreement_bootstrap import limits_bootstrap
 
-__all__ = ["AGREEMENT_Z", "REGRESSION_Z", "BA_FIELDS", "bland_altman", "total_variance", "regress"]
+__all__ = [
+    "AGREEMENT_Z",
+    "REGRESSION_Z",
+    "R2_GATE",
+    "SD_RATIO_GATE",
+    "BA_FIELDS",
+    "bland_altman",
+    "total_variance",
+    "regress",
+]
 
 #: Multiple of the SD of the differences that bounds 95 % of them.
 AGREEMENT_Z = 1.96
 #: Multiple of the fitted absolute residual for regression limits: 1.96 * sqrt(pi / 2).
 REGRESSION_Z = AGREEMENT_Z * float(np.sqrt(np.pi / 2))
+#: Default ``r2_gate``: a significant proportional bias is modelled only past this share of variance.
+R2_GATE = 0.1
+#: Default ``sd_ratio_gate``: heteroscedastic limits only past this change of the residual SD.
+SD_RATIO_GATE = 1.5
 
 #: Keys of :func:`bland_altman`'s result, in the order of the discrepancy table.
 BA_FIELDS = (
@@ -196,8 +209,8 @@ def bland_altman(
     *,
     ci: float = 0.95,
     alpha: float = 0.05,
-    r2_gate: float | None = 0.1,
-    sd_ratio_gate: float | None = 1.5,
+    r2_gate: float | None = R2_GATE,
+    sd_ratio_gate: float | None = SD_RATIO_GATE,
     heteroscedastic_loa: HeteroscedasticLoA = "regression",
     n_boot: int = 2000,
     seed: int = 0,

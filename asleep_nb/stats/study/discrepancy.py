@@ -40,7 +40,13 @@ import xarray as xr
 from asleep_nb.data.reference_alignment import align_to_device
 from asleep_nb.definitions import PAD, STAT_FIELDS, research_sleep_period, to_sleep_wake
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.study.bland_altman import BA_FIELDS, HeteroscedasticLoA, bland_altman
+from asleep_nb.stats.study.bland_altman import (
+    BA_FIELDS,
+    R2_GATE,
+    SD_RATIO_GATE,
+    HeteroscedasticLoA,
+    bland_altman,
+)
 from asleep_nb.stats.vendor import compute_stats
 
 __all__ = ["DEFAULT_METRICS", "DISCREPANCY_COLUMNS", "night_stats_pair", "stats_agreement"]
@@ -145,8 +151,8 @@ def stats_agreement(
     metrics: Sequence[str] | None = None,
     ci: float = 0.95,
     alpha: float = 0.05,
-    r2_gate: float | None = 0.1,
-    sd_ratio_gate: float | None = 1.5,
+    r2_gate: float | None = R2_GATE,
+    sd_ratio_gate: float | None = SD_RATIO_GATE,
     heteroscedastic_loa: HeteroscedasticLoA = "regression",
     n_boot: int = 2000,
     seed: int = 0,
