@@ -25,12 +25,13 @@ from datetime import UTC, datetime
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.ticker import Formatter, Locator
 
 from asleep_nb.data.alignment import parse_clock_start
 from asleep_nb.timezones import validate_timezone
 
-__all__ = ["LocalTimeFormatter", "LocalTimeLocator", "to_num", "parse_clock"]
+__all__ = ["LocalTimeFormatter", "LocalTimeLocator", "local_time_axes", "to_num", "parse_clock"]
 
 # candidate tick spacings in minutes of local clock time
 _STEPS_MIN = (1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720)
@@ -127,3 +128,30 @@ class LocalTimeLocator(Locator):
         keep = np.asarray(minute_of_day % step == 0)
         nums = to_num(utc[keep].tz_localize(None).to_numpy())
         return [float(v) for v in nums if vmin - 1e-9 <= v <= vmax + 1e-9]
+
+
+def local_time_axes(ax: Axes, zone: str, left: float, right: float) -> None:
+    """Dress ``ax`` as a stage timeline: x from ``left`` to ``right`` in ``zone``'s clock, y rows gridded.
+
+    The x axis gets :class:`LocalTimeLocator` ticks and :class:`LocalTimeFormatter`
+    labels with the label ``Local time (zone)``; the y axis loses its spine and
+    tick marks and gets light horizontal grid lines behind the data. The
+    hypnogram and the device/reference comparison share this look.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> local_time_axes(ax, "Europe/Paris", 20089.9, 20090.3)
+    >>> ax.get_xlabel(), ax.spines["left"].get_visible()
+    ('Local time (Europe/Paris)', False)
+    >>> plt.close(fig)
+    """
+    ax.set_xlim(left, right)
+    ax.xaxis.set_major_locator(LocalTimeLocator(zone))
+    ax.xaxis.set_major_formatter(LocalTimeFormatter(zone))
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.grid(axis="y", color="#E5E5E5", lw=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    ax.set_xlabel(f"Local time ({zone})")

@@ -38,7 +38,7 @@ from asleep_nb.plot._style import (
     stage_labels,
     style,
 )
-from asleep_nb.plot._time import LocalTimeFormatter, LocalTimeLocator, to_num
+from asleep_nb.plot._time import local_time_axes, to_num
 from asleep_nb.plot.hypnogram import runs
 from asleep_nb.stats.study.agreement import EpochAgreement
 
@@ -280,14 +280,7 @@ def hypnogram_comparison(
                 fontweight="bold",
             )
         ax.set_ylim(-0.6, 8.8)
-        ax.set_xlim(x0[0], x0[-1] + _EPOCH_DAYS)
-        ax.xaxis.set_major_locator(LocalTimeLocator(zone))
-        ax.xaxis.set_major_formatter(LocalTimeFormatter(zone))
-        ax.tick_params(axis="y", length=0)
-        ax.spines["left"].set_visible(False)
-        ax.grid(axis="y", color="#E5E5E5", lw=0.6, zorder=0)
-        ax.set_axisbelow(True)
-        ax.set_xlabel(f"Local time ({zone})")
+        local_time_axes(ax, zone, x0[0], x0[-1] + _EPOCH_DAYS)
         if legend:
             handles: list[Any] = [
                 Line2D([], [], color=_DISAGREE, lw=4, label=f"Disagree ({int(differ.sum())} epochs)")

@@ -26,7 +26,7 @@ from asleep_nb.plot._style import (
     stage_labels,
     style,
 )
-from asleep_nb.plot._time import LocalTimeFormatter, LocalTimeLocator, to_num
+from asleep_nb.plot._time import local_time_axes, to_num
 from asleep_nb.timezones import validate_timezone
 
 __all__ = ["hypnogram", "runs"]
@@ -217,14 +217,7 @@ def hypnogram(
             tick.set_color("#000000")
             tick.set_gid(gid)
         ax.set_ylim(y_low, top + 0.9)
-        ax.set_xlim(x0[0], x_end)
-        ax.xaxis.set_major_locator(LocalTimeLocator(zone))
-        ax.xaxis.set_major_formatter(LocalTimeFormatter(zone))
-        ax.tick_params(axis="y", length=0)
-        ax.spines["left"].set_visible(False)
-        ax.grid(axis="y", color="#E5E5E5", lw=0.6, zorder=0)
-        ax.set_axisbelow(True)
-        ax.set_xlabel(f"Local time ({zone})")
+        local_time_axes(ax, zone, x0[0], x_end)
         if legend and handles:  # own row above the axes; the title goes above it
             ax.legend(handles=handles, **LEGEND_ABOVE, ncol=len(handles))
         if title:
