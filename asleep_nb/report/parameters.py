@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar, Self, cast
 
 from asleep_nb.data.cohort import ALIGNMENTS, Alignment
 from asleep_nb.definitions import STAT_FIELDS
@@ -35,7 +35,16 @@ from asleep_nb.stats.quality import (
 )
 from asleep_nb.timezones import validate_timezone
 
-__all__ = ["DEFAULT_METRICS", "METRIC_CHOICES", "TITLE", "ReportParameters"]
+__all__ = [
+    "DEFAULT_METRICS",
+    "METRIC_CHOICES",
+    "TITLE",
+    "NotebookParameters",
+    "ReportParameters",
+    "check_timezone",
+    "checked_title",
+    "check_one_source",
+]
 
 #: The default page title (and first heading) of a report.
 TITLE = "Sleep cohort report"
@@ -56,8 +65,87 @@ METRIC_CHOICES: tuple[str, ...] = tuple(
 )
 
 
+class NotebookParameters:
+    """What every report's parameters share: loose values in, plain values out (a dataclass mixin).
+
+    A subclass is a frozen dataclass with a ``metrics`` tuple and names in
+    :attr:`DEFAULTED` the fields for which ``None`` means the default.
+
+    Examples
+    --------
+    >>> ReportParameters.from_values(title=None, metrics="rem_ratio").metrics
+    ('rem_ratio',)
+    >>> ReportParameters().values()["metrics"][:2]
+    ['time_in_sleep', 'sleep_efficiency']
+    """
+
+    #: Fields for which :meth:`from_values` takes ``None`` as "the default".
+    DEFAULTED: ClassVar[frozenset[str]] = frozenset({"metrics", "title"})
+    metrics: tuple[str, ...]
+
+    @classmethod
+    def from_values(cls, **values: Any) -> Self:
+        """Parameters from loose values: ``None`` means the default, ``metrics`` may be one text.
+
+        This is how a notebook turns its parameters cell into parameters.
+        """
+        kept = {k: v for k, v in values.items() if not (k in cls.DEFAULTED and v is None)}
+        return cls(**kept)
+
+    def values(self) -> dict[str, Any]:
+        """The parameters as plain Python values (``metrics`` a list), as injected into a notebook."""
+        out = asdict(cast(Any, self))
+        out["metrics"] = list(self.metrics)
+        return out
+
+
+def check_timezone(timezone: str | None) -> None:
+    """Raise :class:`ReportInputError` naming ``--timezone`` when ``timezone`` is not an IANA zone.
+
+    Examples
+    --------
+    >>> check_timezone("Mars/Olympus")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    asleep_nb.report.errors.ReportInputError: --timezone: ...
+    """
+    if timezone is not None:
+        try:
+            validate_timezone(timezone)
+        except InvalidTimezone as exc:
+            raise ReportInputError(f"--timezone: {exc}") from None
+
+
+def checked_title(title: object) -> str:
+    """``title`` stripped; :class:`ReportInputError` unless it is one non-empty line.
+
+    Examples
+    --------
+    >>> checked_title("  Night study ")
+    'Night study'
+    """
+    text = str(title).strip()
+    if not text or "\n" in text:
+        raise ReportInputError(f"--title must be one non-empty line, got {title!r}")
+    return text
+
+
+def check_one_source(archive: str | None, base_url: str | None) -> None:
+    """Raise :class:`ReportInputError` when both an archive and a base URL are given.
+
+    Examples
+    --------
+    >>> check_one_source("a", "http://x")
+    Traceback (most recent call last):
+    ...
+    asleep_nb.report.errors.ReportInputError: give either --archive (no network) or --base-url, not both
+    """
+    if archive is not None and base_url is not None:
+        raise ReportInputError("give either --archive (no network) or --base-url, not both")
+
+
 @dataclass(frozen=True)
-class ReportParameters:
+class ReportParameters(NotebookParameters):
     """Everything a report depends on besides its data; invalid values raise at construction.
 
     Parameters
@@ -112,53 +200,22 @@ class ReportParameters:
     no_signal_threshold: float = FLAG_NO_SIGNAL_SHARE
     no_signal_run: float = LONG_EDGE_RUN_MINUTES
 
+    DEFAULTED: ClassVar[frozenset[str]] = frozenset(
+        {"metrics", "title", "align", "no_signal_threshold", "no_signal_run"}
+    )
+
     def __post_init__(self) -> None:
-        if self.timezone is not None:
-            try:
-                validate_timezone(self.timezone)
-            except InvalidTimezone as exc:
-                raise ReportInputError(f"--timezone: {exc}") from None
+        check_timezone(self.timezone)
         if self.align not in ALIGNMENTS:
             shown = ", ".join(map(repr, ALIGNMENTS))
             raise ReportInputError(f"--align must be one of {shown}, got {self.align!r}")
         object.__setattr__(self, "metrics", _metrics(self.metrics))
-        title = str(self.title).strip()
-        if not title or "\n" in title:
-            raise ReportInputError(f"--title must be one non-empty line, got {self.title!r}")
-        object.__setattr__(self, "title", title)
+        object.__setattr__(self, "title", checked_title(self.title))
         threshold = _checked(check_flag_share, self.no_signal_threshold, "--no-signal-threshold")
         object.__setattr__(self, "no_signal_threshold", threshold)
         run = _checked(check_run_minutes, self.no_signal_run, "--no-signal-run")
         object.__setattr__(self, "no_signal_run", run)
-        if self.archive is not None and self.base_url is not None:
-            raise ReportInputError("give either --archive (no network) or --base-url, not both")
-
-    @classmethod
-    def from_values(cls, **values: Any) -> ReportParameters:
-        """Parameters from loose values: ``None`` means the default, ``metrics`` may be one text.
-
-        This is how a notebook turns its parameters cell into parameters.
-
-        Examples
-        --------
-        >>> ReportParameters.from_values(title=None, metrics="rem_ratio").metrics
-        ('rem_ratio',)
-        """
-        defaults = {"metrics", "title", "align", "no_signal_threshold", "no_signal_run"}
-        kept = {k: v for k, v in values.items() if not (k in defaults and v is None)}
-        return cls(**kept)
-
-    def values(self) -> dict[str, Any]:
-        """The parameters as plain Python values (``metrics`` a list), as injected into a notebook.
-
-        Examples
-        --------
-        >>> ReportParameters().values()["metrics"][:2]
-        ['time_in_sleep', 'sleep_efficiency']
-        """
-        out = asdict(self)
-        out["metrics"] = list(self.metrics)
-        return out
+        check_one_source(self.archive, self.base_url)
 
     def shown(self) -> dict[str, str]:
         """The analysis choices in words, for a report's provenance (data paths excluded).

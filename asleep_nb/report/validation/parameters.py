@@ -14,14 +14,18 @@ asleep_nb.report.errors.ReportInputError: give either --archive (no network) or 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Final
 
 from asleep_nb.definitions import STAT_FIELDS
-from asleep_nb.errors import InvalidTimezone
 from asleep_nb.report.errors import ReportInputError
-from asleep_nb.report.parameters import ReportParameters
-from asleep_nb.timezones import validate_timezone
+from asleep_nb.report.parameters import (
+    NotebookParameters,
+    ReportParameters,
+    check_one_source,
+    check_timezone,
+    checked_title,
+)
 
 __all__ = ["VALIDATION_TITLE", "VALIDATION_METRICS", "N_BOOT", "SEED", "ValidationParameters"]
 
@@ -44,7 +48,7 @@ SEED: Final = 20250115
 
 
 @dataclass(frozen=True)
-class ValidationParameters:
+class ValidationParameters(NotebookParameters):
     """Everything a validation report depends on besides its data; invalid values raise at construction.
 
     Parameters
@@ -81,42 +85,10 @@ class ValidationParameters:
     title: str = VALIDATION_TITLE
 
     def __post_init__(self) -> None:
-        if self.timezone is not None:
-            try:
-                validate_timezone(self.timezone)
-            except InvalidTimezone as exc:
-                raise ReportInputError(f"--timezone: {exc}") from None
+        check_timezone(self.timezone)
         object.__setattr__(self, "metrics", _metrics(self.metrics))
-        title = str(self.title).strip()
-        if not title or "\n" in title:
-            raise ReportInputError(f"--title must be one non-empty line, got {self.title!r}")
-        object.__setattr__(self, "title", title)
-        if self.archive is not None and self.base_url is not None:
-            raise ReportInputError("give either --archive (no network) or --base-url, not both")
-
-    @classmethod
-    def from_values(cls, **values: Any) -> ValidationParameters:
-        """Parameters from loose values: ``None`` means the default, ``metrics`` may be one text.
-
-        Examples
-        --------
-        >>> ValidationParameters.from_values(title=None, metrics="time_in_rem").metrics
-        ('time_in_rem',)
-        """
-        kept = {k: v for k, v in values.items() if not (k in ("metrics", "title") and v is None)}
-        return cls(**kept)
-
-    def values(self) -> dict[str, Any]:
-        """The parameters as plain values (``metrics`` a list), as injected into the notebook.
-
-        Examples
-        --------
-        >>> ValidationParameters().values()["metrics"][:2]
-        ['time_in_sleep', 'sleep_efficiency']
-        """
-        out = asdict(self)
-        out["metrics"] = list(self.metrics)
-        return out
+        object.__setattr__(self, "title", checked_title(self.title))
+        check_one_source(self.archive, self.base_url)
 
     def report_parameters(self) -> ReportParameters:
         """The cohort report's parameters that load the device sessions (aligned by start).
