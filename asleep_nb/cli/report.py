@@ -9,7 +9,8 @@ on stderr naming the problem, and a non-zero exit status: 2 for bad input,
 from __future__ import annotations
 
 import argparse
-import sys
+
+from asleep_nb.cli.notebook_report import add_shared, run_notebook
 
 __all__ = ["configure", "run"]
 
@@ -31,21 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="cohort CSV (user_id, group[, session_id, date_gte, date_lte, timezone]); "
         "default: the demo cohort, healthy vs apnea (with --archive: every archived session)",
     )
-    parser.add_argument(
-        "--timezone", default=None, help="IANA zone for every session (default: each row's own zone)"
-    )
+    add_shared(parser, "--timezone")
     parser.add_argument("--out", default="report.html", help="HTML file to write (default report.html)")
-    parser.add_argument(
-        "--archive",
-        metavar="DIR",
-        default=None,
-        help="read the sessions from this archive (asleep-nb fetch --archive DIR); no network is used",
-    )
-    parser.add_argument(
-        "--allow-missing",
-        action="store_true",
-        help="continue without sessions that cannot be had; the report lists each with the reason",
-    )
+    add_shared(parser, "--archive", "--allow-missing")
     parser.add_argument(
         "--align",
         default=None,
@@ -59,10 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "sleep_latency, waso_count, deep_ratio, rem_ratio); with sleep_latency, the research rule's "
         "latency is compared next to it wherever the two differ",
     )
-    parser.add_argument("--title", default=None, help="page title and first heading")
-    parser.add_argument(
-        "--base-url", default=None, help="the API's base URL (default $ASLEEP_BASE_URL, then the real API)"
-    )
+    add_shared(parser, "--title", "--base-url")
     parser.add_argument(
         "--template",
         metavar="NOTEBOOK",
@@ -90,30 +76,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``asleep-nb report``; return the exit status."""
-    from asleep_nb.report import ReportError, build_report
+    from asleep_nb.report import build_report
 
-    def started() -> None:
-        print("asleep-nb report: running the report notebook ...", file=sys.stderr, flush=True)
-
-    try:
-        out = build_report(
-            args.out,
-            manifest=args.manifest,
-            timezone=args.timezone,
-            archive=args.archive,
-            allow_missing=args.allow_missing,
-            align=args.align,
-            metrics=args.metrics,
-            title=args.title,
-            base_url=args.base_url,
-            template=args.template,
-            exclude_flagged=args.exclude_flagged,
-            no_signal_threshold=args.no_signal_threshold,
-            no_signal_run=args.no_signal_run,
-            on_start=started,
-        )
-    except ReportError as exc:
-        print(f"asleep-nb report: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print(f"asleep-nb report: wrote {out}", flush=True)
-    return 0
+    return run_notebook(
+        args,
+        "report",
+        "report",
+        build_report,
+        align=args.align,
+        template=args.template,
+        exclude_flagged=args.exclude_flagged,
+        no_signal_threshold=args.no_signal_threshold,
+        no_signal_run=args.no_signal_run,
+    )

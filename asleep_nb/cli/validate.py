@@ -10,7 +10,8 @@ a bug shows a traceback.
 from __future__ import annotations
 
 import argparse
-import sys
+
+from asleep_nb.cli.notebook_report import add_shared, run_notebook
 
 __all__ = ["configure", "run"]
 
@@ -41,55 +42,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default="validation.html", help="HTML file to write (default validation.html)"
     )
-    parser.add_argument(
-        "--archive",
-        metavar="DIR",
-        default=None,
-        help="read the sessions from this archive (asleep-nb fetch --archive DIR); no network is used",
-    )
-    parser.add_argument(
-        "--timezone", default=None, help="IANA zone for every session (default: each row's own zone)"
-    )
-    parser.add_argument(
-        "--allow-missing",
-        action="store_true",
-        help="continue without sessions that cannot be had; the report lists each with the reason",
-    )
+    add_shared(parser, "--archive", "--timezone", "--allow-missing")
     parser.add_argument(
         "--metrics",
         default=None,
         help="comma-separated stat fields compared night by night (default: time_in_sleep, "
         "sleep_efficiency, sleep_latency, time_in_wake, time_in_light, time_in_deep, time_in_rem)",
     )
-    parser.add_argument("--title", default=None, help="page title and first heading")
-    parser.add_argument(
-        "--base-url", default=None, help="the API's base URL (default $ASLEEP_BASE_URL, then the real API)"
-    )
+    add_shared(parser, "--title", "--base-url")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``asleep-nb validate``; return the exit status."""
-    from asleep_nb.report import ReportError
     from asleep_nb.report.validation import build_validation_report
 
-    def started() -> None:
-        print("asleep-nb validate: running the validation notebook ...", file=sys.stderr, flush=True)
-
-    try:
-        out = build_validation_report(
-            args.out,
-            manifest=args.manifest,
-            reference=args.reference,
-            timezone=args.timezone,
-            archive=args.archive,
-            allow_missing=args.allow_missing,
-            metrics=args.metrics,
-            title=args.title,
-            base_url=args.base_url,
-            on_start=started,
-        )
-    except ReportError as exc:
-        print(f"asleep-nb validate: {exc}", file=sys.stderr)
-        return exc.exit_code
-    print(f"asleep-nb validate: wrote {out}", flush=True)
-    return 0
+    return run_notebook(args, "validate", "validation", build_validation_report, reference=args.reference)
