@@ -21,10 +21,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from asleep_nb.errors import ArchiveUnwritable, AsleepError, ValidationError
 
-__all__ = ["configure", "run", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_STORAGE", "EXIT_INTERRUPTED"]
+if TYPE_CHECKING:
+    from asleep_nb.data.manifest_file import ManifestFile
+    from asleep_nb.loading.fetch_result import FetchResult
+    from asleep_nb.loading.incremental import SyncResult
+
+__all__ = [
+    "configure",
+    "run",
+    "add_api_options",
+    "failure_status",
+    "finish",
+    "EXIT_OK",
+    "EXIT_FAILED",
+    "EXIT_USAGE",
+    "EXIT_STORAGE",
+    "EXIT_INTERRUPTED",
+]
 
 #: Every selected session is archived.
 EXIT_OK = 0
@@ -41,6 +58,9 @@ _EPILOG = """\
 exit status: 0 every session archived; 1 some sessions could not be had (each listed with its
 manifest line); 2 bad input (the manifest, a row's user id, session id or zone, an option, the
 key); 3 the archive cannot be written; 130 interrupted."""
+
+#: What an archive-filling command (fetch, sync) reports in one line on stderr, never as a traceback.
+FAILURES = (ArchiveUnwritable, ValidationError, ValueError, FileNotFoundError, AsleepError, KeyboardInterrupt)
 
 _DEFAULT_WORKERS = 4  # asleep_nb.loading.fetch.DEFAULT_WORKERS, not imported: --help stays fast
 
@@ -67,13 +87,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timezone", default=None, help="one IANA zone for every session (default: the manifest's column)"
     )
-    parser.add_argument(
-        "--base-url",
-        default=None,
-        help="API base URL (default $ASLEEP_BASE_URL; the key is read from $ASLEEP_API_KEY, "
-        "and without one the built-in demo stand-in is used)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    add_api_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,16 +126,62 @@ def run(args: argparse.Namespace) -> int:
                 if selection.requests
                 else FetchResult()
             )
-    except ArchiveUnwritable as exc:
-        print(f"asleep-nb fetch: {exc}", file=sys.stderr)
-        return EXIT_STORAGE
-    except (ValidationError, ValueError, FileNotFoundError, AsleepError) as exc:
-        print(f"asleep-nb fetch: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("asleep-nb fetch: interrupted; what was archived stays", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except FAILURES as exc:
+        return failure_status("fetch", exc)
     result.failed = sorted([*selection.failed, *result.failed], key=lambda failure: failure[0].row or 0)
+    return finish(result, manifest)
+
+
+def add_api_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--base-url`` and ``--no-progress``, as ``fetch`` and ``sync`` take them.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(); add_api_options(p)
+    >>> p.parse_args(["--no-progress"])
+    Namespace(base_url=None, no_progress=True)
+    """
+    parser.add_argument(
+        "--base-url",
+        default=None,
+        help="API base URL (default $ASLEEP_BASE_URL; the key is read from $ASLEEP_API_KEY, "
+        "and without one the built-in demo stand-in is used)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+def failure_status(command: str, exc: BaseException) -> int:
+    """Say on stderr what stopped ``asleep-nb COMMAND`` (one of :data:`FAILURES`); return its exit status.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     status = failure_status("sync", KeyboardInterrupt())
+    >>> status, err.getvalue().strip()
+    (130, 'asleep-nb sync: interrupted; what was archived stays')
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        print(f"asleep-nb {command}: interrupted; what was archived stays", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"asleep-nb {command}: {exc}", file=sys.stderr)
+    return EXIT_STORAGE if isinstance(exc, ArchiveUnwritable) else EXIT_USAGE
+
+
+def finish(result: FetchResult | SyncResult, manifest: ManifestFile) -> int:
+    """Print ``result``'s summary (failures named by manifest line); return the exit status.
+
+    A row with an invalid id or zone is bad input (:data:`EXIT_USAGE`); other
+    failures are data that could not be had (:data:`EXIT_FAILED`).
+
+    Examples
+    --------
+    >>> from asleep_nb.data.manifest_file import read_manifest_file
+    >>> from asleep_nb.loading.fetch_result import FetchResult
+    >>> finish(FetchResult(), read_manifest_file("data/demo/study.csv"))
+    fetched 0, from archive 0, failed 0
+    0
+    """
     print(result.summary(where=lambda r: manifest.where(r.row - 1) if r.row else manifest.name), flush=True)
     if any(isinstance(error, ValidationError) for _, error in result.failed):
         return EXIT_USAGE

@@ -16,11 +16,9 @@ interrupted.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from asleep_nb.cli.fetch import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_STORAGE, EXIT_USAGE
+from asleep_nb.cli.fetch import FAILURES, add_api_options, failure_status, finish
 from asleep_nb.cli.serve import iso_date
-from asleep_nb.errors import ArchiveUnwritable, AsleepError, ValidationError
 
 __all__ = ["configure", "run"]
 
@@ -59,13 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="days before the last session to list again (late uploads; 1)",
     )
     parser.add_argument("--workers", type=int, default=4, help="concurrent requests (default 4)")
-    parser.add_argument(
-        "--base-url",
-        default=None,
-        help="API base URL (default $ASLEEP_BASE_URL; the key is read from $ASLEEP_API_KEY, "
-        "and without one the built-in demo stand-in is used)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    add_api_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,16 +87,6 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=not args.no_progress,
             )
-    except ArchiveUnwritable as exc:
-        print(f"asleep-nb sync: {exc}", file=sys.stderr)
-        return EXIT_STORAGE
-    except (ValidationError, ValueError, FileNotFoundError, AsleepError) as exc:
-        print(f"asleep-nb sync: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("asleep-nb sync: interrupted; what was archived stays", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    print(result.summary(where=lambda r: manifest.where(r.row - 1) if r.row else manifest.name), flush=True)
-    if any(isinstance(error, ValidationError) for _, error in result.failed):
-        return EXIT_USAGE  # a row with an invalid id or zone is bad input, as in asleep-nb fetch
-    return EXIT_OK if result.ok else EXIT_FAILED
+    except FAILURES as exc:
+        return failure_status("sync", exc)
+    return finish(result, manifest)  # a row with an invalid id or zone is bad input, as in asleep-nb fetch
