@@ -31,13 +31,52 @@ import json
 import socket
 import threading
 import time
+import tracemalloc
+import warnings
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["HostileServer", "gzip_zeros"]
+from asleep_nb.api.client import Client
+
+__all__ = ["HostileServer", "gzip_zeros", "KEY", "MiB", "hostile_client", "probe", "key_fragments"]
+
+#: The key every hostile test sends: 46 characters, one '-', none of them in the filler the server pads with.
+KEY = "KEY-" + "s3cr3t" * 7
+MiB = 2**20
+
+
+def hostile_client(server: Any, *, timeout: float = 2.0, **settings: Any) -> Client:
+    """A client of ``server`` with :data:`KEY`: no retries, no backoff, a short wait, ``settings`` on top."""
+    options = {"timeout": timeout, "max_retries": 0, "backoff_factor": 0.0, "max_wait": 1.0, **settings}
+    return Client(KEY, base_url=server.url, **options)
+
+
+def probe(call: Callable[[], object], *, quiet: bool = False) -> tuple[BaseException | None, float, int]:
+    """Run ``call`` (``quiet``: warnings silenced): what it raised, seconds taken, traced memory peak."""
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with warnings.catch_warnings():
+            if quiet:
+                warnings.simplefilter("ignore")
+            call()
+    except BaseException as exc:
+        raised: BaseException | None = exc
+    else:
+        raised = None
+    elapsed = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return raised, elapsed, peak
+
+
+def key_fragments(text: str, size: int = 5) -> list[str]:
+    """The ``size``-character pieces of :data:`KEY` that ``text`` shows."""
+    return [KEY[i : i + size] for i in range(len(KEY) - size + 1) if KEY[i : i + size] in text]
+
 
 _CHUNK = 64 * 1024
 

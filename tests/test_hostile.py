@@ -9,43 +9,18 @@ from __future__ import annotations
 
 import socket
 import time
-import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
 
 import pytest
 from conftest import IDS, OTHER_SESSION
+from hostile import KEY, MiB, hostile_client, key_fragments, probe
 
 from asleep_nb import errors
 from asleep_nb.api.client import Client
 from asleep_nb.loading.archive import Archive
 from asleep_nb.widgets._messages import describe_error
-
-KEY = "KEY-" + "s3cr3t" * 7  # 46 characters, none of them in the filler the server pads with
-MiB = 2**20
-
-
-def _client(server, **settings: Any) -> Client:
-    options = {"timeout": 2.0, "max_retries": 0, "backoff_factor": 0.0, "max_wait": 1.0, **settings}
-    return Client(KEY, base_url=server.url, **options)
-
-
-def _probe(call: Callable[[], object]) -> tuple[BaseException | None, float, int]:
-    """Run ``call``; return what it raised, the seconds it took and the peak of traced memory."""
-    tracemalloc.start()
-    started = time.monotonic()
-    try:
-        call()
-    except BaseException as exc:
-        raised: BaseException | None = exc
-    else:
-        raised = None
-    elapsed = time.monotonic() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return raised, elapsed, peak
 
 
 def _get(
@@ -55,7 +30,7 @@ def _get(
 
 
 def test_an_honest_answer_goes_through(hostile) -> None:
-    with _client(hostile) as client:
+    with hostile_client(hostile) as client:
         result = client.get_session(IDS.example_session, user_id=IDS.example_user, timezone="Asia/Seoul")
     assert result.session.id == IDS.example_session and result.timezone == "Asia/Seoul"
 
@@ -65,8 +40,8 @@ def test_an_honest_answer_goes_through(hostile) -> None:
 
 def test_another_session_is_refused_naming_both(hostile) -> None:
     hostile.behave("other_session", other=OTHER_SESSION)
-    with _client(hostile) as client:
-        raised, elapsed, _ = _probe(_get(client))
+    with hostile_client(hostile) as client:
+        raised, elapsed, _ = probe(_get(client))
         with pytest.raises(errors.IdentityMismatch):
             client.get_session_payload(IDS.example_session, user_id=IDS.example_user)
     assert type(raised) is errors.IdentityMismatch and elapsed < 2
@@ -81,8 +56,8 @@ def test_another_session_is_refused_naming_both(hostile) -> None:
 
 def test_another_zone_is_refused_naming_both(hostile) -> None:
     hostile.behave("other_zone", zone="Asia/Seoul")
-    with _client(hostile) as client:
-        raised, _, _ = _probe(_get(client, timezone="UTC"))
+    with hostile_client(hostile) as client:
+        raised, _, _ = probe(_get(client, timezone="UTC"))
         with pytest.raises(errors.IdentityMismatch, match=r"'Europe/Paris'.*'Asia/Seoul'"):
             client.list_sessions(IDS.example_user, timezone="Europe/Paris")
     assert type(raised) is errors.IdentityMismatch and raised.field == "timezone"
@@ -91,13 +66,13 @@ def test_another_zone_is_refused_naming_both(hostile) -> None:
 
 def test_another_user_is_refused(hostile) -> None:
     hostile.behave("other_user", user="G-20250115025029-AAAAAAAAAAAAAAAAAAAA")
-    with _client(hostile) as client, pytest.raises(errors.IdentityMismatch, match="user_id"):
+    with hostile_client(hostile) as client, pytest.raises(errors.IdentityMismatch, match="user_id"):
         client.get_user(IDS.example_user)
 
 
 def test_a_wrong_answer_never_reaches_or_overwrites_the_archive(hostile, tmp_path) -> None:
     archive = Archive(tmp_path)
-    with _client(hostile) as client:
+    with hostile_client(hostile) as client:
         archive.fetch(client, OTHER_SESSION, user_id=IDS.example_user)  # B, honestly, COMPLETE
         stored = (tmp_path / archive.entry(OTHER_SESSION).file).read_bytes()
         manifest = (tmp_path / "manifest.jsonl").read_bytes()
@@ -119,8 +94,8 @@ def test_a_wrong_answer_never_reaches_or_overwrites_the_archive(hostile, tmp_pat
 @pytest.mark.parametrize("part", ["body", "headers"])
 def test_a_trickled_answer_is_cut_at_the_deadline_of_each_attempt(hostile, part) -> None:
     hostile.behave("trickle", interval=0.05, part=part)
-    with _client(hostile, timeout=0.4, max_retries=1) as client:
-        raised, elapsed, _ = _probe(_get(client))
+    with hostile_client(hostile, timeout=0.4, max_retries=1) as client:
+        raised, elapsed, _ = probe(_get(client))
     assert type(raised) is errors.DeadlineExceeded
     assert "0.4 s deadline" in str(raised) and "2 attempts" in str(raised)
     assert hostile.attempts == 2
@@ -141,7 +116,7 @@ def test_a_name_lookup_that_hangs_ends_at_the_deadline(hostile, monkeypatch) -> 
     monkeypatch.setattr(socket, "getaddrinfo", hanging)
     url = hostile.url.replace("127.0.0.1", "slow-dns.invalid")
     with Client(KEY, base_url=url, timeout=0.4, max_retries=1, backoff_factor=0.0) as client:
-        raised, elapsed, _ = _probe(_get(client))
+        raised, elapsed, _ = probe(_get(client))
     assert type(raised) is errors.DeadlineExceeded
     assert "0.4 s deadline" in str(raised) and "2 attempts" in str(raised)
     assert 0.7 < elapsed < 2.0 and asked == ["slow-dns.invalid"] * 2 and hostile.attempts == 0
@@ -162,13 +137,13 @@ def test_an_unknown_name_is_a_connection_error_naming_it(hostile, monkeypatch) -
     monkeypatch.setattr(socket, "getaddrinfo", unknown)
     url = hostile.url.replace("127.0.0.1", "no-such-host.invalid")
     with Client(KEY, base_url=url, timeout=2.0, max_retries=0) as client:
-        raised, elapsed, _ = _probe(_get(client))
+        raised, elapsed, _ = probe(_get(client))
     assert isinstance(raised, errors.AsleepError) and not isinstance(raised, errors.DeadlineExceeded)
     assert "Failed to resolve 'no-such-host.invalid'" in str(raised) and elapsed < 1.0
 
 
 def test_a_fast_answer_after_a_trickled_one_uses_a_fresh_connection(hostile) -> None:
-    with _client(hostile, timeout=0.3) as client:
+    with hostile_client(hostile, timeout=0.3) as client:
         hostile.behave("trickle", interval=0.05)
         with pytest.raises(errors.DeadlineExceeded):
             _get(client)()
@@ -182,8 +157,8 @@ def test_a_fast_answer_after_a_trickled_one_uses_a_fresh_connection(hostile) -> 
 )
 def test_an_endless_retry_after_fails_at_once_saying_when(hostile, status, detail) -> None:
     hostile.behave("retry_after", value="100000", status=status, detail=detail)
-    with _client(hostile, max_retries=5, max_wait=2.0) as client:
-        raised, elapsed, _ = _probe(_get(client))
+    with hostile_client(hostile, max_retries=5, max_wait=2.0) as client:
+        raised, elapsed, _ = probe(_get(client))
     expected = errors.ServerError if status == 503 else errors.RateLimited
     assert type(raised) is expected and elapsed < 1.0 and hostile.attempts == 1
     assert "allows the next try in 100000 s (at 20" in str(raised) and "max_wait=2 s" in str(raised)
@@ -194,15 +169,15 @@ def test_an_endless_retry_after_fails_at_once_saying_when(hostile, status, detai
 def test_a_retry_after_date_far_ahead_fails_at_once(hostile) -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(days=2), usegmt=True)
     hostile.behave("retry_after", value=when)
-    with _client(hostile, max_retries=3) as client:
-        raised, elapsed, _ = _probe(_get(client))
+    with hostile_client(hostile, max_retries=3) as client:
+        raised, elapsed, _ = probe(_get(client))
     assert type(raised) is errors.RateLimited and elapsed < 1.0 and raised.retry_after > 86400
 
 
 def test_a_short_retry_after_is_honoured(hostile) -> None:
     hostile.behave("retry_after", value="1")
-    with _client(hostile, max_retries=1, max_wait=5.0) as client:
-        raised, elapsed, _ = _probe(_get(client))
+    with hostile_client(hostile, max_retries=1, max_wait=5.0) as client:
+        raised, elapsed, _ = probe(_get(client))
     assert type(raised) is errors.RateLimited and raised.retry_after == 1.0
     assert hostile.attempts == 2 and 0.9 < elapsed < 3
 
@@ -210,16 +185,16 @@ def test_a_short_retry_after_is_honoured(hostile) -> None:
 def test_one_budget_for_5xx_429_and_403_rate_limits(hostile) -> None:
     answers = [(503, "Unavailable"), (429, "Too Many Requests"), (403, "Rate limit exceeded"), (502, "Bad")]
     hostile.behave("sequence", answers=answers)
-    with _client(hostile, max_retries=3) as client:
-        raised, elapsed, _ = _probe(_get(client))
+    with hostile_client(hostile, max_retries=3) as client:
+        raised, elapsed, _ = probe(_get(client))
     assert type(raised) is errors.ServerError and raised.status_code == 502
     assert hostile.attempts == 4 and elapsed < 2
     hostile.behave("sequence", answers=answers)
-    with _client(hostile, max_retries=4) as client:
+    with hostile_client(hostile, max_retries=4) as client:
         assert client.get_session(IDS.example_session, user_id=IDS.example_user).session.id
     assert hostile.attempts == 5
     hostile.behave("sequence", answers=[(403, "Quota exceeded")])
-    with _client(hostile, max_retries=4) as client:
+    with hostile_client(hostile, max_retries=4) as client:
         with pytest.raises(errors.QuotaExceeded):
             _get(client)()
     assert hostile.attempts == 1
@@ -230,8 +205,8 @@ def test_one_budget_for_5xx_429_and_403_rate_limits(hostile) -> None:
 
 def test_a_gzip_bomb_is_refused_within_the_inflated_limit(hostile) -> None:
     hostile.behave("gzip_bomb", inflated=64 * MiB)
-    with _client(hostile, max_inflated_bytes=MiB, max_retries=2) as client:
-        raised, elapsed, peak = _probe(_get(client))
+    with hostile_client(hostile, max_inflated_bytes=MiB, max_retries=2) as client:
+        raised, elapsed, peak = probe(_get(client))
     assert type(raised) is errors.ResponseTooLarge and "inflates to over" in str(raised)
     assert hostile.attempts == 1  # never retried
     assert peak < 8 * MiB and elapsed < 2  # 64 MiB were on offer
@@ -240,8 +215,8 @@ def test_a_gzip_bomb_is_refused_within_the_inflated_limit(hostile) -> None:
 @pytest.mark.parametrize("declared", [True, False])
 def test_an_oversized_body_is_refused_within_the_body_limit(hostile, declared) -> None:
     hostile.behave("oversized", size=50 * MiB, declared=declared)
-    with _client(hostile, max_body_bytes=MiB) as client:
-        raised, elapsed, peak = _probe(_get(client))
+    with hostile_client(hostile, max_body_bytes=MiB) as client:
+        raised, elapsed, peak = probe(_get(client))
     assert type(raised) is errors.ResponseTooLarge
     assert ("body is 52428800 bytes" if declared else "body is over") in str(raised)
     assert peak < 8 * MiB and elapsed < 2
@@ -257,30 +232,26 @@ def test_the_default_limits_are_named_and_sensible() -> None:
 # ----------------------------------------------------------------------------- secrets
 
 
-def _fragments(text: str, size: int = 5) -> list[str]:
-    return [KEY[i : i + size] for i in range(len(KEY) - size + 1) if KEY[i : i + size] in text]
-
-
 @pytest.mark.parametrize("raw", [False, True], ids=["json", "text"])
 def test_an_echoed_key_never_shows_whatever_its_position_across_the_cut(hostile, raw) -> None:
-    with _client(hostile) as client:
+    with hostile_client(hostile) as client:
         for at in range(250, 320):  # the detail is cut at 300 characters
             hostile.behave("echo_key", at=at, raw=raw)
             with pytest.raises(errors.AsleepAPIError) as info:
                 client.get_user(IDS.example_user)
             raised = info.value
             shown = " ".join([str(raised), repr(raised), raised.detail, describe_error(raised)])
-            assert not _fragments(shown), (at, _fragments(shown))
+            assert not key_fragments(shown), (at, key_fragments(shown))
             assert len(raised.detail) <= 300
 
 
 @pytest.mark.parametrize("where", ["reason", "content-type"])
 def test_an_echoed_key_in_a_header_never_shows(hostile, where) -> None:
     hostile.behave("echo_key", at=0, where=where)
-    with _client(hostile) as client, pytest.raises(errors.AsleepError) as info:
+    with hostile_client(hostile) as client, pytest.raises(errors.AsleepError) as info:
         client.get_user(IDS.example_user)
     shown = " ".join([str(info.value), repr(info.value), describe_error(info.value)])
-    assert "<api key>" in shown and not _fragments(shown)
+    assert "<api key>" in shown and not key_fragments(shown)
 
 
 def test_an_echoed_key_in_a_payload_value_is_masked_before_it_is_named(hostile, hostile_payloads) -> None:
@@ -289,10 +260,10 @@ def test_an_echoed_key_in_a_payload_value_is_masked_before_it_is_named(hostile, 
         **hostile_payloads[OTHER_SESSION]["session"],
         "id": KEY,
     }
-    with _client(hostile) as client:
-        raised, _, _ = _probe(_get(client, "20250117000000_keyed"))
+    with hostile_client(hostile) as client:
+        raised, _, _ = probe(_get(client, "20250117000000_keyed"))
     assert type(raised) is errors.IdentityMismatch and "<api key>" in str(raised)
-    assert not _fragments(str(raised) + repr(raised.received))
+    assert not key_fragments(str(raised) + repr(raised.received))
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -301,7 +272,7 @@ def test_redirects_are_never_followed_so_the_key_stays_home(hostile, status) -> 
 
     with HostileServer() as elsewhere:
         hostile.behave("redirect", location=f"{elsewhere.url}/steal", status=status)
-        with _client(hostile, max_retries=2) as client:
-            raised, elapsed, _ = _probe(lambda: client.get_user(IDS.example_user))
+        with hostile_client(hostile, max_retries=2) as client:
+            raised, elapsed, _ = probe(lambda: client.get_user(IDS.example_user))
         assert type(raised) is errors.ServerError and raised.status_code == status
         assert elsewhere.attempts == 0 and hostile.attempts == 1 and elapsed < 1

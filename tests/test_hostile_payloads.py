@@ -12,8 +12,6 @@ import copy
 import hashlib
 import json
 import re
-import time
-import tracemalloc
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import IDS
+from hostile import KEY, MiB, hostile_client, key_fragments, probe
 
 import asleep_nb
 from asleep_nb import errors
@@ -33,35 +32,13 @@ from asleep_nb.report.parameters import ReportParameters
 from asleep_nb.report.sources import load_report_data
 from asleep_nb.widgets._messages import describe_error
 
-KEY = "KEY-" + "s3cr3t" * 7  # the key of test_hostile.py: 46 characters, one '-'
-MiB = 2**20
-
 
 def _client(server, **settings: Any) -> Client:
-    options = {"timeout": 5.0, "max_retries": 0, "backoff_factor": 0.0, "max_wait": 1.0, **settings}
-    return Client(KEY, base_url=server.url, **options)
+    return hostile_client(server, timeout=5.0, **settings)
 
 
 def _probe(call: Callable[[], object]) -> tuple[BaseException | None, float, int]:
-    """Run ``call`` (warnings silenced); what it raised, the seconds it took, the traced memory peak."""
-    tracemalloc.start()
-    started = time.monotonic()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            call()
-    except BaseException as exc:
-        raised: BaseException | None = exc
-    else:
-        raised = None
-    elapsed = time.monotonic() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return raised, elapsed, peak
-
-
-def _fragments(text: str, size: int = 5) -> list[str]:
-    return [KEY[i : i + size] for i in range(len(KEY) - size + 1) if KEY[i : i + size] in text]
+    return probe(call, quiet=True)
 
 
 def _shown(exc: BaseException) -> str:
@@ -91,7 +68,7 @@ def test_a_json_escaped_key_in_an_error_detail_never_shows(hostile, escaped, as_
         with _client(hostile) as client:
             raised, elapsed, _ = _probe(lambda: client.get_user(IDS.example_user))
         assert type(raised) is errors.AsleepAPIError and elapsed < 2
-        assert not _fragments(_shown(raised)), _fragments(_shown(raised))
+        assert not key_fragments(_shown(raised)), key_fragments(_shown(raised))
         if at < 250:
             assert "<api key>" in raised.detail
 
@@ -111,7 +88,7 @@ def test_a_json_escaped_key_as_the_session_id_never_reaches_the_mismatch(
         )
     for exc in (raised, payload_raised):
         assert type(exc) is errors.IdentityMismatch and exc.received == "<api key>"
-        assert not _fragments(_shown(exc))
+        assert not key_fragments(_shown(exc))
 
 
 def test_a_json_escaped_key_in_any_string_of_a_success_is_masked(hostile, example_result) -> None:
@@ -125,7 +102,7 @@ def test_a_json_escaped_key_in_any_string_of_a_success_is_masked(hostile, exampl
         record = client.get_session(IDS.example_session, user_id=IDS.example_user)
     payload = json.dumps(dict(record.payload))
     assert payload.count("<api key>") == 3 and "<api key>" in repr(record.peculiarities)
-    assert not _fragments(payload + repr(record.peculiarities))
+    assert not key_fragments(payload + repr(record.peculiarities))
 
 
 # ----------------------------------------------------------------------------- 3. the corpus
