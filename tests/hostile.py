@@ -41,7 +41,16 @@ from typing import Any
 
 from asleep_nb.api.client import Client
 
-__all__ = ["HostileServer", "gzip_zeros", "KEY", "MiB", "hostile_client", "probe", "key_fragments"]
+__all__ = [
+    "HostileServer",
+    "gzip_zeros",
+    "KEY",
+    "MiB",
+    "hostile_client",
+    "probe",
+    "key_fragments",
+    "refused_port",
+]
 
 #: The key every hostile test sends: 46 characters, one '-', none of them in the filler the server pads with.
 KEY = "KEY-" + "s3cr3t" * 7
@@ -71,6 +80,13 @@ def probe(call: Callable[[], object], *, quiet: bool = False) -> tuple[BaseExcep
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return raised, elapsed, peak
+
+
+def refused_port() -> int:
+    """A port on 127.0.0.1 that nobody listens on (bound, then released): connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def key_fragments(text: str, size: int = 5) -> list[str]:

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import pickle
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
+from hostile import refused_port
 
 from asleep_nb import errors
 from asleep_nb.api.client import Client
@@ -263,9 +263,7 @@ def test_timeouts_end_in_transport_error(standin_fresh, standin_ids) -> None:
 
 
 def test_connection_refused_is_transport_error(standin_ids) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = refused_port()
     with Client("k", base_url=f"http://127.0.0.1:{port}", backoff_factor=0.01, max_retries=2) as c:
         with pytest.raises(errors.TransportError, match="no response after 3 attempts: ConnectionError"):
             c.get_user(standin_ids.example_user)
