@@ -25,6 +25,7 @@ from asleep_nb.definitions.display import (
 )
 from asleep_nb.plot._groups import group_counts, group_ticks
 from asleep_nb.plot._style import LEGEND_ABOVE, RC_PARAMS, get_axes, style
+from asleep_nb.stats.study.bootstrap import DEFAULT_N_BOOT
 from asleep_nb.stats.study.groups import GROUP, compare_groups, metric_values, stats_frame, user_means
 
 __all__ = ["metric"]
@@ -37,7 +38,7 @@ def metric(
     ax: Axes | None = None,
     *,
     groups: Sequence[str] | None = None,
-    n_boot: int = 2000,
+    n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
     title: str | None = None,
 ) -> Axes:

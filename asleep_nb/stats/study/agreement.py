@@ -60,7 +60,7 @@ import xarray as xr
 from asleep_nb.data.reference_alignment import align_to_device
 from asleep_nb.definitions.agreement import Classes, check_classes, class_codes, class_labels, to_classes
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.study.bootstrap import check_options
+from asleep_nb.stats.study.bootstrap import DEFAULT_CI, DEFAULT_N_BOOT, check_options
 
 __all__ = [
     "EpochAgreement",
@@ -256,8 +256,8 @@ def epoch_agreement(
     reference: xr.Dataset,
     *,
     classes: Classes = 4,
-    ci: float = 0.95,
-    n_boot: int = 2000,
+    ci: float = DEFAULT_CI,
+    n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
     interval: str = "percentile",
     shift_seconds: float = 0.0,

@@ -66,6 +66,7 @@ from typing import Any, Literal
 import numpy as np
 
 from asleep_nb.stats.study.agreement_bootstrap import limits_bootstrap
+from asleep_nb.stats.study.bootstrap import DEFAULT_CI, DEFAULT_N_BOOT
 
 __all__ = [
     "AGREEMENT_Z",
@@ -207,12 +208,12 @@ def bland_altman(
     device: Sequence[float] | np.ndarray,
     users: Sequence[Any] | np.ndarray | None = None,
     *,
-    ci: float = 0.95,
+    ci: float = DEFAULT_CI,
     alpha: float = 0.05,
     r2_gate: float | None = R2_GATE,
     sd_ratio_gate: float | None = SD_RATIO_GATE,
     heteroscedastic_loa: HeteroscedasticLoA = "regression",
-    n_boot: int = 2000,
+    n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Bias, proportional bias, heteroscedasticity and limits of agreement of one metric.

@@ -26,6 +26,8 @@ __all__ = [
     "Interval",
     "INTERVALS",
     "BCA_MIN_USERS",
+    "DEFAULT_CI",
+    "DEFAULT_N_BOOT",
     "check_options",
     "interval_for",
     "mean_interval",
@@ -34,6 +36,11 @@ __all__ = [
     "paired_interval",
     "paired_test",
 ]
+
+#: The confidence level of every interval of the study layer unless ``ci`` says otherwise.
+DEFAULT_CI = 0.95
+#: Bootstrap resamples unless ``n_boot`` says otherwise.
+DEFAULT_N_BOOT = 2000
 
 #: Fewer users than this in a group make BCa intervals unstable: the percentile interval is used.
 BCA_MIN_USERS = 10
@@ -188,7 +195,12 @@ def _acceleration(
 
 
 def mean_interval(
-    values: np.ndarray, *, n_boot: int = 2000, ci: float = 0.95, interval: str = "percentile", rng: Seed = 0
+    values: np.ndarray,
+    *,
+    n_boot: int = DEFAULT_N_BOOT,
+    ci: float = DEFAULT_CI,
+    interval: str = "percentile",
+    rng: Seed = 0,
 ) -> tuple[float, float]:
     """Bootstrap interval of the mean of ``values`` (one value per user).
 
@@ -223,8 +235,8 @@ def difference_interval(
     reference: np.ndarray,
     other: np.ndarray,
     *,
-    n_boot: int = 2000,
-    ci: float = 0.95,
+    n_boot: int = DEFAULT_N_BOOT,
+    ci: float = DEFAULT_CI,
     interval: str = "percentile",
     rng: Seed = 0,
 ) -> tuple[float, float]:
@@ -247,8 +259,8 @@ def difference_test(
     reference: np.ndarray,
     other: np.ndarray,
     *,
-    n_boot: int = 2000,
-    ci: float = 0.95,
+    n_boot: int = DEFAULT_N_BOOT,
+    ci: float = DEFAULT_CI,
     interval: str = "percentile",
     rng: Seed = 0,
 ) -> tuple[float, float, float]:
@@ -271,8 +283,8 @@ def paired_test(
     before: np.ndarray,
     after: np.ndarray,
     *,
-    n_boot: int = 2000,
-    ci: float = 0.95,
+    n_boot: int = DEFAULT_N_BOOT,
+    ci: float = DEFAULT_CI,
     interval: str = "percentile",
     rng: Seed = 0,
 ) -> tuple[float, float, float]:
@@ -293,8 +305,8 @@ def paired_interval(
     before: np.ndarray,
     after: np.ndarray,
     *,
-    n_boot: int = 2000,
-    ci: float = 0.95,
+    n_boot: int = DEFAULT_N_BOOT,
+    ci: float = DEFAULT_CI,
     interval: str = "percentile",
     rng: Seed = 0,
 ) -> tuple[float, float]:

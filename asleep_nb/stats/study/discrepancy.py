@@ -47,6 +47,7 @@ from asleep_nb.stats.study.bland_altman import (
     HeteroscedasticLoA,
     bland_altman,
 )
+from asleep_nb.stats.study.bootstrap import DEFAULT_CI, DEFAULT_N_BOOT
 from asleep_nb.stats.vendor import compute_stats
 
 __all__ = ["DEFAULT_METRICS", "DISCREPANCY_COLUMNS", "night_stats_pair", "stats_agreement"]
@@ -149,12 +150,12 @@ def stats_agreement(
     reference: xr.Dataset,
     *,
     metrics: Sequence[str] | None = None,
-    ci: float = 0.95,
+    ci: float = DEFAULT_CI,
     alpha: float = 0.05,
     r2_gate: float | None = R2_GATE,
     sd_ratio_gate: float | None = SD_RATIO_GATE,
     heteroscedastic_loa: HeteroscedasticLoA = "regression",
-    n_boot: int = 2000,
+    n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Bias and limits of agreement of sleep statistics, device against reference, night by night.

@@ -13,11 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from asleep_nb.errors import ValidationError
+from asleep_nb.stats.study.bootstrap import DEFAULT_CI
 
 __all__ = ["hedges_g"]
 
 
-def hedges_g(reference: np.ndarray, other: np.ndarray, *, ci: float = 0.95) -> tuple[float, float, float]:
+def hedges_g(
+    reference: np.ndarray, other: np.ndarray, *, ci: float = DEFAULT_CI
+) -> tuple[float, float, float]:
     """Hedges' g of ``mean(other) - mean(reference)`` and its normal-approximation interval.
 
     The standardised mean difference over the pooled standard deviation,

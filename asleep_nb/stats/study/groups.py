@@ -48,6 +48,8 @@ from asleep_nb.definitions import difference_label
 from asleep_nb.errors import ValidationError
 from asleep_nb.stats.sample import group_sizes
 from asleep_nb.stats.study.bootstrap import (
+    DEFAULT_CI,
+    DEFAULT_N_BOOT,
     Interval,
     check_options,
     difference_test,
@@ -108,8 +110,8 @@ def compare_groups(
     groups: Sequence[str] | None = None,
     method: Method = "bootstrap",
     reference: str | None = None,
-    ci: float = 0.95,
-    n_boot: int = 2000,
+    ci: float = DEFAULT_CI,
+    n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
     interval: Interval = "percentile",
     covariates: Sequence[str] = (),

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from asleep_nb.errors import ValidationError
+from asleep_nb.stats.study.bootstrap import DEFAULT_CI
 from asleep_nb.stats.study.covariates import covariate_design
 from asleep_nb.stats.study.metric_frame import GROUP
 from asleep_nb.stats.study.reml import RemlFit, fit_reml
@@ -153,7 +154,7 @@ def fit_random_intercept(
     frame: pd.DataFrame,
     levels: Sequence[object],
     *,
-    ci: float = 0.95,
+    ci: float = DEFAULT_CI,
     label: str = "value",
     what: str = "group",
     covariates: Sequence[str] = (),

@@ -29,7 +29,15 @@ import xarray as xr
 
 from asleep_nb.definitions import difference_label
 from asleep_nb.errors import ValidationError
-from asleep_nb.stats.study.bootstrap import Interval, check_options, interval_for, mean_interval, paired_test
+from asleep_nb.stats.study.bootstrap import (
+    DEFAULT_CI,
+    DEFAULT_N_BOOT,
+    Interval,
+    check_options,
+    interval_for,
+    mean_interval,
+    paired_test,
+)
 from asleep_nb.stats.study.groups import comparison_levels
 from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, metric_units, user_means
 from asleep_nb.stats.study.mixed import fit_random_intercept
@@ -49,8 +57,8 @@ def compare_periods(
     within: str = "user_id",
     method: Literal["mixed", "paired"] = "mixed",
     reference: str | None = None,
-    ci: float = 0.95,
-    n_boot: int = 2000,
+    ci: float = DEFAULT_CI,
+    n_boot: int = DEFAULT_N_BOOT,
     seed: int = 0,
     interval: Interval = "percentile",
 ) -> pd.DataFrame:

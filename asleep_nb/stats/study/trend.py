@@ -42,6 +42,7 @@ import pandas as pd
 
 from asleep_nb.definitions import WEEKEND_NIGHTS, difference_label
 from asleep_nb.errors import ValidationError
+from asleep_nb.stats.study.bootstrap import DEFAULT_CI
 from asleep_nb.stats.study.groups import comparison_levels
 from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, metric_units, user_means
 from asleep_nb.stats.study.mixed import fit_notes, wald
@@ -64,7 +65,7 @@ def trend(
     by: str = "group",
     groups: Sequence[str] | None = None,
     reference: str | None = None,
-    ci: float = 0.95,
+    ci: float = DEFAULT_CI,
     random_slope: bool = True,
 ) -> pd.DataFrame:
     """The per-night slope of a stat and its weekend-weekday contrast, per group, by a mixed model.
