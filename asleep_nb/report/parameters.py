@@ -82,6 +82,7 @@ class NotebookParameters:
     #: Fields for which :meth:`from_values` takes ``None`` as "the default".
     DEFAULTED: ClassVar[frozenset[str]] = frozenset({"metrics", "title"})
     metrics: tuple[str, ...]
+    allow_missing: bool
 
     @classmethod
     def from_values(cls, **values: Any) -> Self:
@@ -97,6 +98,16 @@ class NotebookParameters:
         out = asdict(cast(Any, self))
         out["metrics"] = list(self.metrics)
         return out
+
+    def missing_shown(self) -> str:
+        """What happens to a session that cannot be had, in words, for the provenance table.
+
+        Examples
+        --------
+        >>> ReportParameters(allow_missing=True).missing_shown()
+        'is left out and listed (--allow-missing)'
+        """
+        return "is left out and listed (--allow-missing)" if self.allow_missing else "stops the report"
 
 
 def check_timezone(timezone: str | None) -> None:
@@ -229,9 +240,7 @@ class ReportParameters(NotebookParameters):
             "time zone": self.timezone or "each manifest row's own",
             "alignment": self.align,
             "metrics compared": ", ".join(self.metrics),
-            "a session that cannot be had": (
-                "is left out and listed (--allow-missing)" if self.allow_missing else "stops the report"
-            ),
+            "a session that cannot be had": self.missing_shown(),
             "no-signal threshold": (
                 f"a night with more than {self.no_signal_threshold * 100:g} % no-signal epochs is flagged"
             ),

@@ -118,9 +118,7 @@ class ValidationParameters(NotebookParameters):
         return {
             "time zone": self.timezone or "each manifest row's own",
             "metrics compared night by night": ", ".join(self.metrics),
-            "a session that cannot be had": (
-                "is left out and listed (--allow-missing)" if self.allow_missing else "stops the report"
-            ),
+            "a session that cannot be had": self.missing_shown(),
             "bootstrap": f"{N_BOOT} resamples of participants, seed {SEED}",
             "title": self.title,
         }
