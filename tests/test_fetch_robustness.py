@@ -249,7 +249,7 @@ def test_the_command_names_the_manifest_line_of_every_failure(cli_env, standin_i
     )
     code = main(["fetch", "--manifest", str(manifest), "--archive", str(tmp_path / "a"), "--no-progress"])
     out = capsys.readouterr().out
-    assert code == 1
+    assert code == 2  # bad input (two rows' ids) outranks a session that could not be had
     assert "fetched 1, from archive 0, failed 3" in out
     assert "manifest study.csv, line 4: the sessions of row 2 of user G-1 (UTC): InvalidIdentifier" in out
     assert "manifest study.csv, line 5: 20250330003000_paris" in out and "InvalidIdentifier" in out
