@@ -424,10 +424,12 @@ def test_cohort_explorer_says_which_sessions_a_partial_failure_left_out(client, 
 @pytest.fixture(scope="module")
 def demo_cohort(asleep_standin):
     """The whole demo manifest (study, panel and the contract's edge cases), aligned on onset."""
+    from asleep_nb.errors import UnanalysableSessionWarning
     from asleep_nb.loading.load import load_cohort
 
     client = Client(api_key=asleep_standin.api_key, base_url=asleep_standin.url)
-    return load_cohort(client, asleep_standin.data_dir / "manifest.csv", align="onset")
+    with pytest.warns(UnanalysableSessionWarning, match="5 of 284 sessions cannot be analysed"):
+        return load_cohort(client, asleep_standin.data_dir / "manifest.csv", align="onset")
 
 
 def _values(control) -> list:
