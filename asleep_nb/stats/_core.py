@@ -19,9 +19,8 @@ onset, cycles, snoring); ratios use the exact rounding of
 
 How it is fast: the cost follows the epochs recorded, not the padding.
 Sessions go in blocks of like extent (:mod:`asleep_nb.stats._blocks`), so a
-block's columns hold its own sessions' slots; in a block only the code check
-and the run boundaries of :class:`~asleep_nb.stats._runs.Runs` touch every
-slot, with snoring packed into the same code (:mod:`asleep_nb.stats._snoring`).
+block's columns hold its own sessions' slots; only the code check, the run
+boundaries of :class:`~asleep_nb.stats._runs.Runs` and snoring touch every slot.
 Everything else works on runs (about 80 per real night): epochs per code with
 one ``np.add.at``, the vendor rule on each session's run codes, wake after
 onset, REM clusters and snoring on the runs that matter.
@@ -96,9 +95,10 @@ _WAKE, _LIGHT, _DEEP, _REM = 2, 3, 4, 5
 _WAKE_CODE = int(SleepStage.WAKE)
 _SLEEP_CODES = (int(SleepStage.LIGHT), int(SleepStage.DEEP), int(SleepStage.REM))  # _Nights.first_at columns
 _LATENCIES = ("light_latency", "deep_latency", "rem_latency")
-#: Epoch slots per block of sessions computed at once: memory stays bounded.
-_BLOCK_SLOTS = 2**22
-#: Share of the matrix recorded above which blocks are plain ranges of rows (finding extents costs more).
+#: Epoch slots per block: its 1 MB masks are reused from the heap; 4 MB ones (2**22) cost ~10,000
+#: page faults a call (numpy advises huge pages for them, the heap gives them back after each call).
+_BLOCK_SLOTS = 2**20
+#: Recorded share of the matrix above which blocks are plain ranges of rows (extents cost more).
 _PLAIN_SHARE = 0.6
 
 

@@ -61,12 +61,14 @@ def snoring_in_period(
     """
     stages = np.ascontiguousarray(stages)
     N = np.ascontiguousarray(check_snoring_shape(snoring, stages))  # C order: flat views below
+    # two block-sized scratch masks, reused by every step: fresh ones cost page faults, not only passes
     recorded = np.not_equal(stages, PAD)
     if N.size and (N.min() < PAD or N.max() > 1):  # the slow exact check only when a code is off
         check_codes(np.where(recorded & (N != PAD), N, 0), -1, 1, "snoring_stage")
-    has_snoring = _sessions_with_snoring(recorded, np.equal(N, PAD))
+    scratch = np.equal(N, PAD)
+    has_snoring = _sessions_with_snoring(recorded, scratch)
     snore = np.equal(N, _SNORING, out=recorded)
-    scratch = np.equal(stages, _WAKE)
+    np.equal(stages, _WAKE, out=scratch)
     if np.logical_and(scratch, snore, out=scratch).any():
         # snoring while awake: it counts inside the sleep period only, so mark the period
         first, last = period
@@ -77,7 +79,7 @@ def snoring_in_period(
     else:  # snoring only in sleep epochs (1-3), which all lie inside the period
         snore &= np.greater(stages, _WAKE, out=scratch)
     # a run starts at a snoring epoch whose epoch before does not snore (none does before the period)
-    before = np.empty_like(snore)
+    before = scratch
     before.reshape(-1)[1:] = snore.reshape(-1)[:-1]
     before[:, :1] = False
     starts = np.greater(snore, before, out=before)
