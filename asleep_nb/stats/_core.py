@@ -359,8 +359,7 @@ def stat_arrays(
     N = None if snoring is None else check_snoring_shape(snoring, S)
     if n_s * n_e <= _BLOCK_SLOTS:
         return _stat_block(S, N, tib, two, max_cycles(n_e) + 1)
-    fields = np.empty((n_s, len(FIELD_COLUMNS)))
-    cycles = np.full((n_s, max_cycles(n_e) + 1), np.nan)
+    fields, cycles = np.empty((n_s, len(FIELD_COLUMNS))), np.full((n_s, max_cycles(n_e) + 1), np.nan)
     if tib.sum() / _E >= _PLAIN_SHARE * n_s * n_e:  # little padding: ranges of rows, views, no copy
         step = max(1, _BLOCK_SLOTS // max(n_e, 1))
         blocks: list[tuple[Any, int, int]] = [(slice(a, a + step), 0, n_e) for a in range(0, n_s, step)]
@@ -369,9 +368,10 @@ def stat_arrays(
     try:
         for rows, lo, hi in blocks:
             snoring_part = None if N is None else N[:, lo:hi][rows]
-            part = _stat_block(S[:, lo:hi][rows], snoring_part, tib[rows], two[rows], cycles.shape[1])
+            width = min(cycles.shape[1], max_cycles(hi - lo) + 1)  # a block's nights hold no more cycles
+            part = _stat_block(S[:, lo:hi][rows], snoring_part, tib[rows], two[rows], width)
             fields[rows] = part.fields
-            cycles[rows] = part.cycles
+            cycles[rows, :width] = part.cycles
     except PayloadError:  # raise it again, naming the session by its index in the whole array
         _stat_block(S, N, tib, two, cycles.shape[1])
         raise
