@@ -89,6 +89,10 @@ def test_blocks_equal_each_session_alone(with_snoring: bool, small_blocks: int) 
     for i, c in enumerate(cycles):
         assert same(got.cycles[i, : c.size], c) and np.isnan(got.cycles[i, c.size :]).all()
     assert np.isfinite(got.fields).any(axis=0).sum() > 20  # not vacuous: most fields have values
+    trimmed = stat_arrays(stages, N, tib, two, trim_cycles=True)
+    used = int((~np.isnan(got.cycles)).sum(axis=1).max())
+    assert 1 < used < got.cycles.shape[1]  # not vacuous: the trim cuts columns, and keeps some
+    assert same(trimmed.fields, got.fields) and same(trimmed.cycles, got.cycles[:, :used])
 
 
 def test_errors_name_the_session_in_the_whole_cohort(small_blocks: int) -> None:

@@ -8,14 +8,10 @@ epoch. :func:`asleep_nb.stats.compute_stat` (one night) and
 :func:`asleep_nb.stats.compute_stats` (a cohort, eager or dask-backed)
 both call it, so there is a single implementation of the rules.
 
-The rules are those of the contract (``asleep-api.md``, "How the stat object
-is computed"), i.e. of the vendor's reference ``pysleep`` 0.2.0
-``SleepStageCalculator``; the sleep period is located by
-:func:`asleep_nb.definitions.vendor_sleep_period` (the vendor rule); the
-extra choices are documented in :mod:`asleep_nb.stats.vendor`. Each group of
-fields has its own helper below (timing, durations, ratios, wake after
-onset, cycles, snoring); ratios use the exact rounding of
-:mod:`asleep_nb.stats._rounding`.
+The rules are the contract's (``asleep-api.md``), i.e. the vendor's reference
+``pysleep`` 0.2.0 ``SleepStageCalculator``, with the sleep period of
+:func:`asleep_nb.definitions.vendor_sleep_period` and the extra choices of
+:mod:`asleep_nb.stats.vendor`; one helper per group of fields below.
 
 How it is fast: the cost follows the epochs recorded, not the padding.
 Sessions go in blocks of like extent (:mod:`asleep_nb.stats._blocks`), so a
@@ -41,14 +37,13 @@ from asleep_nb.definitions import (
     PAD,
     STAT_FIELDS,
     SleepStage,
-    vendor_sleep_period,
 )
 from asleep_nb.errors import PayloadError
 from asleep_nb.stats._blocks import plan_blocks, row_extents
 from asleep_nb.stats._checks import aware_datetime, check_codes, check_epoch_count
 from asleep_nb.stats._cycles import REM_CLUSTER_DISTANCE, REM_CLUSTER_MIN_EPOCHS, max_cycles, rem_clusters
 from asleep_nb.stats._rounding import round2_hundredths, round_half_even
-from asleep_nb.stats._runs import Runs, per_session
+from asleep_nb.stats._runs import Runs, per_session, vendor_period
 from asleep_nb.stats._snoring import check_snoring_shape, snoring_in_period
 
 __all__ = [
@@ -191,33 +186,13 @@ def _nights(runs: Runs, tib: np.ndarray, two: np.ndarray) -> _Nights:
             f"sleep_stage[{_first_bad(bad_two)}]", "deep (2) or REM (3) code in a two-stage session"
         )
     matrix = runs.code_matrix(PAD)
-    first, last, slept = _sleep_period(runs, matrix)
+    first, last, slept = vendor_period(runs, matrix)
     first_at = np.stack([runs.first_epoch(matrix, code) for code in _SLEEP_CODES], axis=1)
     wake = np.flatnonzero(runs.code == _WAKE_CODE)
     r, col = runs.row[wake], runs.col[wake]
     waso = (col > first[r]) & (col < last[r])  # strictly inside; never slept: first = last = -1, none is
     waso_runs = per_session(r[waso], runs.length[wake][waso], len(tib))
     return _Nights(runs, counts, first_at, start, end, n_ep, tib, first, last, slept, *waso_runs)
-
-
-def _sleep_period(runs: Runs, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Onset epoch, last epoch of the sleep period and "slept", by :func:`vendor_sleep_period`.
-
-    The rule marks epochs by their code, so on the matrix of each session's
-    run codes (``matrix``: :meth:`Runs.code_matrix` of ``PAD``, a few times
-    smaller than the epochs of a real night) it marks the same runs: the
-    onset is the first epoch of the first marked run, the period ends with
-    the last epoch of the last one.
-    """
-    period = vendor_sleep_period(matrix)
-    slept = period.slept
-    if not slept.any():
-        return period.onset, period.last, slept
-    onset_run = runs.first_run + np.where(slept, period.onset, 0)
-    last_run = runs.first_run + np.where(slept, period.last, 0)
-    first = np.where(slept, runs.col[onset_run], -1)
-    last = np.where(slept, runs.col[last_run] + runs.length[last_run] - 1, -1)
-    return first, last, slept
 
 
 def _timing_fields(out: _Columns, n: _Nights) -> np.ndarray:
@@ -316,6 +291,8 @@ def stat_arrays(
     snoring: np.ndarray | None,
     time_in_bed: np.ndarray,
     two_stage: np.ndarray | bool = False,
+    *,
+    trim_cycles: bool = False,
 ) -> StatArrays:
     """Recompute the stat fields of many sessions at once.
 
@@ -332,6 +309,9 @@ def stat_arrays(
     two_stage
         Per session (or one flag for all): two-stage contract, so the
         light/deep/REM fields are null.
+    trim_cycles
+        ``cycles`` only as wide as the longest list needs (no fresh memory for
+        columns no night fills), not ``max_cycles(n_epochs) + 1``.
 
     Returns
     -------
@@ -357,9 +337,11 @@ def stat_arrays(
     tib = np.broadcast_to(np.asarray(time_in_bed, dtype=np.float64), (n_s,))
     two = np.broadcast_to(np.asarray(two_stage, dtype=bool), (n_s,))
     N = None if snoring is None else check_snoring_shape(snoring, S)
+    width = max_cycles(n_e) + 1
     if n_s * n_e <= _BLOCK_SLOTS:
-        return _stat_block(S, N, tib, two, max_cycles(n_e) + 1)
-    fields, cycles = np.empty((n_s, len(FIELD_COLUMNS))), np.full((n_s, max_cycles(n_e) + 1), np.nan)
+        whole = _stat_block(S, N, tib, two, width)
+        return StatArrays(whole.fields, whole.cycles[:, : _used(whole.cycles)]) if trim_cycles else whole
+    fields, parts = np.empty((n_s, len(FIELD_COLUMNS))), []
     if tib.sum() / _E >= _PLAIN_SHARE * n_s * n_e:  # little padding: ranges of rows, views, no copy
         step = max(1, _BLOCK_SLOTS // max(n_e, 1))
         blocks: list[tuple[Any, int, int]] = [(slice(a, a + step), 0, n_e) for a in range(0, n_s, step)]
@@ -368,14 +350,24 @@ def stat_arrays(
     try:
         for rows, lo, hi in blocks:
             snoring_part = None if N is None else N[:, lo:hi][rows]
-            width = min(cycles.shape[1], max_cycles(hi - lo) + 1)  # a block's nights hold no more cycles
-            part = _stat_block(S[:, lo:hi][rows], snoring_part, tib[rows], two[rows], width)
+            n_cycles = min(width, max_cycles(hi - lo) + 1)  # a block's nights hold no more cycles
+            part = _stat_block(S[:, lo:hi][rows], snoring_part, tib[rows], two[rows], n_cycles)
             fields[rows] = part.fields
-            cycles[rows, :width] = part.cycles
+            parts.append((rows, part.cycles))
     except PayloadError:  # raise it again, naming the session by its index in the whole array
-        _stat_block(S, N, tib, two, cycles.shape[1])
+        _stat_block(S, N, tib, two, width)
         raise
+    width = max((_used(c) for _, c in parts), default=0) if trim_cycles else width
+    cycles = np.full((n_s, width), np.nan)
+    for rows, part_cycles in parts:
+        k = min(width, part_cycles.shape[1])
+        cycles[rows, :k] = part_cycles[:, :k]
     return StatArrays(fields, cycles)
+
+
+def _used(cycles: np.ndarray) -> int:
+    """Columns of a ``cycles`` array that hold a value in some row (they are filled from the left)."""
+    return int((~np.isnan(cycles)).sum(axis=1).max(initial=0))
 
 
 def _stat_block(

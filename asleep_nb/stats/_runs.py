@@ -6,7 +6,9 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["Runs", "per_session"]
+from asleep_nb.definitions import vendor_sleep_period
+
+__all__ = ["Runs", "per_session", "vendor_period"]
 
 
 class Runs:
@@ -147,3 +149,30 @@ def per_session(rows: np.ndarray, lengths: np.ndarray, n_s: int) -> tuple[np.nda
         epochs[rows[begin]] = np.add.reduceat(lengths, begin)
         longest[rows[begin]] = np.maximum.reduceat(lengths, begin)
     return count, epochs, longest
+
+
+def vendor_period(runs: Runs, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Onset epoch, last epoch of the sleep period and "slept", by :func:`vendor_sleep_period`.
+
+    The rule marks epochs by their code, so on the matrix of each session's
+    run codes (``matrix``: :meth:`Runs.code_matrix` of ``PAD``, a few times
+    smaller than the epochs of a real night) it marks the same runs: the
+    onset is the first epoch of the first marked run, the period ends with
+    the last epoch of the last one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> runs = Runs(np.array([[0] * 3 + [1] * 4 + [0] * 2 + [2] * 3 + [0] * 5], dtype=np.int8))
+    >>> [a.tolist() for a in vendor_period(runs, runs.code_matrix(-2))]
+    [[3], [11], [True]]
+    """
+    period = vendor_sleep_period(matrix)
+    slept = period.slept
+    if not slept.any():
+        return period.onset, period.last, slept
+    onset_run = runs.first_run + np.where(slept, period.onset, 0)
+    last_run = runs.first_run + np.where(slept, period.last, 0)
+    first = np.where(slept, runs.col[onset_run], -1)
+    last = np.where(slept, runs.col[last_run] + runs.length[last_run] - 1, -1)
+    return first, last, slept

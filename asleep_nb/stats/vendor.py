@@ -281,11 +281,8 @@ def _engine_arrays(cohort: xr.Dataset, start: Any, end: Any) -> tuple[Any, Any]:
     else:
         two = np.zeros(n_s, dtype=bool)
     if stages.chunks is None:
-        fields, cycles = stat_arrays(
-            stages.values, None if snoring is None else snoring.values, np.asarray(tib), np.asarray(two)
-        )
-        used = int((~np.isnan(cycles)).sum(axis=1).max(initial=0))
-        return fields, cycles[:, :used]
+        snoring_values = None if snoring is None else snoring.values
+        return stat_arrays(stages.values, snoring_values, np.asarray(tib), np.asarray(two), trim_cycles=True)
     args = [a.chunk({"epoch": -1}) for a in (stages, snoring) if a is not None]
     n_cyc = max_cycles(cohort.sizes["epoch"]) + 1
     lazy_fields, lazy_cycles = xr.apply_ufunc(
