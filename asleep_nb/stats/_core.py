@@ -338,7 +338,7 @@ def stat_arrays(
     two = np.broadcast_to(np.asarray(two_stage, dtype=bool), (n_s,))
     N = None if snoring is None else check_snoring_shape(snoring, S)
     width = max_cycles(n_e) + 1
-    if n_s * n_e <= _BLOCK_SLOTS:
+    if n_s * n_e <= 2 * _BLOCK_SLOTS:  # one block of up to 2 MB masks costs less than two blocks
         whole = _stat_block(S, N, tib, two, width)
         return StatArrays(whole.fields, whole.cycles[:, : _used(whole.cycles)]) if trim_cycles else whole
     fields, parts = np.empty((n_s, len(FIELD_COLUMNS))), []
