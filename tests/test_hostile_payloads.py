@@ -27,9 +27,11 @@ import asleep_nb
 from asleep_nb import errors
 from asleep_nb.api.client import Client
 from asleep_nb.api.records import SessionResult
+from asleep_nb.data.cohort import to_cohort
 from asleep_nb.loading.archive import Archive, open_archive
 from asleep_nb.report.parameters import ReportParameters
 from asleep_nb.report.sources import load_report_data
+from asleep_nb.stats import verify_cohort
 from asleep_nb.widgets._messages import describe_error
 
 
@@ -325,6 +327,20 @@ def test_a_stat_breaking_the_contracts_rules_warns_at_load_time(hostile, example
     said = [str(w.message) for w in caught if issubclass(w.category, errors.ContractWarning)]
     assert any(re.search(match, message) for message in said), said
     assert ds.attrs["session_id"] == IDS.example_session  # kept as sent
+
+
+def test_a_stat_its_stages_contradict_warns_at_load_time(hostile, example_result) -> None:
+    result = copy.deepcopy(example_result)
+    result["stat"]["waso_count"] += 1  # breaks no identity of the contract: only the recomputation sees it
+    hostile.behave("raw", status=200, body=_body(result))
+    said = r"contradicts \(waso_count\)"
+    with _client(hostile) as client, pytest.warns(errors.ContractWarning, match=said):
+        ds = asleep_nb.load_session(client, IDS.example_session, user_id=IDS.example_user)
+    assert int(ds["waso_count"]) == result["stat"]["waso_count"]  # kept as sent
+    cohort = to_cohort([SessionResult.from_payload(result)])
+    differences = verify_cohort(cohort)
+    assert differences[["session_id", "field"]].values.tolist() == [[IDS.example_session, "waso_count"]]
+    assert differences["server"].tolist() == [result["stat"]["waso_count"]]
 
 
 def test_the_published_example_breaks_no_rule(example_result) -> None:

@@ -30,7 +30,7 @@ from asleep_nb.data.manifest import ManifestError, SessionRequest, covariate_col
 from asleep_nb.data.night import to_dataset
 from asleep_nb.data.table import COVARIATE_ATTR
 from asleep_nb.definitions.fields import unanalysable_reasons
-from asleep_nb.errors import UnanalysableSessionWarning
+from asleep_nb.errors import ContractWarning, UnanalysableSessionWarning
 from asleep_nb.loading.fetch import (
     DEFAULT_WORKERS,
     FETCH_OPTIONS,
@@ -40,6 +40,7 @@ from asleep_nb.loading.fetch import (
     fetch_sessions,
 )
 from asleep_nb.loading.selection import select_sessions
+from asleep_nb.stats.verify import verify, verify_cohort
 from asleep_nb.timezones import validate_timezone
 
 __all__ = ["load_session", "load_cohort", "expand_manifest", "analysable"]
@@ -68,6 +69,8 @@ def load_session(
     """
     validate_timezone(timezone)
     result = client.get_session(session_id, user_id=user_id, timezone=timezone)
+    if result.stat is not None and result.session.end_time is not None:
+        _warn_contradicted({session_id: sorted(verify(result))}, 1)
     return to_dataset(result, timezone=timezone)
 
 
@@ -149,6 +152,9 @@ def load_cohort(
         timezone=None,
     )
     _warn_unanalysable(cohort)
+    differences = verify_cohort(cohort)
+    differing = {str(sid): list(rows["field"]) for sid, rows in differences.groupby("session_id")}
+    _warn_contradicted(differing, cohort.sizes["session"])
     cohort = _with_periods(cohort, table, fetched.requests)
     return fetched.attach(_with_covariates(cohort, table, fetched.requests))
 
@@ -199,6 +205,23 @@ def _warn_unanalysable(cohort: xr.Dataset) -> None:
         "they are kept in the cohort; cohort.isel(session=analysable(cohort).values) drops them "
         "(asleep_nb.loading.load.analysable)",
         UnanalysableSessionWarning,
+        stacklevel=3,
+    )
+
+
+def _warn_contradicted(differing: dict[str, list[str]], total: int) -> None:
+    """One :class:`ContractWarning` when a server ``stat`` contradicts its recomputation from the stages."""
+    differing = {sid: fields for sid, fields in differing.items() if fields}
+    if not differing:
+        return
+    fields = sorted({f for fs in differing.values() for f in fs})
+    names = sorted(differing)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    warnings.warn(
+        f"{len(names)} of {total} sessions have a stat that the recomputation from their stages "
+        f"contradicts ({', '.join(fields)}): {shown}; kept as sent; asleep_nb.stats.verify_cohort(cohort) "
+        "(or verify(result) for one session) lists each difference",
+        ContractWarning,
         stacklevel=3,
     )
 

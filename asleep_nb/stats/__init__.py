@@ -36,7 +36,7 @@ from asleep_nb.stats.peculiarities import (
     peculiarity_flags,
 )
 from asleep_nb.stats.vendor import compute_stat, compute_stats
-from asleep_nb.stats.verify import stat_from_pysleep, verify
+from asleep_nb.stats.verify import stat_from_pysleep, verify, verify_cohort
 
 # research metrics, imported lazily: name -> module
 _LAZY: dict[str, str] = {
@@ -93,6 +93,7 @@ __all__ = [
     "stat_arrays",
     "stat_from_pysleep",
     "verify",
+    "verify_cohort",
     *_LAZY,
 ]
 
