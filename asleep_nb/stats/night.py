@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ import pandas as pd
 
 from asleep_nb.definitions import EPOCH_SECONDS, PAD, STAGES, SleepStage, research_sleep_period, stat_attrs
 from asleep_nb.stats.session_chunks import per_session_chunk
-from asleep_nb.stats.stage_matrix import StageMatrix, stage_matrix
+from asleep_nb.stats.stage_matrix import StageMatrix, blocks_of, per_block, stage_matrix
 from asleep_nb.stats.stage_matrix import wrap as _wrap
 from asleep_nb.stats.transitions import (
     LIGHTENING_TRANSITIONS,
@@ -73,6 +74,38 @@ def _positive_epochs(min_epochs: Any) -> int:
     return int(min_epochs)
 
 
+def _research_sleep_latency(codes: np.ndarray) -> np.ndarray:
+    onset = research_sleep_period(codes).onset
+    return np.where(onset >= 0, onset * float(EPOCH_SECONDS), np.nan)
+
+
+def _persistent_sleep_latency(codes: np.ndarray, min_epochs: int) -> np.ndarray:
+    sleep = codes >= SleepStage.LIGHT
+    total = np.cumsum(sleep, axis=1, dtype=np.int32)
+    run = total - np.maximum.accumulate(np.where(sleep, 0, total), axis=1)
+    hit = run >= min_epochs
+    start = hit.argmax(axis=1) - (min_epochs - 1)
+    return np.where(hit.any(axis=1), start * float(EPOCH_SECONDS), np.nan)
+
+
+def _rem_latency_from_onset(codes: np.ndarray) -> np.ndarray:
+    first = research_sleep_period(codes).onset
+    rem = codes == SleepStage.REM
+    return np.where(rem.any(axis=1), (rem.argmax(axis=1) - first) * float(EPOCH_SECONDS), np.nan)
+
+
+def _bouts(codes: np.ndarray, rows: np.ndarray, min_epochs: int) -> tuple[np.ndarray, ...]:
+    """Session (index into the cohort), start epoch, code and length of each bout of a block."""
+    starts_mask = np.ones_like(codes, dtype=bool)
+    starts_mask[:, 1:] = codes[:, 1:] != codes[:, :-1]
+    flat_starts = np.flatnonzero(starts_mask)
+    lengths = np.diff(np.append(flat_starts, codes.size))
+    row, col = np.divmod(flat_starts, codes.shape[1])
+    code = codes.ravel()[flat_starts]
+    keep = (code != PAD) & (lengths >= min_epochs)
+    return rows[row[keep]], col[keep], code[keep], lengths[keep]
+
+
 @per_session_chunk
 def research_sleep_latency(stages: Any) -> Any:
     """Sleep latency by the research rule: seconds from the session start to the first sleep epoch.
@@ -101,8 +134,7 @@ def research_sleep_latency(stages: Any) -> Any:
     nan
     """
     m = stage_matrix(stages)
-    onset = research_sleep_period(m.codes).onset
-    out = np.where(onset >= 0, onset * float(EPOCH_SECONDS), np.nan)
+    out = per_block(m.codes, _research_sleep_latency)
     return _wrap(out, m, "research_sleep_latency", stat_attrs("research_sleep_latency"))
 
 
@@ -145,12 +177,7 @@ def persistent_sleep_latency(stages: Any, *, min_epochs: int = 20) -> Any:
     """
     min_epochs = _positive_epochs(min_epochs)
     m = stage_matrix(stages)
-    sleep = m.codes >= SleepStage.LIGHT
-    total = np.cumsum(sleep, axis=1, dtype=np.int32)
-    run = total - np.maximum.accumulate(np.where(sleep, 0, total), axis=1)
-    hit = run >= min_epochs
-    start = hit.argmax(axis=1) - (min_epochs - 1)
-    out = np.where(hit.any(axis=1), start * float(EPOCH_SECONDS), np.nan)
+    out = per_block(m.codes, functools.partial(_persistent_sleep_latency, min_epochs=min_epochs))
     return _wrap(out, m, "persistent_sleep_latency", stat_attrs("persistent_sleep_latency"))
 
 
@@ -185,9 +212,7 @@ def rem_latency_from_onset(stages: Any) -> Any:
     30.0
     """
     m = stage_matrix(stages)
-    first = research_sleep_period(m.codes).onset
-    rem = m.codes == SleepStage.REM
-    out = np.where(rem.any(axis=1), (rem.argmax(axis=1) - first) * float(EPOCH_SECONDS), np.nan)
+    out = per_block(m.codes, _rem_latency_from_onset)
     return _wrap(out, m, "rem_latency_from_onset", stat_attrs("rem_latency_from_onset"))
 
 
@@ -226,16 +251,10 @@ def stage_bouts(stages: Any, *, min_epochs: int = 1) -> pd.DataFrame:
     """
     min_epochs = _positive_epochs(min_epochs)
     m = stage_matrix(stages)
-    codes = m.codes
-    width = codes.shape[1]
-    starts_mask = np.ones_like(codes, dtype=bool)
-    starts_mask[:, 1:] = codes[:, 1:] != codes[:, :-1]
-    flat_starts = np.flatnonzero(starts_mask)
-    lengths = np.diff(np.append(flat_starts, codes.size))
-    row, col = np.divmod(flat_starts, width)
-    code = codes.ravel()[flat_starts]
-    keep = (code != PAD) & (lengths >= min_epochs)
-    row, col, code, lengths = row[keep], col[keep], code[keep], lengths[keep]
+    parts = [_bouts(block, rows, min_epochs) for rows, block in blocks_of(m.codes)]
+    row, col, code, lengths = (np.concatenate(p) for p in zip(*parts, strict=True))
+    order = np.lexsort((col, row))  # blocks hold rows by length: back to session order, then time
+    row, col, code, lengths = row[order], col[order], code[order], lengths[order]
     categories = [_CODE_NAMES[c] for c in sorted(_CODE_NAMES)]
     columns: dict[str, Any] = {}
     if m.is_cohort:

@@ -19,7 +19,7 @@ cohort's alignment), so metrics work on one (session, epoch) array and
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +27,12 @@ import numpy as np
 import xarray as xr
 
 from asleep_nb.definitions import PAD, SleepStage
+from asleep_nb.stats._blocks import Block, plan_blocks, row_extents
 
-__all__ = ["StageMatrix", "stage_matrix", "wrap"]
+__all__ = ["StageMatrix", "blocks_of", "per_block", "stage_matrix", "wrap"]
+
+#: Recorded slots per block of sessions of like extent (as the stat engine's blocks: a few MB of masks).
+_BLOCK_SLOTS = 2**20
 
 _VALID_CODES = np.array(sorted({PAD, *(int(s) for s in SleepStage)}))
 
@@ -183,3 +187,50 @@ def wrap(values: np.ndarray, m: StageMatrix, name: str, attrs: dict[str, str]) -
     if m.session_coords is None:
         return float(values[0])
     return xr.DataArray(values, dims="session", coords=m.session_coords, name=name, attrs=attrs)
+
+
+def _plan(codes: np.ndarray) -> list[Block]:
+    """Blocks of rows of like extent; columns ``0:hi`` of a block hold every epoch of its rows."""
+    if codes.shape[0] <= 1:
+        return [Block(np.arange(codes.shape[0]), 0, codes.shape[1])]
+    return plan_blocks(*row_extents(np.ascontiguousarray(codes), PAD), _BLOCK_SLOTS)
+
+
+def blocks_of(codes: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Each block of sessions of like length: its rows, and their codes cut to the block's longest session.
+
+    The codes are left-justified, so a block's columns start at epoch 0 and
+    epoch positions stay those of the whole matrix; only padding is left out.
+
+    Examples
+    --------
+    >>> m = stage_matrix([[0, 1, -2, -2], [1, 1, 1, 0]])
+    >>> [(rows.tolist(), block.shape) for rows, block in blocks_of(m.codes)]
+    [([0, 1], (2, 4))]
+    """
+    for block in _plan(codes):  # at least one column: a block of sessions of only padding has none
+        yield block.rows, codes[block.rows, : max(block.hi, 1)]
+
+
+def per_block(codes: np.ndarray, kernel: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Run a per-row ``kernel`` on each block of :func:`blocks_of` and scatter its rows back in order.
+
+    ``kernel`` takes a (rows, epochs) block of left-justified codes and returns
+    an array whose first axis is those rows; it must give a row the same
+    result whatever padding follows the row's last epoch. The cost then
+    follows the epochs recorded, not the longest session times the sessions.
+
+    Examples
+    --------
+    >>> m = stage_matrix([[0, 1, -2], [1, 1, 1]])
+    >>> per_block(m.codes, lambda c: (c >= 1).sum(axis=1)).tolist()
+    [1, 3]
+    """
+    out: np.ndarray | None = None
+    for rows, block in blocks_of(codes):
+        part = np.asarray(kernel(block))
+        if out is None:
+            out = np.empty((codes.shape[0], *part.shape[1:]), dtype=part.dtype)
+        out[rows] = part
+    assert out is not None  # a matrix has at least one row (stage_matrix refuses empty input)
+    return out

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 import numpy as np
@@ -23,7 +24,7 @@ import xarray as xr
 
 from asleep_nb.definitions import EPOCH_SECONDS, STAGES, SleepStage, research_sleep_period
 from asleep_nb.stats.session_chunks import per_session_chunk
-from asleep_nb.stats.stage_matrix import StageMatrix, stage_matrix, wrap
+from asleep_nb.stats.stage_matrix import StageMatrix, per_block, stage_matrix, wrap
 
 __all__ = [
     "STAGE_NAMES",
@@ -44,17 +45,26 @@ LIGHTENING_TRANSITIONS: frozenset[tuple[int, int]] = frozenset({(1, 0), (2, 0), 
 Within = Literal["sleep_period", "night"]
 
 
-def _transition_counts_array(m: StageMatrix, within: Within) -> np.ndarray:
+def _check_within(within: Any) -> None:
     if within not in ("sleep_period", "night"):
         raise ValueError(f"within must be 'sleep_period' or 'night', got {within!r}")
-    a, b = m.codes[:, :-1], m.codes[:, 1:]
+
+
+def _transition_counts_array(m: StageMatrix, within: Within) -> np.ndarray:
+    _check_within(within)
+    return per_block(m.codes, functools.partial(_counts, within=within))
+
+
+def _counts(codes: np.ndarray, within: Within) -> np.ndarray:
+    """(rows, 4, 4) transition counts of a block of codes."""
+    a, b = codes[:, :-1], codes[:, 1:]
     ok = (a >= 0) & (b >= 0)
     if within == "sleep_period":
-        period = research_sleep_period(m.codes)
+        period = research_sleep_period(codes)
         first, last = period.onset, period.last
         i = np.arange(a.shape[1])
         ok &= (i >= first[:, None]) & (i + 1 <= last[:, None])
-    n_sessions = m.codes.shape[0]
+    n_sessions = codes.shape[0]
     session = np.broadcast_to(np.arange(n_sessions)[:, None], a.shape)
     flat = (session[ok] * 16 + a[ok].astype(np.int64) * 4 + b[ok]).ravel()
     return np.bincount(flat, minlength=n_sessions * 16).reshape(n_sessions, 4, 4)
@@ -71,6 +81,16 @@ def _matrix_dataarray(values: np.ndarray, m: StageMatrix, name: str, attrs: dict
         name=name,
         attrs=attrs,
     )
+
+
+def _fragmentation(codes: np.ndarray, within: Within) -> np.ndarray:
+    """Sleep fragmentation index of each row of a block of codes."""
+    counts = _counts(codes, within)
+    frm, to = zip(*sorted(LIGHTENING_TRANSITIONS), strict=True)
+    shifts = counts[:, list(frm), list(to)].sum(axis=1)
+    sleep_hours = (codes >= SleepStage.LIGHT).sum(axis=1) * (EPOCH_SECONDS / 3600.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sleep_hours > 0, shifts / sleep_hours, np.nan)
 
 
 @per_session_chunk
@@ -217,11 +237,7 @@ def sleep_fragmentation_index(stages: Any, *, within: Within = "sleep_period") -
     2.0
     """
     m = stage_matrix(stages)
-    counts = _transition_counts_array(m, within)
-    frm, to = zip(*sorted(LIGHTENING_TRANSITIONS), strict=True)
-    shifts = counts[:, list(frm), list(to)].sum(axis=1)
-    sleep_hours = (m.codes >= SleepStage.LIGHT).sum(axis=1) * (EPOCH_SECONDS / 3600.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(sleep_hours > 0, shifts / sleep_hours, np.nan)
+    _check_within(within)
+    out = per_block(m.codes, functools.partial(_fragmentation, within=within))
     attrs = {"units": "1/h", "long_name": "sleep fragmentation index", "within": within}
     return wrap(out, m, "sleep_fragmentation_index", attrs)
