@@ -12,8 +12,8 @@ from asleep_nb.stats import stage_matrix as sm
 from asleep_nb.stats._blocks import Block
 from asleep_nb.stats.night import (
     persistent_sleep_latency,
-    research_sleep_latency,
     rem_latency_from_onset,
+    research_sleep_latency,
     sleep_fragmentation_index,
     stage_bouts,
     transition_counts,
