@@ -35,6 +35,8 @@ __all__ = ["StageMatrix", "blocks_of", "per_block", "stage_matrix", "wrap"]
 _BLOCK_SLOTS = 2**20
 
 _VALID_CODES = np.array(sorted({PAD, *(int(s) for s in SleepStage)}))
+#: Whether the valid codes are every integer from the least to the greatest (then a range check suffices).
+_CONTIGUOUS = bool(np.all(np.diff(_VALID_CODES) == 1))
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def _check_codes(values: Any, what: str) -> np.ndarray:
     if np.issubdtype(arr.dtype, np.floating):
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             raise ValueError(f"{what} holds values that are not whole stage codes (NaN or fractions)")
+    if arr.min() >= _VALID_CODES[0] and arr.max() <= _VALID_CODES[-1] and _CONTIGUOUS:
+        return arr.astype(np.int8)  # two fast scans instead of sorting every slot of a padded cohort
     bad = np.setdiff1d(np.unique(arr), _VALID_CODES)
     if bad.size:
         raise ValueError(
@@ -91,12 +95,16 @@ def _check_codes(values: Any, what: str) -> np.ndarray:
     return arr.astype(np.int8)
 
 
-def _left_justify(codes: np.ndarray) -> np.ndarray:
-    pad = codes == PAD
-    if not pad.any():
+def _left_justify(codes: np.ndarray, n_epochs: np.ndarray) -> np.ndarray:
+    """Each row's epochs first, then its padding; only rows with padding before an epoch are sorted."""
+    late = (codes != PAD) & (np.arange(codes.shape[1]) >= n_epochs[:, None])
+    rows = np.flatnonzero(late.any(axis=1))
+    if not rows.size:
         return codes
-    order = np.argsort(pad, axis=1, kind="stable")
-    return np.take_along_axis(codes, order, axis=1)
+    codes = codes.copy()
+    order = np.argsort(codes[rows] == PAD, axis=1, kind="stable")
+    codes[rows] = np.take_along_axis(codes[rows], order, axis=1)
+    return codes
 
 
 def stage_matrix(stages: Any) -> StageMatrix:
@@ -168,8 +176,8 @@ def stage_matrix(stages: Any) -> StageMatrix:
 def _finish(
     codes: np.ndarray, start: np.ndarray | None, coords: dict[Hashable, xr.DataArray] | None
 ) -> StageMatrix:
-    codes = _left_justify(codes)
     n_epochs = (codes != PAD).sum(axis=1)
+    codes = _left_justify(codes, n_epochs)
     if coords is None and n_epochs[0] == 0:
         raise ValueError("the night has no epochs (only padding)")
     return StageMatrix(codes, n_epochs, start, coords)
