@@ -21,9 +21,15 @@ Usage: ``python benchmarks/bench_metrics_lengths.py [N ...]``.
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,8 +38,6 @@ import xarray as xr
 from _varied_nights import doubled, snoring_for, varied_nights, workload
 from bench_stats_real import cohort_of
 
-from asleep_nb.stats import stage_matrix as sm
-from asleep_nb.stats._blocks import Block
 from asleep_nb.stats.night import (
     persistent_sleep_latency,
     rem_latency_from_onset,
@@ -55,20 +59,67 @@ METRICS: dict[str, Callable[[Any], Any]] = {
     "sleep_fragmentation_index": sleep_fragmentation_index,
     "stage_bouts": stage_bouts,
 }
-PLANNED = sm._plan
+HERE = Path(__file__).resolve().parent
 
 
-def whole(codes: np.ndarray) -> list[Block]:
-    """Main's path: one block of every row and every column of the padded matrix."""
-    return [Block(np.arange(codes.shape[0]), 0, codes.shape[1])]
+def cohort(n: int, twice: bool) -> tuple[xr.Dataset, list[np.ndarray]]:
+    nights = varied_nights(n)
+    snoring = snoring_for(nights)
+    if twice:
+        nights, snoring = doubled(nights, snoring)
+    return cohort_of(nights, snoring), nights
 
 
-def run(metric: Callable[[Any], Any], cohort: xr.Dataset, plan: Callable[[np.ndarray], list[Block]]) -> Any:
-    sm._plan = plan  # type: ignore[assignment]
+def run(metric: Callable[[Any], Any], data: xr.Dataset, whole: bool) -> Any:
+    """One metric on the block path, or (``whole``) with one block of the whole padded matrix."""
+    if not whole:
+        return metric(data)
+    from asleep_nb.stats import stage_matrix as sm
+    from asleep_nb.stats._blocks import Block
+
+    planned = sm._plan
+    sm._plan = lambda codes: [Block(np.arange(codes.shape[0]), 0, codes.shape[1])]  # type: ignore[assignment]
     try:
-        return metric(cohort)
+        return metric(data)
     finally:
-        sm._plan = PLANNED  # type: ignore[assignment]
+        sm._plan = planned  # type: ignore[assignment]
+
+
+def main_branch(ref: str, data: xr.Dataset) -> tuple[dict[str, float], dict[str, Any]]:
+    """Best of REPEATS times and results of ``ref``'s metrics (its package unpacked to a temp folder)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "archive", ref, "asleep_nb"], cwd=HERE.parent, check=True, capture_output=True
+        ).stdout
+        Path(tmp, "a.tar").write_bytes(archive)
+        with tarfile.open(Path(tmp, "a.tar")) as tar:
+            tar.extractall(tmp, filter="data")
+        out = Path(tmp, "out.pkl")
+        with out.open("wb") as f:
+            pickle.dump(data, f)  # the same cohort (the DOD files are found beside the package)
+        env = {**os.environ, "PYTHONPATH": f"{tmp}{os.pathsep}{HERE}"}
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(out)]
+        subprocess.run(cmd, env=env, check=True, timeout=1_800)
+        with out.open("rb") as f:
+            loaded: tuple[dict[str, float], dict[str, Any]] = pickle.load(f)
+        return loaded
+
+
+def child(out: str) -> None:
+    """In the baseline's interpreter: time its metrics on the pickled cohort, pickle times and results."""
+    with open(out, "rb") as f:
+        data = pickle.load(f)
+    times, results = {}, {}
+    for name, metric in METRICS.items():
+        metric(data.isel(session=slice(0, 10)))  # warm-up
+        best = np.inf
+        for _ in range(REPEATS):
+            t = time.perf_counter()
+            results[name] = metric(data)
+            best = min(best, time.perf_counter() - t)
+        times[name] = best
+    with open(out, "wb") as f:
+        pickle.dump((times, results), f)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -77,64 +128,70 @@ def same(a: Any, b: Any) -> bool:
     return bool(a.dtype == b.dtype and np.array_equal(a.values.view(np.uint8), b.values.view(np.uint8)))
 
 
-def measure(nights: list[np.ndarray], snoring: list[np.ndarray]) -> dict[str, Any]:
-    cohort = cohort_of(nights, snoring)
+def measure(n: int, twice: bool, ref: str) -> dict[str, Any]:
+    data, nights = cohort(n, twice)
     out: dict[str, Any] = {"workload": workload(nights), "epochs": sum(len(x) for x in nights)}
-    out["slots"] = cohort.sizes["session"] * cohort.sizes["epoch"]
+    out["slots"] = data.sizes["session"] * data.sizes["epoch"]
     for name, metric in METRICS.items():
-        run(metric, cohort.isel(session=slice(0, 10)), PLANNED)  # warm-up
+        run(metric, data.isel(session=slice(0, 10)), False)  # warm-up
         before: list[float] = []
         after: list[float] = []
         for _ in range(REPEATS):  # alternately, so both see the same load on a shared machine
             t = time.perf_counter()
-            old = run(metric, cohort, whole)
+            old = run(metric, data, True)
             before.append(time.perf_counter() - t)
             t = time.perf_counter()
-            new = run(metric, cohort, PLANNED)
+            new = run(metric, data, False)
             after.append(time.perf_counter() - t)
-        out[name] = (min(before), min(after), same(old, new))
+        out[name] = [min(before), min(after), same(old, new)]
+    main_times, main_results = main_branch(ref, data)
+    for name in METRICS:
+        out[name] += [main_times[name], same(main_results[name], run(METRICS[name], data, False))]
     return out
 
 
-def main(sizes: tuple[int, ...] = SIZES) -> None:
+def main(sizes: tuple[int, ...] = SIZES, ref: str = "main") -> None:
     rows = []
     for n in sizes:
-        nights = varied_nights(n)
-        snoring = snoring_for(nights)
-        rows.append(("as is", n, measure(nights, snoring)))
-        rows.append(("longest x2", n, measure(*doubled(nights, snoring))))
+        for twice in (False, True):
+            rows.append(("longest x2" if twice else "as is", n, measure(n, twice, ref)))
         print(f"measured {n:,} nights", file=sys.stderr)
     print(
-        f"research metrics: whole padded matrix (before, main) vs blocks of like length (after), "
-        f"best of {REPEATS} wall-time runs each, alternately, in one process"
+        f"research metrics, best of {REPEATS} wall-time runs each: {ref}'s code (own process, right after), "
+        "the whole padded matrix and blocks of like length (this branch, alternately, in one process)"
     )
     per_epoch = {}
     differing = 0
     for label, n, r in rows:
         print(f"\n{label}, {n:,} nights: {r['workload']}; matrix {r['slots'] / 1e6:.1f} M slots")
-        print(f"  {'metric':<28}{'before s':>10}{'after s':>10}{'speed-up':>10}{'identical':>11}")
-        total_before = total_after = 0.0
-        for name in METRICS:
-            b, a, ok = r[name]
-            total_before += b
-            total_after += a
-            differing += not ok
-            print(f"  {name:<28}{b:>10.3f}{a:>10.3f}{b / a:>9.1f}x{'yes' if ok else 'NO':>11}")
         print(
-            f"  {'all seven':<28}{total_before:>10.3f}{total_after:>10.3f}{total_before / total_after:>9.1f}x"
+            f"  {'metric':<28}{ref + ' s':>9}{'whole s':>9}{'blocks s':>9}{'vs ' + ref:>9}{'identical':>11}"
         )
-        per_epoch[label, n] = (total_before / r["epochs"], total_after / r["epochs"])
+        totals = np.zeros(3)
+        for name in METRICS:
+            whole, blocks, ok, base, ok_base = r[name]
+            totals += (base, whole, blocks)
+            differing += (not ok) + (not ok_base)
+            print(
+                f"  {name:<28}{base:>9.3f}{whole:>9.3f}{blocks:>9.3f}{base / blocks:>8.1f}x"
+                f"{'yes' if ok and ok_base else 'NO':>11}"
+            )
+        t0, t1, t2 = totals
+        print(f"  {'all seven':<28}{t0:>9.3f}{t1:>9.3f}{t2:>9.3f}{t0 / t2:>8.1f}x")
+        per_epoch[label, n] = totals / r["epochs"]
         print(
-            f"  ns per recorded epoch (all seven): before {per_epoch[label, n][0] * 1e9:.1f}, "
-            f"after {per_epoch[label, n][1] * 1e9:.1f}"
+            "  ns per recorded epoch (all seven): "
+            + ", ".join(
+                f"{k} {v * 1e9:.1f}"
+                for k, v in zip((ref, "whole", "blocks"), per_epoch[label, n], strict=True)
+            )
         )
     print()
     for n in sizes:
-        b = per_epoch["longest x2", n][0] / per_epoch["as is", n][0]
-        a = per_epoch["longest x2", n][1] / per_epoch["as is", n][1]
+        g = per_epoch["longest x2", n] / per_epoch["as is", n]
         print(
             f"time per recorded epoch when the longest night doubles, {n:,} nights: "
-            f"before {b:.2f}x, after {a:.2f}x (target <= 1.2x)"
+            f"{ref} {g[0]:.2f}x, whole {g[1]:.2f}x, blocks {g[2]:.2f}x (target <= 1.2x)"
         )
     if differing:
         print(f"{differing} metric results differ between the paths")
@@ -142,4 +199,7 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
 
 
 if __name__ == "__main__":
-    main(tuple(int(a) for a in sys.argv[1:]) or SIZES)
+    if sys.argv[1:2] == ["--child"]:
+        child(sys.argv[2])
+    else:
+        main(tuple(int(a) for a in sys.argv[1:]) or SIZES)
