@@ -6,15 +6,16 @@ concatenated of the 80 DOD majority-vote scorings, each uniform(0.4, 2.5) times 
 snoring on every night, padded with ``PAD`` to the longest session. Each size (default 1,000 and
 10,000 nights) is measured as is and with the sessions over 24 hours doubled to 50 hours.
 
-"before" is main's whole-matrix path: the same per-row kernels run once on the whole padded
-(session, epoch) matrix (``stage_matrix._plan`` replaced by one block of every row and column), which
-is the code the metrics ran before they went block by block; "after" is the block path. Both are
-timed alternately in one process (best of 3 wall-time runs each) on the seven metrics that scan
-nights (research_sleep_latency, persistent_sleep_latency, rem_latency_from_onset, transition_counts,
-transition_probabilities, sleep_fragmentation_index, stage_bouts), and their results are compared
-bit for bit (the script exits 1 on any difference). Printed: per metric and in total, seconds before
-and after, the speed-up, and the total time per recorded epoch, whose growth when the longest night
-doubles must stay <= 1.2x.
+Three columns per metric, best of 3 wall-time runs each: **main**'s code (its ``asleep_nb`` taken
+with ``git archive main``, run in its own process right after, on the same cohort pickled), and this
+branch's metrics on the **whole** padded matrix (``stage_matrix._plan`` replaced by one block of
+every row and column: the kernels as they ran before) and by **blocks** of like length, those two
+alternately in one process. Metrics: the seven that scan nights (research_sleep_latency,
+persistent_sleep_latency, rem_latency_from_onset, transition_counts, transition_probabilities,
+sleep_fragmentation_index, stage_bouts). Every result is compared bit for bit with the block path's
+(the script exits 1 on any difference). Printed per cohort with its workload: seconds per metric and
+in total, the speed-up of blocks over main, the total time per recorded epoch, and its growth when
+the longest night doubles (target <= 1.2x).
 
 Usage: ``python benchmarks/bench_metrics_lengths.py [N ...]``.
 """

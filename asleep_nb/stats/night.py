@@ -6,8 +6,10 @@ stage codes, one night's ``sleep_stage`` (or its ``Dataset``), or a cohort
 single night gives a Python ``float`` (or a small ``DataArray`` /
 ``DataFrame``); a cohort gives one value per session as a ``DataArray`` along
 ``session`` that keeps the cohort's per-session coordinates. Cohorts are
-computed with array operations across all sessions at once, and give exactly
-what the single-night call gives on each session. Epoch positions are
+computed with array operations across sessions, block by block of sessions
+of like length (:func:`asleep_nb.stats.stage_matrix.per_block`), so a night
+of 25 hours costs its own epochs, not that length times every session; they
+give exactly what the single-night call gives on each session. Epoch positions are
 counted from each session's first epoch, whatever the cohort's alignment.
 
 Sleep onset is that of the **research rule**

@@ -14,7 +14,10 @@ of input:
 session's epochs left-justified (from its first epoch on, whatever the
 cohort's alignment), so metrics work on one (session, epoch) array and
 :func:`wrap` gives a night's value as a float and a cohort's as a
-``DataArray`` along ``session``.
+``DataArray`` along ``session``. :func:`per_block` runs a metric's per-row
+kernel on blocks of sessions of like length (:mod:`asleep_nb.stats._blocks`),
+each cut to its longest session, and scatters the rows back: the metrics'
+cost follows the epochs recorded, not the padding.
 """
 
 from __future__ import annotations
