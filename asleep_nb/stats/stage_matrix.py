@@ -88,7 +88,9 @@ def _check_codes(values: Any, what: str) -> np.ndarray:
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             raise ValueError(f"{what} holds values that are not whole stage codes (NaN or fractions)")
     if arr.min() >= _VALID_CODES[0] and arr.max() <= _VALID_CODES[-1] and _CONTIGUOUS:
-        return arr.astype(np.int8)  # two fast scans instead of sorting every slot of a padded cohort
+        return arr.astype(
+            np.int8, copy=False
+        )  # two fast scans instead of sorting every slot of a padded cohort
     bad = np.setdiff1d(np.unique(arr), _VALID_CODES)
     if bad.size:
         raise ValueError(
@@ -98,9 +100,9 @@ def _check_codes(values: Any, what: str) -> np.ndarray:
     return arr.astype(np.int8)
 
 
-def _left_justify(codes: np.ndarray, n_epochs: np.ndarray) -> np.ndarray:
+def _left_justify(codes: np.ndarray, n_epochs: np.ndarray, recorded: np.ndarray) -> np.ndarray:
     """Each row's epochs first, then its padding; only rows with padding before an epoch are sorted."""
-    late = (codes != PAD) & (np.arange(codes.shape[1]) >= n_epochs[:, None])
+    late = recorded & (np.arange(codes.shape[1]) >= n_epochs[:, None])
     rows = np.flatnonzero(late.any(axis=1))
     if not rows.size:
         return codes
@@ -179,8 +181,9 @@ def stage_matrix(stages: Any) -> StageMatrix:
 def _finish(
     codes: np.ndarray, start: np.ndarray | None, coords: dict[Hashable, xr.DataArray] | None
 ) -> StageMatrix:
-    n_epochs = (codes != PAD).sum(axis=1)
-    codes = _left_justify(codes, n_epochs)
+    recorded = codes != PAD
+    n_epochs = recorded.sum(axis=1)
+    codes = _left_justify(codes, n_epochs, recorded)
     if coords is None and n_epochs[0] == 0:
         raise ValueError("the night has no epochs (only padding)")
     return StageMatrix(codes, n_epochs, start, coords)
