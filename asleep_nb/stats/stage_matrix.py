@@ -100,16 +100,26 @@ def _check_codes(values: Any, what: str) -> np.ndarray:
     return arr.astype(np.int8)
 
 
-def _left_justify(codes: np.ndarray, n_epochs: np.ndarray, recorded: np.ndarray) -> np.ndarray:
-    """Each row's epochs first, then its padding; only rows with padding before an epoch are sorted."""
-    late = recorded & (np.arange(codes.shape[1]) >= n_epochs[:, None])
-    rows = np.flatnonzero(late.any(axis=1))
-    if not rows.size:
-        return codes
-    codes = codes.copy()
-    order = np.argsort(codes[rows] == PAD, axis=1, kind="stable")
-    codes[rows] = np.take_along_axis(codes[rows], order, axis=1)
-    return codes
+def _count_and_justify(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Epochs of each row, and the codes with each row's epochs first, then its padding.
+
+    Counted block by block (:func:`blocks_of`), so the padding past each
+    session's extent is never scanned; only rows with padding before an
+    epoch are sorted.
+    """
+    n_epochs = np.zeros(codes.shape[0], dtype=np.int64)
+    late = np.zeros(codes.shape[0], dtype=bool)
+    for rows, block in blocks_of(codes):
+        recorded = block != PAD
+        n = recorded.sum(axis=1)
+        n_epochs[rows] = n
+        late[rows] = (recorded & (np.arange(block.shape[1]) >= n[:, None])).any(axis=1)
+    rows = np.flatnonzero(late)
+    if rows.size:
+        codes = codes.copy()
+        order = np.argsort(codes[rows] == PAD, axis=1, kind="stable")
+        codes[rows] = np.take_along_axis(codes[rows], order, axis=1)
+    return n_epochs, codes
 
 
 def stage_matrix(stages: Any) -> StageMatrix:
@@ -181,9 +191,7 @@ def stage_matrix(stages: Any) -> StageMatrix:
 def _finish(
     codes: np.ndarray, start: np.ndarray | None, coords: dict[Hashable, xr.DataArray] | None
 ) -> StageMatrix:
-    recorded = codes != PAD
-    n_epochs = recorded.sum(axis=1)
-    codes = _left_justify(codes, n_epochs, recorded)
+    n_epochs, codes = _count_and_justify(np.ascontiguousarray(codes))
     if coords is None and n_epochs[0] == 0:
         raise ValueError("the night has no epochs (only padding)")
     return StageMatrix(codes, n_epochs, start, coords)
@@ -207,11 +215,13 @@ def _plan(codes: np.ndarray) -> list[Block]:
     """Blocks of rows of like extent; columns ``0:hi`` of a block hold every epoch of its rows."""
     if codes.shape[0] <= 1:
         return [Block(np.arange(codes.shape[0]), 0, codes.shape[1])]
-    return plan_blocks(*row_extents(np.ascontiguousarray(codes), PAD), _BLOCK_SLOTS)
+    return plan_blocks(*row_extents(codes, PAD), _BLOCK_SLOTS)
 
 
 def blocks_of(codes: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Each block of sessions of like length: its rows, and their codes cut to the block's longest session.
+
+    ``codes`` is a C-contiguous ``int8`` (session, epoch) array padded with ``PAD``.
 
     The codes are left-justified, so a block's columns start at epoch 0 and
     epoch positions stay those of the whole matrix; only padding is left out.
