@@ -11,7 +11,10 @@ both call it, so there is a single implementation of the rules.
 The rules are the contract's (``asleep-api.md``), i.e. the vendor's reference
 ``pysleep`` 0.2.0 ``SleepStageCalculator``, with the sleep period of
 :func:`asleep_nb.definitions.vendor_sleep_period` and the extra choices of
-:mod:`asleep_nb.stats.vendor`; one helper per group of fields below.
+:mod:`asleep_nb.stats.vendor`. Each block of sessions is summarised here
+(:func:`_summarise`: per-session counts, sleep period, wake after onset, REM
+clusters, snoring); the summaries of all blocks are gathered and the fields
+computed once per cohort by :func:`asleep_nb.stats._fields.field_values`.
 
 How it is fast: the cost follows the epochs recorded, not the padding.
 Sessions go in blocks of like extent (:mod:`asleep_nb.stats._blocks`), so a
@@ -126,11 +129,12 @@ def _summarise(
     wake = np.flatnonzero(runs.code == _WAKE_CODE)
     r, col = runs.row[wake], runs.col[wake]
     waso = (col > first[r]) & (col < last[r])  # strictly inside; never slept: first = last = -1, none is
-    waso_runs = per_session(r[waso], runs.length[wake][waso], len(tib))
+    waso_count, n_wake, longest_waso = per_session(r[waso], runs.length[wake][waso], len(tib))
     cycle_count, last_end, cycles = _cycles(runs, first - start, start, n_cycles)
     snore = None if snoring is None else snoring_in_period(S, snoring, (first, last))
     nights = Nights(
-        counts, first_at, start, end, tib, first, last, slept, *waso_runs, cycle_count, last_end, snore
+        *(counts, first_at, start, end, tib, first, last, slept),
+        *(waso_count, n_wake, longest_waso, cycle_count, last_end, snore),
     )
     return nights, cycles
 
