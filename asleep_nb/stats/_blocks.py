@@ -65,9 +65,13 @@ def row_extents(matrix: np.ndarray, fill: int) -> tuple[np.ndarray, np.ndarray]:
     stop = np.zeros(n_rows, dtype=np.int64)
     if n_words:
         word = np.full(8, fill, dtype=np.int8).view(np.uint64)[0]
-        busy = matrix[:, : 8 * n_words].view(np.uint64) != word
-        start = 8 * busy.argmax(axis=1)
-        stop = 8 * (_last_true(busy) + 1)
+        words = matrix[:, : 8 * n_words].view(np.uint64)
+        step = max(1, _CHUNK_WORDS // n_words)  # rows at a time: small masks, reused from the heap
+        busy = np.empty((min(step, n_rows), n_words), dtype=bool)
+        for a in range(0, n_rows, step):
+            part = np.not_equal(words[a : a + step], word, out=busy[: min(step, n_rows - a)])
+            start[a : a + step] = 8 * part.argmax(axis=1)
+            stop[a : a + step] = 8 * (_last_true(part) + 1)
     if n_cols > 8 * n_words:
         tail = (matrix[:, 8 * n_words :] != fill).any(axis=1)
         start[tail & (stop == 0)] = 8 * n_words
@@ -75,6 +79,9 @@ def row_extents(matrix: np.ndarray, fill: int) -> tuple[np.ndarray, np.ndarray]:
     return start, stop
 
 
+#: Words of eight columns :func:`row_extents` compares at a time (a 256 kB mask; a whole-matrix one
+#: of megabytes costs page faults on every call).
+_CHUNK_WORDS = 2**18
 #: Position (0 = most significant) of the lowest set bit of each byte value, as ``np.packbits`` orders bits.
 _LAST_BIT = np.array([7 - ((b & -b).bit_length() - 1) if b else 0 for b in range(256)], dtype=np.int64)
 
