@@ -50,7 +50,7 @@ def _cohort(n: int = 400, long_epochs: int = 6_000, seed: int = 31) -> xr.Datase
     )
 
 
-def _whole(codes: np.ndarray) -> list[Block]:
+def _whole(codes: np.ndarray, n_epochs: np.ndarray | None = None) -> list[Block]:
     """The former path: one block of every row and every column of the padded matrix."""
     return [Block(np.arange(codes.shape[0]), 0, codes.shape[1])]
 

@@ -136,7 +136,7 @@ def research_sleep_latency(stages: Any) -> Any:
     nan
     """
     m = stage_matrix(stages)
-    out = per_block(m.codes, _research_sleep_latency)
+    out = per_block(m.codes, _research_sleep_latency, m.n_epochs)
     return _wrap(out, m, "research_sleep_latency", stat_attrs("research_sleep_latency"))
 
 
@@ -179,7 +179,7 @@ def persistent_sleep_latency(stages: Any, *, min_epochs: int = 20) -> Any:
     """
     min_epochs = _positive_epochs(min_epochs)
     m = stage_matrix(stages)
-    out = per_block(m.codes, functools.partial(_persistent_sleep_latency, min_epochs=min_epochs))
+    out = per_block(m.codes, functools.partial(_persistent_sleep_latency, min_epochs=min_epochs), m.n_epochs)
     return _wrap(out, m, "persistent_sleep_latency", stat_attrs("persistent_sleep_latency"))
 
 
@@ -214,7 +214,7 @@ def rem_latency_from_onset(stages: Any) -> Any:
     30.0
     """
     m = stage_matrix(stages)
-    out = per_block(m.codes, _rem_latency_from_onset)
+    out = per_block(m.codes, _rem_latency_from_onset, m.n_epochs)
     return _wrap(out, m, "rem_latency_from_onset", stat_attrs("rem_latency_from_onset"))
 
 
@@ -253,7 +253,7 @@ def stage_bouts(stages: Any, *, min_epochs: int = 1) -> pd.DataFrame:
     """
     min_epochs = _positive_epochs(min_epochs)
     m = stage_matrix(stages)
-    parts = [_bouts(block, rows, min_epochs) for rows, block in blocks_of(m.codes)]
+    parts = [_bouts(block, rows, min_epochs) for rows, block in blocks_of(m.codes, m.n_epochs)]
     row, col, code, lengths = (np.concatenate(p) for p in zip(*parts, strict=True))
     order = np.lexsort((col, row))  # blocks hold rows by length: back to session order, then time
     row, col, code, lengths = row[order], col[order], code[order], lengths[order]

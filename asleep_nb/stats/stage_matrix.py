@@ -211,17 +211,27 @@ def wrap(values: np.ndarray, m: StageMatrix, name: str, attrs: dict[str, str]) -
     return xr.DataArray(values, dims="session", coords=m.session_coords, name=name, attrs=attrs)
 
 
-def _plan(codes: np.ndarray) -> list[Block]:
-    """Blocks of rows of like extent; columns ``0:hi`` of a block hold every epoch of its rows."""
+def _plan(codes: np.ndarray, n_epochs: np.ndarray | None = None) -> list[Block]:
+    """Blocks of rows of like extent; columns ``0:hi`` of a block hold every epoch of its rows.
+
+    With ``n_epochs`` the codes are left-justified (a :class:`StageMatrix`'s):
+    each row's extent is ``0:n_epochs``, known without scanning the matrix.
+    """
     if codes.shape[0] <= 1:
         return [Block(np.arange(codes.shape[0]), 0, codes.shape[1])]
-    return plan_blocks(*row_extents(codes, PAD), _BLOCK_SLOTS)
+    if n_epochs is None:
+        return plan_blocks(*row_extents(codes, PAD), _BLOCK_SLOTS)
+    return plan_blocks(np.zeros_like(n_epochs), n_epochs, _BLOCK_SLOTS)
 
 
-def blocks_of(codes: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def blocks_of(
+    codes: np.ndarray, n_epochs: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Each block of sessions of like length: its rows, and their codes cut to the block's longest session.
 
-    ``codes`` is a C-contiguous ``int8`` (session, epoch) array padded with ``PAD``.
+    ``codes`` is a C-contiguous ``int8`` (session, epoch) array padded with ``PAD``;
+    pass a :class:`StageMatrix`'s ``n_epochs`` with its codes so the extents
+    are not found again by a scan of the matrix.
 
     The codes are left-justified, so a block's columns start at epoch 0 and
     epoch positions stay those of the whole matrix; only padding is left out.
@@ -232,11 +242,13 @@ def blocks_of(codes: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     >>> [(rows.tolist(), block.shape) for rows, block in blocks_of(m.codes)]
     [([0, 1], (2, 4))]
     """
-    for block in _plan(codes):  # at least one column: a block of sessions of only padding has none
+    for block in _plan(codes, n_epochs):  # at least one column: a block of only padding has none
         yield block.rows, codes[block.rows, : max(block.hi, 1)]
 
 
-def per_block(codes: np.ndarray, kernel: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def per_block(
+    codes: np.ndarray, kernel: Callable[[np.ndarray], np.ndarray], n_epochs: np.ndarray | None = None
+) -> np.ndarray:
     """Run a per-row ``kernel`` on each block of :func:`blocks_of` and scatter its rows back in order.
 
     ``kernel`` takes a (rows, epochs) block of left-justified codes and returns
@@ -251,7 +263,7 @@ def per_block(codes: np.ndarray, kernel: Callable[[np.ndarray], np.ndarray]) -> 
     [1, 3]
     """
     out: np.ndarray | None = None
-    for rows, block in blocks_of(codes):
+    for rows, block in blocks_of(codes, n_epochs):
         part = np.asarray(kernel(block))
         if out is None:
             out = np.empty((codes.shape[0], *part.shape[1:]), dtype=part.dtype)

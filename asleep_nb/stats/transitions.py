@@ -52,7 +52,7 @@ def _check_within(within: Any) -> None:
 
 def _transition_counts_array(m: StageMatrix, within: Within) -> np.ndarray:
     _check_within(within)
-    return per_block(m.codes, functools.partial(_counts, within=within))
+    return per_block(m.codes, functools.partial(_counts, within=within), m.n_epochs)
 
 
 def _counts(codes: np.ndarray, within: Within) -> np.ndarray:
@@ -238,6 +238,6 @@ def sleep_fragmentation_index(stages: Any, *, within: Within = "sleep_period") -
     """
     m = stage_matrix(stages)
     _check_within(within)
-    out = per_block(m.codes, functools.partial(_fragmentation, within=within))
+    out = per_block(m.codes, functools.partial(_fragmentation, within=within), m.n_epochs)
     attrs = {"units": "1/h", "long_name": "sleep fragmentation index", "within": within}
     return wrap(out, m, "sleep_fragmentation_index", attrs)
