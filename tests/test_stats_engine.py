@@ -15,7 +15,6 @@ from hypothesis.extra.numpy import array_shapes, arrays
 
 from asleep_nb.definitions import PAD, research_sleep_period, vendor_sleep_period
 from asleep_nb.stats._runs import Runs
-from asleep_nb.stats._snoring import segment_sums
 
 CODES = st.integers(PAD, 3)
 
@@ -98,21 +97,3 @@ def test_the_rule_on_run_codes_finds_the_rule_on_epochs(stages: np.ndarray) -> N
     last_run = runs.first_run[slept] + on_runs.last[slept]
     assert np.array_equal(runs.col[onset_run], on_epochs.onset[slept])
     assert np.array_equal(runs.col[last_run] + runs.length[last_run] - 1, on_epochs.last[slept])
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    mask=arrays(np.bool_, st.integers(1, 60)),
-    cuts=st.lists(st.integers(0, 60), max_size=12),
-)
-def test_segment_sums_equal_a_loop(mask: np.ndarray, cuts: list[int]) -> None:
-    bounds = sorted(min(c, mask.size) for c in cuts)
-    lo, hi = np.array(bounds[0::2], dtype=np.int64), np.array(bounds[1::2], dtype=np.int64)
-    lo = lo[: hi.size]
-    expected = [int(mask[a:b].sum()) for a, b in zip(lo, hi, strict=True)]
-    assert segment_sums(mask, lo, hi).tolist() == expected
-
-
-def test_segment_sums_of_very_long_segments_do_not_overflow() -> None:
-    mask = np.ones(70_000, dtype=bool)
-    assert segment_sums(mask, np.array([0, 69_000]), np.array([68_000, 70_000])).tolist() == [68_000, 1_000]

@@ -15,7 +15,7 @@ from asleep_nb.definitions import PAD, SleepStage, SnoringStage
 from asleep_nb.errors import PayloadError
 from asleep_nb.stats._checks import check_codes
 
-__all__ = ["check_snoring_shape", "snoring_in_period", "segment_sums"]
+__all__ = ["check_snoring_shape", "snoring_in_period"]
 
 # plain ints: comparing int8 codes with an IntEnum member casts them to int64 (10x slower)
 _ERROR, _WAKE, _SNORING = int(SleepStage.ERROR), int(SleepStage.WAKE), int(SnoringStage.SNORING)
@@ -111,32 +111,3 @@ def check_snoring_shape(snoring: np.ndarray, stages: np.ndarray) -> np.ndarray:
     if N.shape != stages.shape:
         raise PayloadError("snoring_stage", f"shape {N.shape} differs from sleep_stage's {stages.shape}")
     return N
-
-
-def segment_sums(mask: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """True values of a flat boolean array in each segment ``lo[i]:hi[i]``, in one pass.
-
-    The segments must be in order and not overlap (``lo[i] <= hi[i] <= lo[i + 1]``)
-    (sums are accumulated as ``uint16``, the fast way, when every segment is
-    shorter than 65,536).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> mask = np.array([1, 1, 0, 1, 1, 1, 0, 1], dtype=bool)
-    >>> segment_sums(mask, np.array([0, 2, 3, 7]), np.array([2, 2, 6, 8])).tolist()
-    [2, 0, 3, 1]
-    """
-    out = np.zeros(len(lo), dtype=np.int64)
-    kept = hi > lo
-    bounds = np.stack([lo[kept], hi[kept]], axis=1).reshape(-1)
-    if not bounds.size:
-        return out
-    # reduceat sums values[b[i]:b[i + 1]] (the last to the end), and needs every index < len(values)
-    at_end = bounds[-1] == mask.size
-    small = int((hi - lo).max()) < 2**16
-    sums = np.add.reduceat(
-        mask.view(np.uint8), bounds[:-1] if at_end else bounds, dtype=np.uint16 if small else np.int64
-    )
-    out[kept] = sums[::2]
-    return out
