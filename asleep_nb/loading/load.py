@@ -199,7 +199,7 @@ def _warn_unanalysable(cohort: xr.Dataset) -> None:
     if not names:
         return
     counts = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    shown = _first_ids(names)
     warnings.warn(
         f"{len(names)} of {cohort.sizes['session']} sessions cannot be analysed ({counts}): {shown}; "
         "they are kept in the cohort; cohort.isel(session=analysable(cohort).values) drops them "
@@ -209,6 +209,11 @@ def _warn_unanalysable(cohort: xr.Dataset) -> None:
     )
 
 
+def _first_ids(names: Sequence[str]) -> str:
+    """The first three session ids of a warning, and how many more."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
 def _warn_contradicted(differing: dict[str, list[str]], total: int) -> None:
     """One :class:`ContractWarning` when a server ``stat`` contradicts its recomputation from the stages."""
     differing = {sid: fields for sid, fields in differing.items() if fields}
@@ -216,7 +221,7 @@ def _warn_contradicted(differing: dict[str, list[str]], total: int) -> None:
         return
     fields = sorted({f for fs in differing.values() for f in fs})
     names = sorted(differing)
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    shown = _first_ids(names)
     warnings.warn(
         f"{len(names)} of {total} sessions have a stat that the recomputation from their stages "
         f"contradicts ({', '.join(fields)}): {shown}; kept as sent; asleep_nb.stats.verify_cohort(cohort) "

@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import xarray as xr
 
 from asleep_nb.definitions import STAT_FIELDS
 from asleep_nb.errors import PayloadError
 from asleep_nb.stats._core import UNKNOWABLE_FIELDS
-from asleep_nb.stats.vendor import compute_stat
+from asleep_nb.stats.vendor import compute_stat, compute_stats
 from asleep_nb.timezones import parse_iso
 
 __all__ = ["verify", "verify_cohort", "stat_from_pysleep"]
@@ -173,11 +175,6 @@ def verify_cohort(cohort: Any) -> pd.DataFrame:
     >>> verify_cohort(cohort).empty  # the demo study: the server's numbers are the vendor's
     True
     """
-    import numpy as np
-    import xarray as xr
-
-    from asleep_nb.stats.vendor import compute_stats
-
     has = np.asarray(cohort["state"].values == "COMPLETE") & ~np.isnan(
         np.asarray(cohort["time_in_bed"].values, dtype=float)
     )
