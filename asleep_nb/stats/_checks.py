@@ -10,7 +10,7 @@ import numpy as np
 from asleep_nb.definitions import EPOCH_SECONDS, PAD
 from asleep_nb.errors import PayloadError
 
-__all__ = ["aware_datetime", "check_epoch_count", "check_codes"]
+__all__ = ["aware_datetime", "check_epoch_count", "check_codes", "check_run_codes"]
 
 
 def aware_datetime(value: Any, name: str) -> datetime:
@@ -83,7 +83,33 @@ def check_codes(values: np.ndarray, low: int, high: int, name: str) -> None:
     """
     if values.size and (values.min() < low or values.max() > high):
         r, c = np.argwhere((values < low) | (values > high))[0]
-        raise PayloadError(
-            f"{name}[{r}, {c}]",
-            f"unknown code {int(values[r, c])}; expected {low + 1}..{high} (or PAD {PAD})",
-        )
+        raise _unknown_code(name, (r, c), values[r, c], low, high)
+
+
+def check_run_codes(
+    code: np.ndarray, row: np.ndarray, col: np.ndarray, low: int, high: int, name: str
+) -> None:
+    """:func:`check_codes` of a 2-D array from its runs of equal values (row-major order).
+
+    Every value of the array is some run's value, and the first value out of
+    range starts its run, so the error names the same element as
+    :func:`check_codes` of the array would, at the cost of the runs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_run_codes(np.array([0, 4]), np.array([0, 0]), np.array([0, 3]), -2, 3, "sleep_stage")
+    Traceback (most recent call last):
+    ...
+    asleep_nb.errors.PayloadError: sleep_stage[0, 3]: unknown code 4; expected -1..3 (or PAD -2)
+    """
+    if code.size and (code.min() < low or code.max() > high):
+        i = int(np.flatnonzero((code < low) | (code > high))[0])
+        raise _unknown_code(name, (row[i], col[i]), code[i], low, high)
+
+
+def _unknown_code(name: str, where: tuple[Any, Any], value: Any, low: int, high: int) -> PayloadError:
+    return PayloadError(
+        f"{name}[{int(where[0])}, {int(where[1])}]",
+        f"unknown code {int(value)}; expected {low + 1}..{high} (or PAD {PAD})",
+    )

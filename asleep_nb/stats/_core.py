@@ -35,11 +35,12 @@ import numpy as np
 from asleep_nb.definitions import EPOCH_SECONDS, PAD, SleepStage
 from asleep_nb.errors import PayloadError
 from asleep_nb.stats._blocks import plan_blocks, row_extents
-from asleep_nb.stats._checks import aware_datetime, check_codes, check_epoch_count
+from asleep_nb.stats._checks import aware_datetime, check_codes, check_epoch_count, check_run_codes
 from asleep_nb.stats._cycles import REM_CLUSTER_DISTANCE, REM_CLUSTER_MIN_EPOCHS, max_cycles, rem_clusters
 from asleep_nb.stats._fields import FIELD_COLUMNS, UNKNOWABLE_FIELDS, Nights, field_values
 from asleep_nb.stats._rounding import round2_hundredths
 from asleep_nb.stats._runs import Runs, per_session, vendor_period
+from asleep_nb.stats._scratch import Scratch
 from asleep_nb.stats._snoring import check_snoring_shape, snoring_in_period
 
 __all__ = [
@@ -105,12 +106,17 @@ def _first_bad(mask: np.ndarray) -> int:
 
 
 def _summarise(
-    S: np.ndarray, snoring: np.ndarray | None, tib: np.ndarray, two: np.ndarray, n_cycles: int
+    S: np.ndarray,
+    snoring: np.ndarray | None,
+    tib: np.ndarray,
+    two: np.ndarray,
+    n_cycles: int,
+    scratch: Scratch | None = None,
 ) -> tuple[Nights, np.ndarray]:
     """One block of ``int8`` stages: its :class:`Nights` and ``n_cycles`` columns of cycles; checks them."""
     S = np.ascontiguousarray(S)
-    check_codes(S, PAD, 3, "sleep_stage")
-    runs = Runs(S)
+    runs = Runs(S, scratch)
+    check_run_codes(runs.code, runs.row, runs.col, PAD, 3, "sleep_stage")
     counts = runs.counts(PAD, 3)
     n_ep = runs.n_epochs - counts[:, 0]
     start, end = runs.span(PAD)
@@ -131,7 +137,7 @@ def _summarise(
     waso = (col > first[r]) & (col < last[r])  # strictly inside; never slept: first = last = -1, none is
     waso_count, n_wake, longest_waso = per_session(r[waso], runs.length[wake][waso], len(tib))
     cycle_count, last_end, cycles = _cycles(runs, first - start, start, n_cycles)
-    snore = None if snoring is None else snoring_in_period(S, snoring, (first, last))
+    snore = None if snoring is None else snoring_in_period(S, snoring, (first, last), n_ep, scratch)
     nights = Nights(
         *(counts, first_at, start, end, tib, first, last, slept),
         *(waso_count, n_wake, longest_waso, cycle_count, last_end, snore),
@@ -238,11 +244,14 @@ def stat_arrays(
         blocks = list(plan_blocks(*row_extents(S, PAD), _BLOCK_SLOTS))
     parts: list[tuple[Any, Nights]] = []
     cycle_parts: list[tuple[Any, np.ndarray]] = []
+    scratch = Scratch()  # the blocks' temporaries, in memory touched once per call
     try:
         for rows, lo, hi in blocks:
             snoring_part = None if N is None else N[:, lo:hi][rows]
             n_cycles = min(width, max_cycles(hi - lo) + 1)  # a block's nights hold no more cycles
-            nights, part_cycles = _summarise(S[:, lo:hi][rows], snoring_part, tib[rows], two[rows], n_cycles)
+            nights, part_cycles = _summarise(
+                S[:, lo:hi][rows], snoring_part, tib[rows], two[rows], n_cycles, scratch
+            )
             parts.append((rows, nights))
             cycle_parts.append((rows, part_cycles))
     except PayloadError:  # raise it again, naming the session by its index in the whole array

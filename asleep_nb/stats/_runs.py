@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import numpy as np
 
 from asleep_nb.definitions import vendor_sleep_period
+from asleep_nb.stats._scratch import Scratch, work_array
 
 __all__ = ["Runs", "per_session", "vendor_period"]
 
@@ -20,6 +19,8 @@ class Runs:
 
     Attributes
     ----------
+    first_run
+        Index of each session's first run: the run at its slot 0.
     length, code, row, col
         Per run: its number of epochs, its code (the array's dtype), its
         session (row) and its first epoch (column); runs are in row-major
@@ -33,10 +34,10 @@ class Runs:
     ([0, 1, 2], [2, 1, 3], [0, 0, 1], [0, 2, 0])
     """
 
-    def __init__(self, stages: np.ndarray) -> None:
+    def __init__(self, stages: np.ndarray, scratch: Scratch | None = None) -> None:
         n_s, n_e = stages.shape
         flat = np.ascontiguousarray(stages).reshape(-1)
-        change = np.empty(flat.size, dtype=bool)
+        change = work_array(scratch, "runs.change", (flat.size,), bool)
         if flat.size:
             change[0] = True
             np.not_equal(flat[1:], flat[:-1], out=change[1:])
@@ -44,13 +45,18 @@ class Runs:
         starts = np.flatnonzero(change)
         del change
         self.n_sessions, self.n_epochs = n_s, n_e
-        # in place where possible: fresh temporaries of this size cost page faults
+        # in place where possible: fresh temporaries of this size cost page faults (see _scratch)
         self.length = np.empty_like(starts)
         np.subtract(starts[1:], starts[:-1], out=self.length[:-1])
         self.length[-1:] = flat.size - starts[-1:]
         self.code = flat[starts]
-        self.row = starts // max(n_e, 1)
-        self.col = np.subtract(starts, self.row * n_e, out=starts)
+        # each row's first run starts at its slot 0: found by bisection, and rows and columns follow
+        # from them without dividing every run's start by the row length
+        row_start = np.arange(n_s, dtype=starts.dtype) * n_e
+        self.first_run = np.searchsorted(starts, row_start)
+        per_row = np.diff(self.first_run, append=starts.size)
+        self.row = np.repeat(np.arange(n_s, dtype=starts.dtype), per_row)
+        self.col = np.subtract(starts, np.repeat(row_start, per_row), out=starts)
 
     def counts(self, low: int, high: int) -> np.ndarray:
         """Epochs per (session, code) for codes ``low..high``: ``int64`` (sessions, ``high - low + 1``).
@@ -68,13 +74,6 @@ class Runs:
         counts = np.zeros(self.n_sessions * k, dtype=np.int64)
         np.add.at(counts, key, self.length)
         return counts.reshape(-1, k)
-
-    @cached_property
-    def first_run(self) -> np.ndarray:
-        """Index of each session's first run: the run at its slot 0 (runs are row-major)."""
-        if self.n_epochs == 0:  # no runs at all
-            return np.zeros(self.n_sessions, dtype=np.intp)
-        return np.flatnonzero(self.col == 0)
 
     def first_epoch(self, matrix: np.ndarray, code: int) -> np.ndarray:
         """First epoch of ``code`` per session, from :meth:`code_matrix`; meaningless where it does not occur.

@@ -1,10 +1,11 @@
 """Snoring of the stat engine: snoring epochs and runs of them inside the sleep period.
 
-Only comparisons over a block's epochs, which numpy vectorises: a mask of the
-epochs of the period that snore, a mask of those that start a run of them,
-and one sum of each per session. No index of an epoch is ever made, so the
-cost is that of reading the block a few times, however often snoring starts
-and stops.
+Each epoch's snoring and stage codes are read as one ``int8`` code,
+``8 * snoring + stage`` (:data:`_PAIR`): every pair of valid codes has its own
+value, and each question the engine asks of a pair is a comparison of that
+code with a constant. So the block is read a few times, with comparisons that
+numpy vectorises, and no index of an epoch is ever made: the cost is that of
+the block, however often snoring starts and stops.
 """
 
 from __future__ import annotations
@@ -14,15 +15,29 @@ import numpy as np
 from asleep_nb.definitions import PAD, SleepStage, SnoringStage
 from asleep_nb.errors import PayloadError
 from asleep_nb.stats._checks import check_codes
+from asleep_nb.stats._scratch import Scratch, work_array
 
 __all__ = ["check_snoring_shape", "snoring_in_period"]
 
+#: A snoring and a stage code as one: ``_PAIR * snoring + stage``; stages span -2..3, fewer than 8 codes.
+_PAIR = 8
 # plain ints: comparing int8 codes with an IntEnum member casts them to int64 (10x slower)
-_ERROR, _WAKE, _SNORING = int(SleepStage.ERROR), int(SleepStage.WAKE), int(SnoringStage.SNORING)
+_ERROR, _WAKE, _LIGHT, _REM = (
+    int(s) for s in (SleepStage.ERROR, SleepStage.WAKE, SleepStage.LIGHT, SleepStage.REM)
+)
+_SNORING = int(SnoringStage.SNORING)
+#: Pair codes of snoring: asleep (light, deep or REM) from ``_ASLEEP`` up; awake, ``_AWAKE``.
+_ASLEEP, _AWAKE = _PAIR * _SNORING + _LIGHT, _PAIR * _SNORING + _WAKE
+#: An epoch with a stage but no snoring code (``PAD``): pair codes ``_MISSING .. _MISSING + _MISSING_SPAN``.
+_MISSING, _MISSING_SPAN = _PAIR * PAD + _ERROR, _REM - _ERROR
 
 
 def snoring_in_period(
-    stages: np.ndarray, snoring: np.ndarray, period: tuple[np.ndarray, np.ndarray]
+    stages: np.ndarray,
+    snoring: np.ndarray,
+    period: tuple[np.ndarray, np.ndarray],
+    epochs: np.ndarray,
+    scratch: Scratch | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which sessions have snoring data; snoring epochs and runs of them inside the sleep period.
 
@@ -37,6 +52,10 @@ def snoring_in_period(
     period
         Each session's sleep period, first and last epoch (both -1 for a
         night that never slept: nothing counts).
+    epochs
+        Each session's epochs (slots that are not ``PAD``).
+    scratch
+        Work memory for the three block-sized temporaries; fresh arrays if ``None``.
 
     Returns
     -------
@@ -56,53 +75,72 @@ def snoring_in_period(
     >>> import numpy as np
     >>> stages = np.array([[0, 1, 1, -1, 1, 0, -2]], dtype=np.int8)
     >>> snoring = np.array([[1, 1, 1, 1, 1, 1, -2]], dtype=np.int8)
-    >>> [a.tolist() for a in snoring_in_period(stages, snoring, (np.array([1]), np.array([4])))]
+    >>> period = (np.array([1]), np.array([4]))
+    >>> [a.tolist() for a in snoring_in_period(stages, snoring, period, np.array([6]))]
     [[True], [3], [2]]
     """
     stages = np.ascontiguousarray(stages)
-    N = np.ascontiguousarray(check_snoring_shape(snoring, stages))  # C order: flat views below
-    # two block-sized scratch masks, reused by every step: fresh ones cost page faults, not only passes
-    recorded = np.not_equal(stages, PAD)
-    if N.size and (N.min() < PAD or N.max() > 1):  # the slow exact check only when a code is off
-        check_codes(np.where(recorded & (N != PAD), N, 0), -1, 1, "snoring_stage")
-    scratch = np.equal(N, PAD)
-    has_snoring = _sessions_with_snoring(recorded, scratch)
-    snore = np.equal(N, _SNORING, out=recorded)
-    np.equal(stages, _WAKE, out=scratch)
-    if np.logical_and(scratch, snore, out=scratch).any():
-        # snoring while awake: it counts inside the sleep period only, so mark the period
+    N = check_snoring_shape(snoring, stages)
+    if N.size and (N.min() < PAD or N.max() > _SNORING):  # the slow exact check only when a code is off
+        outside = stages == PAD
+        check_codes(np.where(outside | (N == PAD), 0, N), -1, _SNORING, "snoring_stage")
+        N = np.where(outside, PAD, N)  # codes outside a session's epochs are ignored
+    code = work_array(scratch, "snoring.code", stages.shape, np.int8)  # C order: flat views below are views
+    np.multiply(N, _PAIR, out=code)
+    code += stages
+    mask = work_array(scratch, "snoring.mask", stages.shape, bool)
+    starts = work_array(scratch, "snoring.starts", stages.shape, bool)
+    has_snoring = _has_snoring(code, mask, starts.view(np.uint8), np.asarray(epochs))
+    if np.equal(code, _AWAKE, out=mask).any():
+        # snoring while awake counts inside the sleep period only, so mark the period
         first, last = period
         col = np.arange(stages.shape[1], dtype=np.int32)
+        snore = np.greater_equal(code, _AWAKE, out=mask)  # snoring in any stage but -1 (and PAD)
         snore &= np.greater_equal(col, first.astype(np.int32)[:, None])
         snore &= np.less_equal(col, last.astype(np.int32)[:, None])
-        snore &= np.not_equal(stages, _ERROR)
     else:  # snoring only in sleep epochs (1-3), which all lie inside the period
-        snore &= np.greater(stages, _WAKE, out=scratch)
+        snore = np.greater_equal(code, _ASLEEP, out=mask)
     # a run starts at a snoring epoch whose epoch before does not snore (none does before the period)
-    before = scratch
-    before.reshape(-1)[1:] = snore.reshape(-1)[:-1]
-    before[:, :1] = False
-    starts = np.greater(snore, before, out=before)
+    flat = snore.reshape(-1)
+    if flat.size:
+        np.greater(flat[1:], flat[:-1], out=starts.reshape(-1)[1:])
+        starts[:, 0] = snore[:, 0]
     return has_snoring, _row_sums(snore), _row_sums(starts)
 
 
-def _sessions_with_snoring(recorded: np.ndarray, unscored: np.ndarray) -> np.ndarray:
-    """Sessions whose epochs have snoring codes; :class:`PayloadError` where only some have."""
-    missing = np.logical_and(unscored, recorded, out=unscored)
+def _has_snoring(code: np.ndarray, mask: np.ndarray, shifted: np.ndarray, epochs: np.ndarray) -> np.ndarray:
+    """Sessions whose epochs have snoring codes; :class:`PayloadError` where only some have.
+
+    ``mask`` (``bool``) and ``shifted`` (``uint8``) are work arrays of ``code``'s shape.
+    """
+    # pair codes _MISSING.._MISSING + _MISSING_SPAN, by one unsigned comparison of the shifted codes
+    np.subtract(code, _MISSING, out=shifted.view(np.int8))
+    missing = np.less_equal(shifted, _MISSING_SPAN, out=mask)
     if not missing.any():  # the common case: every epoch has a code
-        return np.asarray(recorded.any(axis=1))
-    has_snoring = np.greater(recorded, missing).any(axis=1)
-    partial = has_snoring & missing.any(axis=1)
+        return epochs > 0
+    n_missing = _row_sums(missing)
+    partial = (n_missing > 0) & (n_missing < epochs)
     if partial.any():
         bad = int(np.flatnonzero(partial)[0])
         raise PayloadError(f"snoring_stage[{bad}]", "length differs from sleep_stage's")
-    return has_snoring
+    return (epochs > 0) & (n_missing == 0)
 
 
 def _row_sums(mask: np.ndarray) -> np.ndarray:
-    """``True`` values per row of a 2-D boolean array, as ``int64`` (summed as bytes, the fast way)."""
-    small = mask.shape[1] < 2**16
-    return mask.view(np.uint8).sum(axis=1, dtype=np.uint16 if small else np.int64).astype(np.int64)
+    """``True`` values per row of a C-ordered 2-D boolean array, as ``int64``.
+
+    Eight booleans are one 64-bit word whose set bits count the ``True``
+    ones (``np.bitwise_count``, numpy 2), where rows are whole words; else
+    the booleans are summed as bytes.
+    """
+    width = mask.shape[1]
+    dtype = np.uint16 if width < 2**16 else np.int64
+    if _bitwise_count is not None and width % 8 == 0 and width and mask.flags.c_contiguous:
+        return _bitwise_count(mask.view(np.uint64)).sum(axis=1, dtype=dtype).astype(np.int64)
+    return mask.view(np.uint8).sum(axis=1, dtype=dtype).astype(np.int64)
+
+
+_bitwise_count = getattr(np, "bitwise_count", None)  # numpy >= 2.0
 
 
 def check_snoring_shape(snoring: np.ndarray, stages: np.ndarray) -> np.ndarray:
