@@ -18,11 +18,13 @@ computed once per cohort by :func:`asleep_nb.stats._fields.field_values`.
 
 How it is fast: the cost follows the epochs recorded, not the padding.
 Sessions go in blocks of like extent (:mod:`asleep_nb.stats._blocks`), so a
-block's columns hold its own sessions' slots; only the code check, the run
-boundaries of :class:`~asleep_nb.stats._runs.Runs` and snoring touch every slot.
-Everything else works on runs (about 80 per real night): epochs per code with
-one ``np.add.at``, the vendor rule on each session's run codes, wake after
-onset, REM clusters and snoring on the runs that matter.
+block's columns hold its own sessions' slots; only the run boundaries of
+:class:`~asleep_nb.stats._runs.Runs` and snoring (a few comparisons of one pair
+code per epoch, :mod:`~asleep_nb.stats._snoring`) touch every slot, in work
+memory lent by a per-call :class:`~asleep_nb.stats._scratch.Scratch`.
+Everything else works on runs (about 80 per real night): the code check,
+epochs per code with one ``np.add.at``, the vendor rule on each session's run
+codes, wake after onset and REM clusters.
 """
 
 from __future__ import annotations
