@@ -73,14 +73,27 @@ def test_snoring_counts_equal_a_loop(night_pairs: tuple[np.ndarray, np.ndarray])
     expected = _loop(stages, snoring)
     period = vendor_sleep_period(stages)
     epochs = (stages != PAD).sum(axis=1)
-    for scratch in (None, Scratch()):
+    # with work memory or without, and as floats (what xarray makes of codes it has to widen)
+    for codes, scratch in ((snoring, None), (snoring, Scratch()), (snoring.astype(np.float64), None)):
         if isinstance(expected, str):
             with pytest.raises(PayloadError) as error:
-                snoring_in_period(stages, snoring, (period.onset, period.last), epochs, scratch)
+                snoring_in_period(stages, codes, (period.onset, period.last), epochs, scratch)
             assert str(error.value).startswith(expected + ":")
             continue
-        got = snoring_in_period(stages, snoring, (period.onset, period.last), epochs, scratch)
+        got = snoring_in_period(stages, codes, (period.onset, period.last), epochs, scratch)
         assert [a.tolist() for a in got] == list(expected)
+
+
+@pytest.mark.parametrize("value", [np.nan, 0.5])
+def test_a_float_that_is_no_code_is_refused_in_an_epoch_and_ignored_outside(value: float) -> None:
+    stages = np.array([[0, 1, 1, 2, 0, PAD]], dtype=np.int8)
+    snoring = np.array([[0, 1, 1, 0, 0, value]])
+    period = vendor_sleep_period(stages)
+    got = snoring_in_period(stages, snoring, (period.onset, period.last), np.array([5]))
+    assert [a.tolist() for a in got] == [[True], [2], [1]]
+    snoring[0, 2] = value
+    with pytest.raises(PayloadError, match=rf"snoring_stage\[0, 2\]: unknown code {value}; expected -1\.\.1"):
+        snoring_in_period(stages, snoring, (period.onset, period.last), np.array([5]))
 
 
 def test_snoring_while_awake_counts_inside_the_period_only() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from asleep_nb.definitions import EPOCH_SECONDS, PAD
 from asleep_nb.errors import PayloadError
 
-__all__ = ["aware_datetime", "check_epoch_count", "check_codes", "check_run_codes"]
+__all__ = ["aware_datetime", "check_epoch_count", "check_codes", "check_run_codes", "unknown_code"]
 
 
 def aware_datetime(value: Any, name: str) -> datetime:
@@ -83,7 +83,7 @@ def check_codes(values: np.ndarray, low: int, high: int, name: str) -> None:
     """
     if values.size and (values.min() < low or values.max() > high):
         r, c = np.argwhere((values < low) | (values > high))[0]
-        raise _unknown_code(name, (r, c), values[r, c], low, high)
+        raise unknown_code(name, (r, c), values[r, c], low, high)
 
 
 def check_run_codes(
@@ -105,11 +105,19 @@ def check_run_codes(
     """
     if code.size and (code.min() < low or code.max() > high):
         i = int(np.flatnonzero((code < low) | (code > high))[0])
-        raise _unknown_code(name, (row[i], col[i]), code[i], low, high)
+        raise unknown_code(name, (row[i], col[i]), code[i], low, high)
 
 
-def _unknown_code(name: str, where: tuple[Any, Any], value: Any, low: int, high: int) -> PayloadError:
+def unknown_code(name: str, where: tuple[Any, Any], value: Any, low: int, high: int) -> PayloadError:
+    """The error of a code outside ``low + 1 .. high`` (``low``: the padding) at ``name[row, col]``.
+
+    Examples
+    --------
+    >>> str(unknown_code("snoring_stage", (0, 2), float("nan"), -2, 1))
+    'snoring_stage[0, 2]: unknown code nan; expected -1..1 (or PAD -2)'
+    """
+    shown = int(value) if float(value).is_integer() else float(value)
     return PayloadError(
         f"{name}[{int(where[0])}, {int(where[1])}]",
-        f"unknown code {int(value)}; expected {low + 1}..{high} (or PAD {PAD})",
+        f"unknown code {shown}; expected {low + 1}..{high} (or PAD {PAD})",
     )

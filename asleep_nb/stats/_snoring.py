@@ -14,7 +14,7 @@ import numpy as np
 
 from asleep_nb.definitions import PAD, SleepStage, SnoringStage
 from asleep_nb.errors import PayloadError
-from asleep_nb.stats._checks import check_codes
+from asleep_nb.stats._checks import unknown_code
 from asleep_nb.stats._scratch import Scratch, work_array
 
 __all__ = ["check_snoring_shape", "snoring_in_period"]
@@ -81,10 +81,9 @@ def snoring_in_period(
     """
     stages = np.ascontiguousarray(stages)
     N = check_snoring_shape(snoring, stages)
-    if N.size and (N.min() < PAD or N.max() > _SNORING):  # the slow exact check only when a code is off
-        outside = stages == PAD
-        check_codes(np.where(outside | (N == PAD), 0, N), -1, _SNORING, "snoring_stage")
-        N = np.where(outside, PAD, N)  # codes outside a session's epochs are ignored
+    # the slow exact check only when a code is off, or the codes are not integers (xarray makes floats)
+    if not np.issubdtype(N.dtype, np.integer) or (N.size and (N.min() < PAD or N.max() > _SNORING)):
+        N = _contract_codes(N, stages)
     code = work_array(scratch, "snoring.code", stages.shape, np.int8)  # C order: flat views below are views
     np.multiply(N, _PAIR, out=code)
     code += stages
@@ -106,6 +105,23 @@ def snoring_in_period(
         np.greater(flat[1:], flat[:-1], out=starts.reshape(-1)[1:])
         starts[:, 0] = snore[:, 0]
     return has_snoring, _row_sums(snore), _row_sums(starts)
+
+
+def _contract_codes(snoring: np.ndarray, stages: np.ndarray) -> np.ndarray:
+    """Snoring as ``int8`` codes; :class:`PayloadError` on a code off the contract in a session's epoch.
+
+    A value outside a session's epochs is ignored (it becomes ``PAD``); in an
+    epoch, a value that is not one of the codes (a fraction, ``NaN``) is refused.
+    """
+    outside = stages == PAD
+    scored = np.where(outside | (snoring == PAD), 0, snoring)
+    off = (scored < -1) | (scored > _SNORING)
+    if not np.issubdtype(scored.dtype, np.integer):
+        off |= scored != np.round(scored)  # NaN differs from itself: refused too
+    if off.any():
+        r, c = np.argwhere(off)[0]
+        raise unknown_code("snoring_stage", (r, c), scored[r, c], PAD, _SNORING)
+    return np.where(outside, PAD, snoring).astype(np.int8)
 
 
 def _has_snoring(code: np.ndarray, mask: np.ndarray, shifted: np.ndarray, epochs: np.ndarray) -> np.ndarray:
