@@ -38,9 +38,16 @@ from pathlib import Path
 
 import numpy as np
 
-from asleep_nb.data.reference.epochs import MAX_EPOCHS, Row, Scoring, parse_instant, scoring_from_rows
+from asleep_nb.data.reference.epochs import (
+    MAX_EPOCHS,
+    Row,
+    Scoring,
+    parse_instant,
+    parse_seconds,
+    scoring_from_rows,
+)
 from asleep_nb.definitions import EPOCH_SECONDS
-from asleep_nb.errors import ReferenceFileError, shorten
+from asleep_nb.errors import ReferenceFileError
 
 __all__ = ["MAX_FILE_BYTES", "read_bytes", "read_delimited"]
 
@@ -69,15 +76,6 @@ def read_bytes(path: Path, shown: str, limit: int = MAX_FILE_BYTES) -> bytes:
         raise ReferenceFileError(shown, "file not found") from None
     except OSError as exc:
         raise ReferenceFileError(shown, f"cannot read the file: {exc.strerror or exc}") from None
-
-
-def _number(text: str, column: str, shown: str, where: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ReferenceFileError(
-            shown, f"{column} {shorten(text)} is not a number of seconds", where
-        ) from None
 
 
 def read_delimited(
@@ -159,13 +157,15 @@ def read_delimited(
     for number, record in records:
         where = f"line {number}"
         label = record[stage_col] if stage_col < len(record) else ""
-        duration = _number(cell(record, "duration"), "duration", shown, where) if "duration" in has else None
+        duration = None
+        if "duration" in has:
+            duration = parse_seconds(cell(record, "duration"), "duration", shown, where)
         if "time" in has:
             instant = parse_instant(cell(record, "time"), shown, where)
             origin = instant if origin is None else origin
             onset = float((instant - origin) / np.timedelta64(1, "ns")) / 1e9
         elif "onset" in has:
-            onset = _number(cell(record, "onset"), "onset", shown, where)
+            onset = parse_seconds(cell(record, "onset"), "onset", shown, where)
         else:
             onset, duration = float(len(rows) * EPOCH_SECONDS), float(EPOCH_SECONDS)
         rows.append(Row(onset, duration, label, where))

@@ -40,7 +40,7 @@ from asleep_nb.definitions import EPOCH_SECONDS
 from asleep_nb.definitions.scoring import reference_stage
 from asleep_nb.errors import ReferenceFileError, shorten
 
-__all__ = ["MAX_EPOCHS", "Row", "Scoring", "parse_instant", "scoring_from_rows"]
+__all__ = ["MAX_EPOCHS", "Row", "Scoring", "parse_instant", "parse_seconds", "scoring_from_rows"]
 
 #: Longest reference scoring read: 72 hours of 30-s epochs (a bound on what a file can make us allocate).
 MAX_EPOCHS: Final = 72 * 120
@@ -90,6 +90,26 @@ class Scoring:
     stages: np.ndarray = field(repr=False)
     n_movement: int = 0
     n_unscored: int = 0
+
+
+def parse_seconds(text: str, column: str, path: str, where: str) -> float:
+    """A file's onset or duration cell as seconds, or :class:`ReferenceFileError` naming the cell.
+
+    Examples
+    --------
+    >>> parse_seconds("30", "duration", "night.csv", "line 2")
+    30.0
+    >>> parse_seconds("1e", "onset", "n.csv", "line 2")
+    Traceback (most recent call last):
+    ...
+    asleep_nb.errors.ReferenceFileError: reference n.csv, line 2: onset '1e' is not a number of seconds
+    """
+    try:
+        return float(text)
+    except ValueError:
+        raise ReferenceFileError(
+            path, f"{column} {shorten(text)} is not a number of seconds", where
+        ) from None
 
 
 def parse_instant(value: object, path: str, where: str) -> np.datetime64:

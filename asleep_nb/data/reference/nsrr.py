@@ -42,7 +42,14 @@ from defusedxml import DefusedXmlException
 from defusedxml.sax import parse as defused_parse
 
 from asleep_nb.data.reference.delimited import MAX_FILE_BYTES, read_bytes
-from asleep_nb.data.reference.epochs import MAX_EPOCHS, Row, Scoring, parse_instant, scoring_from_rows
+from asleep_nb.data.reference.epochs import (
+    MAX_EPOCHS,
+    Row,
+    Scoring,
+    parse_instant,
+    parse_seconds,
+    scoring_from_rows,
+)
 from asleep_nb.definitions import EPOCH_SECONDS
 from asleep_nb.errors import ReferenceFileError, shorten
 
@@ -99,14 +106,9 @@ class _Events(ContentHandler):
             raise ReferenceFileError(self.shown, f"more than {MAX_EPOCHS} stage events (72 h)", where)
         values = []
         for name in ("Start", "Duration"):
-            try:
-                values.append(float(event[name]))
-            except KeyError:
-                raise ReferenceFileError(self.shown, f"the stage event has no {name}", where) from None
-            except ValueError:
-                raise ReferenceFileError(
-                    self.shown, f"{name} {shorten(event[name])} is not a number of seconds", where
-                ) from None
+            if name not in event:
+                raise ReferenceFileError(self.shown, f"the stage event has no {name}", where)
+            values.append(parse_seconds(event[name], name, self.shown, where))
         self.rows.append(Row(values[0], values[1], event.get("EventConcept", ""), where))
 
 
