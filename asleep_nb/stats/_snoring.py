@@ -89,6 +89,7 @@ def snoring_in_period(
     code += stages
     mask = work_array(scratch, "snoring.mask", stages.shape, bool)
     starts = work_array(scratch, "snoring.starts", stages.shape, bool)
+    # ``starts`` holds nothing yet: it lends its bytes to the missing-code check first
     has_snoring = _has_snoring(code, mask, starts.view(np.uint8), np.asarray(epochs))
     if np.equal(code, _AWAKE, out=mask).any():
         # snoring while awake counts inside the sleep period only, so mark the period
