@@ -104,14 +104,15 @@ def plan_blocks(start: np.ndarray, stop: np.ndarray, slots: int) -> list[Block]:
     block's columns (least ``start`` to greatest ``stop``) hold at most
     :data:`WASTE` times its rows' own slots, or while it is small (an eighth of
     ``slots``: a block has a fixed cost). So a block of short nights is
-    narrow, whatever the longest night of the cohort.
+    narrow, whatever the longest night of the cohort. Each block's rows are
+    in ascending order.
 
     Examples
     --------
     >>> import numpy as np
     >>> blocks = plan_blocks(np.array([0, 0, 0, 0]), np.array([10, 3000, 12, 11]), 80)
     >>> [(b.rows.tolist(), b.lo, b.hi) for b in blocks]
-    [([0, 3, 2], 0, 12), ([1], 0, 3000)]
+    [([0, 2, 3], 0, 12), ([1], 0, 3000)]
     """
     order = np.argsort(stop, kind="stable")
     first, last = start[order], stop[order]
@@ -131,5 +132,8 @@ def plan_blocks(start: np.ndarray, stop: np.ndarray, slots: int) -> list[Block]:
         part = (recorded[lo + 1 : hi + 1] - recorded[lo] - 1) // max(slots, 1)
         for rows in np.split(order[lo:hi], np.flatnonzero(np.diff(part)) + 1):
             if rows.size:
+                # in matrix order: copying a block's rows then reads the matrix forwards (twice as fast
+                # as in order of their ends, which jumps about it)
+                rows = np.sort(rows)
                 blocks.append(Block(rows, int(start[rows].min()), int(stop[rows].max())))
     return blocks
