@@ -5,14 +5,15 @@ the healthy and apnea users have one night each, so they pair with the panel's 1
 them ``deep_ratio`` of apnea vs panel, where statsmodels' default fit stopped short of the REML
 optimum, and three fits on the boundary, a user variance of 0), the panel split in halves, the
 panel's periods, simulated data, comparisons adjusted for covariates (simulated and the demo's
-age, sex and BMI) and the per-night trends with a random intercept and slope. On each: the
-fixed effect, its standard error, the user and residual variances and the ICC equal lme4's
-within 1e-4 relative (a variance lme4 puts at 0 within 1e-10 of the total variance), and so does
-the REML log-likelihood.
+age, sex and BMI) and the per-night trends with a random intercept and slope, plain and adjusted
+for covariates (whose own effects are compared too). On each: the fixed effect, its standard
+error, the user and residual variances and the ICC equal lme4's within 1e-4 relative (a variance
+lme4 puts at 0 within 1e-10 of the total variance), and so does the REML log-likelihood.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,8 +173,22 @@ def simulate_trend(seed: int, n_users: int = 12) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def _trend_data(table: pd.DataFrame, name: str, by: str = "group") -> pd.DataFrame:
-    used = table.dropna(subset=[name])
+def simulate_trend_adjusted(seed: int) -> pd.DataFrame:
+    """:func:`simulate_trend` with a user's age (+0.02 a year) and sex (male -0.3), drawn apart."""
+    data = simulate_trend(seed)
+    rng = np.random.default_rng(1_000 + seed)
+    users = sorted(data["user_id"].unique())
+    age = dict(zip(users, rng.uniform(20, 70, len(users)).round(1), strict=True))
+    sex = dict(zip(users, rng.choice(["female", "male"], len(users)), strict=True))
+    data["age"], data["sex"] = data["user_id"].map(age), data["user_id"].map(sex)
+    data["score"] += 0.02 * (data["age"] - 45) - 0.3 * (data["sex"] == "male")
+    return data
+
+
+def _trend_data(table: pd.DataFrame, name: str, by: str = "group", covariates=()) -> pd.DataFrame:
+    """Numeric columns for lme4: ``g<i>``, ``n<i>``, ``w<i>`` per group and a column per covariate
+    (a category as indicators ``<name>_<level>`` of every level but the first, as ours)."""
+    used = table.dropna(subset=[name, *covariates])
     night = pd.to_datetime(used["night"])
     day = (night - night.groupby(used["user_id"]).transform("min")).dt.days.to_numpy(float)
     weekend = night.dt.day_of_week.isin([4, 5]).to_numpy(float)
@@ -186,15 +201,24 @@ def _trend_data(table: pd.DataFrame, name: str, by: str = "group") -> pd.DataFra
     for i, level in enumerate(levels):
         mine = (used[by] == level).to_numpy(float)
         out.update({f"g{i}": mine, f"n{i}": mine * day, f"w{i}": mine * weekend})
+    for c in covariates:
+        values = used[c]
+        if pd.api.types.is_numeric_dtype(values):
+            out[c] = values.to_numpy(float)
+        else:
+            for level in sorted(values.unique())[1:]:
+                out[f"{c}_{level}"] = (values == level).to_numpy(float)
     return pd.DataFrame(out)
 
 
-def _trend_formula(levels: int, slope: bool) -> str:
+def _trend_formula(levels: int, slope: bool, data: pd.DataFrame | None = None) -> str:
     fixed = " + ".join(f"g{i} + n{i} + w{i}" for i in range(levels))
+    covariates = [] if data is None else [c for c in data.columns[3:] if not re.fullmatch(r"[gnw]\d+", c)]
+    fixed = " + ".join([fixed, *covariates])
     return f"y ~ 0 + {fixed} + " + ("(1 + night | user_id)" if slope else "(1 | user_id)")
 
 
-def _trend_cases(table: pd.DataFrame) -> dict[str, Case]:
+def _trend_cases(table: pd.DataFrame, study: pd.DataFrame) -> dict[str, Case]:
     cases: dict[str, Case] = {}
     for seed in range(3):
         data = simulate_trend(seed)
@@ -207,18 +231,30 @@ def _trend_cases(table: pd.DataFrame) -> dict[str, Case]:
         cases[f"trend {seed}, intercept only"] = Case(
             lambda d=data: quiet(trend, d, "score", random_slope=False), _trend_data(data, "score"),
             _trend_formula(2, False), "n1", ("b", "per night"))  # fmt: skip
+        adjusted = simulate_trend_adjusted(seed)
+        frame = _trend_data(adjusted, "score", covariates=["age", "sex"])
+        for term, row in (("n0", ("a", "per night")), ("w1", ("b", "weekend - weekday"))):
+            cases[f"trend {seed}, {term}, adjusted"] = Case(
+                lambda d=adjusted: quiet(trend, d, "score", covariates=["age", "sex"]), frame,
+                _trend_formula(2, True, frame), term, row)  # fmt: skip
     panel = table[table["group"] == "panel"]
     for name in ("time_in_sleep", "sleep_efficiency"):  # the demo's random slopes are singular: the fallback
         cases[f"trend demo {name}"] = Case(
             lambda n=name: quiet(trend, panel, n, expected="the random slope's variance is 0"),
             _trend_data(panel, name), _trend_formula(1, False), "w0",
             ("panel", "weekend - weekday"))  # fmt: skip
+    covariates = ["age", "sex", "bmi"]
+    panel = study[study["group"] == "panel"]
+    frame = _trend_data(panel, "time_in_sleep", covariates=covariates)
+    cases["trend demo time_in_sleep, adjusted"] = Case(
+        lambda: quiet(trend, panel, "time_in_sleep", covariates=covariates, expected="slope's variance"),
+        frame, _trend_formula(1, False, frame), "n0", ("panel", "per night"))  # fmt: skip
     return cases
 
 
 @pytest.fixture(scope="module")
 def oracle(demo_table, study_table, tmp_path_factory) -> tuple[dict[str, Case], dict[str, dict]]:
-    cases = {**_cases(demo_table, study_table), **_trend_cases(demo_table)}
+    cases = {**_cases(demo_table, study_table), **_trend_cases(demo_table, study_table)}
     models = {key: (case.data, case.formula) for key, case in cases.items()}
     return cases, lme4_fits(models, tmp_path_factory.mktemp("lme4"))
 
@@ -266,3 +302,17 @@ def test_every_mixed_fit_equals_lme4(oracle):
         if bool(out.attrs["boundary"]) != bool(fit["singular"]):
             failures.append(f"{key}: boundary {out.attrs['boundary']} vs lme4 isSingular {fit['singular']}")
     assert not failures, "\n".join(failures)
+
+
+def test_trend_covariate_effects_equal_lme4(oracle):
+    cases, fits = oracle
+    keys = [key for key in cases if key.startswith("trend") and key.endswith("adjusted")]
+    assert len(keys) == 7
+    compared = 0
+    for key in keys:
+        effects, fixef = cases[key].ours().attrs["covariates"], fits[key]["fixef"]
+        for name, row in effects.iterrows():
+            r_name = re.sub(r"\[(.*)\]$", r"_\1", str(name))  # sex[male] is lme4's sex_male column
+            assert row["mean"] == pytest.approx(fixef[r_name], rel=1e-4), (key, name)
+            compared += 1
+    assert compared == 6 * 2 + 4  # age and sex in the simulations; age, two sex levels and BMI in the demo

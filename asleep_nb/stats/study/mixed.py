@@ -47,7 +47,14 @@ from asleep_nb.stats.study.covariates import covariate_design
 from asleep_nb.stats.study.metric_frame import GROUP
 from asleep_nb.stats.study.reml import RemlFit, fit_reml
 
-__all__ = ["RandomInterceptFit", "fit_random_intercept", "check_nested_design", "wald", "fit_notes"]
+__all__ = [
+    "RandomInterceptFit",
+    "fit_random_intercept",
+    "check_nested_design",
+    "wald",
+    "fixed_effects",
+    "fit_notes",
+]
 
 #: Columns of :attr:`RandomInterceptFit.estimates`.
 ESTIMATE_COLUMNS = ("mean", "ci_low", "ci_high", "p_value")
@@ -225,7 +232,6 @@ def fit_random_intercept(
         rows[level] = (*wald(fit, contrast, ci)[:3], np.nan)
     for name in names:
         rows[name] = wald(fit, _unit(design.columns, name), ci)
-    covariate_rows = {c: wald(fit, _unit(design.columns, c), ci) for c in extra}
     return RandomInterceptFit(
         estimates=pd.DataFrame.from_dict(rows, orient="index", columns=list(ESTIMATE_COLUMNS)),
         user_variance=user_var,
@@ -234,7 +240,7 @@ def fit_random_intercept(
         reml=fit,
         fit_warnings=messages,
         formula=formula,
-        covariates=pd.DataFrame.from_dict(covariate_rows, orient="index", columns=list(ESTIMATE_COLUMNS)),
+        covariates=fixed_effects(fit, extra, ci),
     )
 
 
@@ -256,6 +262,22 @@ def wald(fit: RemlFit, contrast: pd.Series, ci: float) -> tuple[float, float, fl
     half = float(norm.ppf(0.5 + ci / 2)) * se
     p = float(2 * norm.sf(abs(estimate) / se)) if se > 0 else np.nan
     return estimate, estimate - half, estimate + half, p
+
+
+def fixed_effects(fit: RemlFit, columns: Sequence[str], ci: float) -> pd.DataFrame:
+    """Each of ``columns``' fixed effects alone: estimate, Wald interval and p-value, a row each.
+
+    Columns :data:`ESTIMATE_COLUMNS`; how a comparison or a trend reports its covariates.
+
+    Examples
+    --------
+    >>> y = pd.Series([1.0, 2, 3, 4, 2, 3, 5, 6])
+    >>> X = pd.DataFrame({"Intercept": np.ones(8), "x": [0.0, 1] * 4})
+    >>> fixed_effects(fit_reml(y, X, pd.Series(list("aabbccdd"))), ["x"], 0.95).round(2)["mean"].tolist()
+    [1.0]
+    """
+    rows = {c: wald(fit, pd.Series({c: 1.0}), ci) for c in columns}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(ESTIMATE_COLUMNS))
 
 
 def fit_notes(fit: RemlFit) -> tuple[str, ...]:

@@ -15,6 +15,16 @@ users with three nights or more, or a slope variance on the boundary, 0, or
 a correlation of +-1) the model falls back to a random intercept, with a
 warning. Differences of slopes between groups are "other minus reference".
 
+With ``covariates`` (age, sex, BMI, ... from the manifest) the model adds
+them as fixed effects, coded as in
+:func:`~asleep_nb.stats.study.covariates.covariate_design` (numbers as they
+are, categories as indicators against their first level)::
+
+    value ~ 0 + group + group:night + group:weekend + age + sex + (1 + night | user_id)
+
+so each slope and weekend contrast is adjusted for them; their own effects
+are in ``attrs["covariates"]``.
+
 Examples
 --------
 >>> import numpy as np, pandas as pd
@@ -43,9 +53,10 @@ import pandas as pd
 from asleep_nb.definitions import WEEKEND_NIGHTS, difference_label
 from asleep_nb.errors import ValidationError
 from asleep_nb.stats.study.bootstrap import DEFAULT_CI
+from asleep_nb.stats.study.covariates import covariate_design
 from asleep_nb.stats.study.groups import comparison_levels
 from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, metric_units, user_means
-from asleep_nb.stats.study.mixed import fit_notes, wald
+from asleep_nb.stats.study.mixed import fit_notes, fixed_effects, wald
 from asleep_nb.stats.study.reml import RemlFit, fit_reml
 
 __all__ = ["trend", "TREND_COLUMNS", "TERMS"]
@@ -67,6 +78,7 @@ def trend(
     reference: str | None = None,
     ci: float = DEFAULT_CI,
     random_slope: bool = True,
+    covariates: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The per-night slope of a stat and its weekend-weekday contrast, per group, by a mixed model.
 
@@ -87,6 +99,10 @@ def trend(
         Confidence level of the Wald intervals.
     random_slope
         ``False`` fits a random intercept only.
+    covariates
+        Per-session columns adjusted for, as fixed effects (e.g.
+        ``["age", "sex"]``); nights without a value of one are left out,
+        with a warning.
 
     Returns
     -------
@@ -98,34 +114,50 @@ def trend(
         ``units``, ``formula``, ``random`` (``"intercept and slope"`` or
         ``"intercept"``), ``user_variance`` (the random-effect covariance),
         ``residual_variance``, ``optimiser``, ``llf``, ``converged``,
-        ``boundary``, ``fit_warnings``, ``weekend_nights``.
+        ``boundary``, ``fit_warnings``, ``weekend_nights``, ``adjusted_for``
+        (the covariates) and ``covariates`` (a DataFrame of their fixed
+        effects: ``mean``, ``ci_low``, ``ci_high``, ``p_value``, a row per
+        model column such as ``"age"`` or ``"sex[male]"``).
 
     Raises
     ------
+    KeyError
+        A covariate that is not a column.
     ValidationError
-        No ``night``, a group with one user or no user with two nights.
+        No ``night``, a group with one user or no user with two nights; a
+        covariate missing in every night, constant, or collinear with the
+        groups.
 
     Warns
     -----
     UserWarning
         When the random slope is left out, and why; when a group has only
-        weekday (or only weekend) nights, so its weekend contrast is left out.
+        weekday (or only weekend) nights, so its weekend contrast is left out;
+        when nights without a covariate are left out.
     statsmodels.tools.sm_exceptions.ConvergenceWarning
         A fit on the boundary or that did not converge.
     """
-    frame = metric_frame(data, name, by, extra=["night"]).dropna(subset=["value", "night"])
+    covariates = list(covariates)
+    frame = metric_frame(data, name, by, extra=["night", *covariates]).dropna(subset=["value", "night"])
     levels, ref = comparison_levels(user_means(frame), groups, reference, name)
     frame = frame[frame[GROUP].isin(levels)].copy()
+    if covariates:  # the nights the adjusted model can use (the others are said in a warning)
+        frame = frame.loc[covariate_design(frame, covariates).index]
     night = pd.to_datetime(frame["night"])
     frame["index"] = (night - night.groupby(frame["user_id"]).transform("min")).dt.days.astype(float)
     frame["weekend"] = night.dt.day_of_week.isin(WEEKEND_NIGHTS).astype(float)
     _check(frame, levels)
     design, terms = _design(frame, levels)
+    effects: list[str] = []
+    if covariates:  # checked against the groups' columns: a covariate that is the group is refused
+        columns = covariate_design(frame, covariates, levels=design, what=by)
+        design, effects = design.join(columns), list(columns.columns)
     slope = random_slope and _slope_possible(frame)
     fit, slope = _fit(frame, design, slope)
     rows = _rows(fit, frame, levels, ref, terms, ci)
     random = "intercept and slope" if slope else "intercept"
-    formula = (f"{name} ~ 0 + {by} + {by}:night + {by}:weekend + "
+    adjusted = "".join(f"{c} + " for c in covariates)
+    formula = (f"{name} ~ 0 + {by} + {by}:night + {by}:weekend + {adjusted}"
                + ("(1 + night | user_id)" if slope else "(1 | user_id)"))  # fmt: skip
     messages = fit_notes(fit)
     if messages:
@@ -140,6 +172,7 @@ def trend(
         user_variance=fit.cov_re.tolist(), residual_variance=fit.scale, optimiser=fit.optimiser,
         llf=fit.llf, converged=fit.converged, boundary=fit.boundary, fit_warnings=list(messages),
         interval="Wald", test="Wald z-test", weekend_nights="Friday and Saturday nights (before a free day)",
+        adjusted_for=covariates, covariates=fixed_effects(fit, effects, ci),
     )  # fmt: skip
     return out
 
