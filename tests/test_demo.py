@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from asleep_nb import stats
 from asleep_nb.definitions import FOUR_STAGE_ONLY_FIELDS, NEVER_SLEPT_NULL_FIELDS, STAT_FIELDS
 from asleep_nb.standin import builder as demo
 from asleep_nb.standin import store
@@ -25,13 +26,6 @@ PUBLISHED = REPO / "data" / "published_example.json"
 SESSION_ID = re.compile(r"(\d{14})_[a-z0-9]{5}")
 USER_ID = re.compile(r"G-(\d{14})-[A-Za-z]{20}")
 BREATHING_FIELDS = tuple(name for name in STAT_FIELDS if "breath" in name)
-
-
-def _stats():
-    stats = pytest.importorskip("asleep_nb.stats")
-    if not hasattr(stats, "verify"):
-        pytest.skip("asleep_nb.stats is not complete yet")
-    return stats
 
 
 def _time(text: str) -> datetime:
@@ -130,7 +124,6 @@ def test_published_example_is_copied_exactly():
 
 
 def test_every_stat_verifies_clean():
-    stats = _stats()
     for session_id, data in _sessions().items():
         if data["stat"] is not None:
             assert stats.verify(data) == {}, session_id
@@ -359,7 +352,6 @@ def _digest(path: Path) -> str:
 def test_rebuild_is_byte_identical(tmp_path):
     if not (demo.default_source() / "dodh.json").is_file():
         pytest.skip(f"DOD source not found at {demo.default_source()}")
-    _stats()
     summary = demo.build_demo(out=tmp_path)
     built = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert list(summary.files) == built
@@ -380,7 +372,6 @@ def test_rebuild_is_byte_identical(tmp_path):
 
 
 def test_analysed_sessions_carry_the_derivable_peculiarities():
-    stats = _stats()
     for session_id, data in _sessions().items():
         session = data["session"]
         if data["stat"] is None:
