@@ -6,15 +6,16 @@ concatenated of the 80 DOD majority-vote scorings, each uniform(0.4, 2.5) times 
 snoring on every night, padded with ``PAD`` to the longest session. Each size (default 1,000 and
 10,000 nights) is measured as is and with the sessions over 24 hours doubled to 50 hours.
 
-Three columns per metric, best of 3 wall-time runs each: **main**'s code (its ``asleep_nb`` taken
-with ``git archive main``, run in its own process right after, on the same cohort pickled), and this
+Three columns per metric, best of 3 wall-time runs each: the **base** code, before the metrics ran
+by blocks (:data:`BASELINE`, its ``asleep_nb`` taken with ``git archive``, run in its own process
+right after, on the same cohort pickled), and this
 branch's metrics on the **whole** padded matrix (``stage_matrix._plan`` replaced by one block of
 every row and column: the kernels as they ran before) and by **blocks** of like length, those two
 alternately in one process. Metrics: the seven that scan nights (research_sleep_latency,
 persistent_sleep_latency, rem_latency_from_onset, transition_counts, transition_probabilities,
 sleep_fragmentation_index, stage_bouts). Every result is compared bit for bit with the block path's
 (the script exits 1 on any difference). Printed per cohort with its workload: seconds per metric and
-in total, the speed-up of blocks over main, the total time per recorded epoch, and its growth when
+in total, the speed-up of blocks over the base, the total time per recorded epoch, and its growth when
 the longest night doubles (target <= 1.2x).
 
 Usage: ``python benchmarks/bench_metrics_lengths.py [N ...]``.
@@ -71,6 +72,10 @@ def cohort(n: int, twice: bool) -> tuple[xr.Dataset, list[np.ndarray]]:
     return cohort_of(nights, snoring), nights
 
 
+#: The code before the research metrics ran by blocks (the parent of the commit that made them).
+BASELINE = "bd830c6^"
+
+
 def run(metric: Callable[[Any], Any], data: xr.Dataset, whole: bool) -> Any:
     """One metric on the block path, or (``whole``) with one block of the whole padded matrix."""
     if not whole:
@@ -79,14 +84,18 @@ def run(metric: Callable[[Any], Any], data: xr.Dataset, whole: bool) -> Any:
     from asleep_nb.stats._blocks import Block
 
     planned = sm._plan
-    sm._plan = lambda codes: [Block(np.arange(codes.shape[0]), 0, codes.shape[1])]  # type: ignore[assignment]
+
+    def whole_matrix(codes: np.ndarray, n_epochs: np.ndarray | None = None) -> list[Block]:
+        return [Block(np.arange(codes.shape[0]), 0, codes.shape[1])]
+
+    sm._plan = whole_matrix  # type: ignore[assignment]
     try:
         return metric(data)
     finally:
         sm._plan = planned  # type: ignore[assignment]
 
 
-def main_branch(ref: str, data: xr.Dataset) -> tuple[dict[str, float], dict[str, Any]]:
+def base_code(ref: str, data: xr.Dataset) -> tuple[dict[str, float], dict[str, Any]]:
     """Best of REPEATS times and results of ``ref``'s metrics (its package unpacked to a temp folder)."""
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(
@@ -145,29 +154,27 @@ def measure(n: int, twice: bool, ref: str) -> dict[str, Any]:
             new = run(metric, data, False)
             after.append(time.perf_counter() - t)
         out[name] = [min(before), min(after), same(old, new)]
-    main_times, main_results = main_branch(ref, data)
+    base_times, base_results = base_code(ref, data)
     for name in METRICS:
-        out[name] += [main_times[name], same(main_results[name], run(METRICS[name], data, False))]
+        out[name] += [base_times[name], same(base_results[name], run(METRICS[name], data, False))]
     return out
 
 
-def main(sizes: tuple[int, ...] = SIZES, ref: str = "main") -> None:
+def main(sizes: tuple[int, ...] = SIZES, ref: str = BASELINE) -> None:
     rows = []
     for n in sizes:
         for twice in (False, True):
             rows.append(("longest x2" if twice else "as is", n, measure(n, twice, ref)))
         print(f"measured {n:,} nights", file=sys.stderr)
     print(
-        f"research metrics, best of {REPEATS} wall-time runs each: {ref}'s code (own process, right after), "
-        "the whole padded matrix and blocks of like length (this branch, alternately, in one process)"
+        f"research metrics, best of {REPEATS} wall-time runs each: base = {ref}'s code (own process, right "
+        "after), the whole padded matrix and blocks of like length (this tree, alternately, in one process)"
     )
     per_epoch = {}
     differing = 0
     for label, n, r in rows:
         print(f"\n{label}, {n:,} nights: {r['workload']}; matrix {r['slots'] / 1e6:.1f} M slots")
-        print(
-            f"  {'metric':<28}{ref + ' s':>9}{'whole s':>9}{'blocks s':>9}{'vs ' + ref:>9}{'identical':>11}"
-        )
+        print(f"  {'metric':<28}{'base s':>9}{'whole s':>9}{'blocks s':>9}{'vs base':>9}{'identical':>11}")
         totals = np.zeros(3)
         for name in METRICS:
             whole, blocks, ok, base, ok_base = r[name]
@@ -184,7 +191,7 @@ def main(sizes: tuple[int, ...] = SIZES, ref: str = "main") -> None:
             "  ns per recorded epoch (all seven): "
             + ", ".join(
                 f"{k} {v * 1e9:.1f}"
-                for k, v in zip((ref, "whole", "blocks"), per_epoch[label, n], strict=True)
+                for k, v in zip(("base", "whole", "blocks"), per_epoch[label, n], strict=True)
             )
         )
     print()
@@ -192,7 +199,7 @@ def main(sizes: tuple[int, ...] = SIZES, ref: str = "main") -> None:
         g = per_epoch["longest x2", n] / per_epoch["as is", n]
         print(
             f"time per recorded epoch when the longest night doubles, {n:,} nights: "
-            f"{ref} {g[0]:.2f}x, whole {g[1]:.2f}x, blocks {g[2]:.2f}x (target <= 1.2x)"
+            f"base {g[0]:.2f}x, whole {g[1]:.2f}x, blocks {g[2]:.2f}x (target <= 1.2x)"
         )
     if differing:
         print(f"{differing} metric results differ between the paths")
