@@ -7,7 +7,8 @@
 - ``compare_groups(..., covariates=...)`` recovers a simulated adjusted effect (coverage over
   seeds) where the unadjusted comparison is biased; lme4 checks each fit in ``test_stats_lme4.py``;
 - Table 1's balance rows equal pandas group-bys of user values;
-- clear errors: a constant, all-missing or group-collinear covariate, covariates with the bootstrap.
+- clear errors: a constant, all-missing or group-collinear covariate, one that is already in the model
+  (the outcome, the grouping, the user), covariates with the bootstrap.
 """
 
 from __future__ import annotations
@@ -140,6 +141,9 @@ def test_covariate_errors(study):
     gappy = data.assign(age=data["age"].mask(data["user_id"] == "u00"))
     with pytest.warns(UserWarning, match="have no value of a covariate"):
         quiet(compare_groups, gappy, "score", method="mixed", covariates=["age"])
+    for column, part in (("score", "the outcome"), ("group", "the grouping"), ("user_id", "the user")):
+        with pytest.raises(ValidationError, match=f"covariate '{column}' is {part}.* in the model already"):
+            compare_groups(data, "score", method="mixed", covariates=["age", column])
 
 
 # ----------------------------------------------------------------------------- Table 1 balance

@@ -167,6 +167,10 @@ def test_covariate_errors_and_missing_values():
         trend(data.assign(arm=data["half"]), "score", by="half", covariates=["arm"])
     with pytest.raises(ValidationError, match="missing in every one"):
         trend(data.assign(age=np.nan), "score", covariates=["age"])
+    parts = {"score": "the outcome", "half": "the grouping", "user_id": "the user", "night": "the time axis"}
+    for column, part in parts.items():
+        with pytest.raises(ValidationError, match=f"covariate '{column}' is {part}.* in the model already"):
+            trend(data, "score", by="half", covariates=["age", column])
     holes = data.copy()
     holes.loc[holes["user_id"] == "u03", "age"] = np.nan
     with warnings.catch_warnings(record=True) as caught:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from asleep_nb.errors import ValidationError
 
-__all__ = ["covariate_design", "is_categorical"]
+__all__ = ["covariate_design", "check_covariate_roles", "is_categorical"]
 
 
 def is_categorical(values: pd.Series) -> bool:
@@ -41,6 +41,35 @@ def is_categorical(values: pd.Series) -> bool:
     (True, False)
     """
     return not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype)
+
+
+def check_covariate_roles(covariates: Sequence[str], name: str, by: str, **roles: str) -> None:
+    """Refuse, by name, a covariate that already has a part in the model.
+
+    The metric ``name`` is the outcome, ``by`` the grouping and ``user_id``
+    the user's random effect; ``roles`` names more columns of the model and
+    their part (``night="the time axis"``). Adjusting for one of them is not
+    an adjustment: the outcome would explain itself, the others are in the
+    model already.
+
+    Raises
+    ------
+    ValidationError
+        A covariate that is one of those columns.
+
+    Examples
+    --------
+    >>> check_covariate_roles(["age", "user_id"], "time_in_sleep", "group")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    asleep_nb.errors.ValidationError: covariate 'user_id' is the user (its random effect) in the model...
+    """
+    parts = {name: "the outcome", by: "the grouping", "user_id": "the user (its random effect)", **roles}
+    for c in covariates:
+        if c in parts:
+            raise ValidationError(
+                f"covariate {c!r} is {parts[c]} in the model already: it cannot be adjusted for"
+            )
 
 
 def covariate_design(

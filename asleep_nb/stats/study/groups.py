@@ -56,6 +56,7 @@ from asleep_nb.stats.study.bootstrap import (
     interval_for,
     mean_interval,
 )
+from asleep_nb.stats.study.covariates import check_covariate_roles
 from asleep_nb.stats.study.effect import hedges_g
 from asleep_nb.stats.study.metric_frame import (
     GROUP,
@@ -189,8 +190,9 @@ def compare_groups(
     ValidationError
         ``name`` missing in every night; a comparison with one group; with
         ``method="mixed"``: a group with one user, or one night per user; a
-        covariate that is constant, all missing or collinear with the group;
-        covariates with another method.
+        covariate that is constant, all missing, collinear with the group or
+        already in the model (``name``, ``by``, ``user_id``); covariates with
+        another method.
 
     Warns
     -----
@@ -218,6 +220,7 @@ def compare_groups(
             f"covariates {covariates} are adjusted for by the mixed model only: use method='mixed' "
             f"(a {method} of user means has no adjustment)"
         )
+    check_covariate_roles(covariates, name, by)
     frame = metric_frame(data, name, by, extra=covariates)
     per_user = user_means(frame)
     levels, ref = comparison_levels(per_user, groups, reference, name)

@@ -53,7 +53,7 @@ import pandas as pd
 from asleep_nb.definitions import WEEKEND_NIGHTS, difference_label
 from asleep_nb.errors import ValidationError
 from asleep_nb.stats.study.bootstrap import DEFAULT_CI
-from asleep_nb.stats.study.covariates import covariate_design
+from asleep_nb.stats.study.covariates import check_covariate_roles, covariate_design
 from asleep_nb.stats.study.groups import comparison_levels
 from asleep_nb.stats.study.metric_frame import GROUP, metric_frame, metric_units, user_means
 from asleep_nb.stats.study.mixed import fit_notes, fixed_effects, wald
@@ -125,8 +125,9 @@ def trend(
         A covariate that is not a column.
     ValidationError
         No ``night``, a group with one user or no user with two nights; a
-        covariate missing in every night, constant, or collinear with the
-        groups.
+        covariate missing in every night, constant, collinear with the
+        groups, or already in the model (the metric, ``by``, ``user_id``,
+        ``night``).
 
     Warns
     -----
@@ -138,6 +139,7 @@ def trend(
         A fit on the boundary or that did not converge.
     """
     covariates = list(covariates)
+    check_covariate_roles(covariates, name, by, night="the time axis (the night index)")
     frame = metric_frame(data, name, by, extra=["night", *covariates]).dropna(subset=["value", "night"])
     levels, ref = comparison_levels(user_means(frame), groups, reference, name)
     frame = frame[frame[GROUP].isin(levels)].copy()
