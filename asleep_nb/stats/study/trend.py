@@ -137,6 +137,25 @@ def trend(
         when nights without a covariate are left out.
     statsmodels.tools.sm_exceptions.ConvergenceWarning
         A fit on the boundary or that did not converge.
+
+    Examples
+    --------
+    Twelve users of two groups, 14 nights each, a person-level ``age``:
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> users = np.repeat([f"u{i}" for i in range(12)], 14)
+    >>> day = np.tile(np.arange(14), 12)
+    >>> age = np.repeat(rng.uniform(20, 70, 12), 14)
+    >>> score = 7 + 0.03 * age + 0.05 * day + rng.normal(0, 0.5, 12).repeat(14) + rng.normal(0, 0.3, 168)
+    >>> table = pd.DataFrame({"user_id": users, "group": np.where(users < "u6", "a", "b"), "age": age,
+    ...                       "night": pd.Timestamp("2025-01-06") + pd.to_timedelta(day, unit="D"),
+    ...                       "score": score})
+    >>> out = trend(table, "score", covariates=["age"], random_slope=False)
+    >>> out.attrs["formula"]
+    'score ~ 0 + group + group:night + group:weekend + age + (1 | user_id)'
+    >>> out.attrs["covariates"].index.tolist(), bool(out.loc[("a", "per night"), "p_value"] < 0.001)
+    (['age'], True)
     """
     covariates = list(covariates)
     check_covariate_roles(covariates, name, by, night="the time axis (the night index)")
