@@ -26,8 +26,7 @@ from _varied_nights import snoring_for, varied_nights, workload
 from bench_stats_real import cohort_of
 
 from asleep_nb.definitions import PAD
-from asleep_nb.stats import _core
-from asleep_nb.stats._blocks import plan_blocks, row_extents
+from asleep_nb.stats._blocks import BLOCK_SLOTS, plan_blocks, row_extents
 
 SIZES = (1_000, 10_000)
 REPEATS = 25
@@ -81,7 +80,7 @@ def measure(n: int, loop: Callable[[np.ndarray], np.ndarray]) -> dict[str, Any]:
     stages = cohort_of(nights, snoring_for(nights))["sleep_stage"].values
     blocks = [
         np.ascontiguousarray(stages[:, b.lo : b.hi][b.rows])
-        for b in plan_blocks(*row_extents(stages, PAD), _core._BLOCK_SLOTS)
+        for b in plan_blocks(*row_extents(stages, PAD), BLOCK_SLOTS)
     ]
     for block in blocks:  # warm-up, and both give the same starts
         assert np.array_equal(numpy_starts(block), loop(block))

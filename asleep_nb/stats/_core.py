@@ -36,10 +36,18 @@ import numpy as np
 
 from asleep_nb.definitions import EPOCH_SECONDS, PAD, SleepStage
 from asleep_nb.errors import PayloadError
+from asleep_nb.stats._blocks import BLOCK_SLOTS as _BLOCK_SLOTS  # a module global: tests vary it
 from asleep_nb.stats._blocks import plan_blocks, row_extents
 from asleep_nb.stats._checks import aware_datetime, check_codes, check_epoch_count, check_run_codes
 from asleep_nb.stats._cycles import REM_CLUSTER_DISTANCE, REM_CLUSTER_MIN_EPOCHS, max_cycles, rem_clusters
-from asleep_nb.stats._fields import FIELD_COLUMNS, UNKNOWABLE_FIELDS, Nights, field_values
+from asleep_nb.stats._fields import (
+    FIELD_COLUMNS,
+    SLEEP_CODES,
+    UNKNOWABLE_FIELDS,
+    Nights,
+    count_column,
+    field_values,
+)
 from asleep_nb.stats._rounding import round2_hundredths
 from asleep_nb.stats._runs import Runs, per_session, vendor_period
 from asleep_nb.stats._scratch import Scratch
@@ -59,14 +67,8 @@ __all__ = [
 ]
 
 _E = EPOCH_SECONDS
-# columns of the per-code tables of Runs.counts(PAD, 3): PAD, -1, wake, light, deep, rem
-_DEEP, _REM = 4, 5
-# codes as plain ints: comparing int8 codes with an IntEnum member casts them to int64 (10x slower)
+# a plain int: comparing int8 codes with an IntEnum member casts them to int64 (10x slower)
 _WAKE_CODE = int(SleepStage.WAKE)
-_SLEEP_CODES = (int(SleepStage.LIGHT), int(SleepStage.DEEP), int(SleepStage.REM))  # Nights.first_at columns
-#: Epoch slots per block: its 1 MB masks are reused from the heap; 4 MB ones (2**22) cost ~10,000
-#: page faults a call (numpy advises huge pages for them, the heap gives them back after each call).
-_BLOCK_SLOTS = 2**20
 #: Recorded share of the matrix above which blocks are plain ranges of rows (extents cost more).
 _PLAIN_SHARE = 0.6
 
@@ -120,20 +122,20 @@ def _summarise(
     runs = Runs(S, scratch)
     check_run_codes(runs.code, runs.row, runs.col, PAD, 3, "sleep_stage")
     counts = runs.counts(PAD, 3)
-    n_ep = runs.n_epochs - counts[:, 0]
+    n_ep = runs.n_epochs - counts[:, count_column(PAD)]
     start, end = runs.span(PAD)
     gaps = (n_ep > 0) & (end - start + 1 != n_ep)
     if gaps.any():
         raise PayloadError(f"sleep_stage[{_first_bad(gaps)}]", "a session's epochs must be contiguous")
     check_epoch_count(n_ep, tib)
-    bad_two = two & (counts[:, _DEEP] + counts[:, _REM] > 0)
+    bad_two = two & (counts[:, count_column(SleepStage.DEEP)] + counts[:, count_column(SleepStage.REM)] > 0)
     if bad_two.any():
         raise PayloadError(
             f"sleep_stage[{_first_bad(bad_two)}]", "deep (2) or REM (3) code in a two-stage session"
         )
     matrix = runs.code_matrix(PAD)
     first, last, slept = vendor_period(runs, matrix)
-    first_at = np.stack([runs.first_epoch(matrix, code) for code in _SLEEP_CODES], axis=1)
+    first_at = np.stack([runs.first_epoch(matrix, code) for code in SLEEP_CODES], axis=1)
     wake = np.flatnonzero(runs.code == _WAKE_CODE)
     r, col = runs.row[wake], runs.col[wake]
     waso = (col > first[r]) & (col < last[r])  # strictly inside; never slept: first = last = -1, none is

@@ -24,7 +24,7 @@ from asleep_nb.definitions import (
 )
 from asleep_nb.stats._rounding import round2_hundredths, round_half_even
 
-__all__ = ["UNKNOWABLE_FIELDS", "FIELD_COLUMNS", "Nights", "field_values"]
+__all__ = ["UNKNOWABLE_FIELDS", "FIELD_COLUMNS", "SLEEP_CODES", "Nights", "count_column", "field_values"]
 
 #: Fields that depend on data other than the stage arrays (breathing) or on
 #: the vendor's learned model (``sleep_index``): never recomputed.
@@ -51,9 +51,23 @@ _COL = {name: i for i, name in enumerate(FIELD_COLUMNS)}
 _NEVER_SLEPT_COLUMNS = np.array(sorted(_COL[f] for f in NEVER_SLEPT_NULL_FIELDS if f in _COL), dtype=np.intp)
 _FOUR_STAGE_COLUMNS = np.array(sorted(_COL[f] for f in FOUR_STAGE_ONLY_FIELDS), dtype=np.intp)
 _E = EPOCH_SECONDS
-# columns of the per-code tables of Runs.counts(PAD, 3): PAD, -1, wake, light, deep, rem
-_LIGHT, _DEEP, _REM = 3, 4, 5
-_SLEEP_CODES = (int(SleepStage.LIGHT), int(SleepStage.DEEP), int(SleepStage.REM))  # Nights.first_at columns
+#: The sleep codes in the order of :attr:`Nights.first_at`'s columns (plain ints: comparing ``int8``
+#: codes with an IntEnum member casts them to ``int64``, 10x slower).
+SLEEP_CODES = (int(SleepStage.LIGHT), int(SleepStage.DEEP), int(SleepStage.REM))
+
+
+def count_column(code: int) -> int:
+    """The column of ``code`` in :attr:`Nights.counts` (from ``Runs.counts(PAD, ...)``: a column per code).
+
+    Examples
+    --------
+    >>> count_column(PAD), count_column(SleepStage.REM)
+    (0, 5)
+    """
+    return int(code) - PAD
+
+
+_LIGHT, _DEEP, _REM = (count_column(code) for code in SLEEP_CODES)
 _LATENCIES = ("light_latency", "deep_latency", "rem_latency")
 
 
@@ -104,8 +118,8 @@ def _timing_fields(out: _Columns, n: Nights) -> None:
     out.put("wake_time", n.time_in_bed - wakeup_latency, n.slept)
     out.put("sleep_latency", sleep_latency, n.slept)
     out.put("wakeup_latency", wakeup_latency, n.slept)
-    for name, code, first_at in zip(_LATENCIES, _SLEEP_CODES, n.first_at.T, strict=True):
-        out.put(name, (first_at - n.first) * _E, n.counts[:, code - PAD] > 0)
+    for name, code, first_at in zip(_LATENCIES, SLEEP_CODES, n.first_at.T, strict=True):
+        out.put(name, (first_at - n.first) * _E, n.counts[:, count_column(code)] > 0)
 
 
 def _duration_fields(out: _Columns, n: Nights) -> None:

@@ -30,12 +30,10 @@ import numpy as np
 import xarray as xr
 
 from asleep_nb.definitions import PAD, SleepStage
+from asleep_nb.stats._blocks import BLOCK_SLOTS as _BLOCK_SLOTS  # a module global: tests vary it
 from asleep_nb.stats._blocks import Block, plan_blocks, row_extents
 
 __all__ = ["StageMatrix", "blocks_of", "per_block", "stage_matrix", "wrap"]
-
-#: Recorded slots per block of sessions of like extent (as the stat engine's blocks: a few MB of masks).
-_BLOCK_SLOTS = 2**20
 
 _VALID_CODES = np.array(sorted({PAD, *(int(s) for s in SleepStage)}))
 #: Whether the valid codes are every integer from the least to the greatest (then a range check suffices).
