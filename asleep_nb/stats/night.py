@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from asleep_nb.definitions import EPOCH_SECONDS, PAD, STAGES, SleepStage, research_sleep_period, stat_attrs
+from asleep_nb.stats._runs import Runs
 from asleep_nb.stats.session_chunks import per_session_chunk
 from asleep_nb.stats.stage_matrix import StageMatrix, blocks_of, per_block, stage_matrix
 from asleep_nb.stats.stage_matrix import wrap as _wrap
@@ -98,14 +99,9 @@ def _rem_latency_from_onset(codes: np.ndarray) -> np.ndarray:
 
 def _bouts(codes: np.ndarray, rows: np.ndarray, min_epochs: int) -> tuple[np.ndarray, ...]:
     """Session (index into the cohort), start epoch, code and length of each bout of a block."""
-    starts_mask = np.ones_like(codes, dtype=bool)
-    starts_mask[:, 1:] = codes[:, 1:] != codes[:, :-1]
-    flat_starts = np.flatnonzero(starts_mask)
-    lengths = np.diff(np.append(flat_starts, codes.size))
-    row, col = np.divmod(flat_starts, codes.shape[1])
-    code = codes.ravel()[flat_starts]
-    keep = (code != PAD) & (lengths >= min_epochs)
-    return rows[row[keep]], col[keep], code[keep], lengths[keep]
+    runs = Runs(codes)  # the stat engine's runs of equal codes, split at row ends
+    keep = (runs.code != PAD) & (runs.length >= min_epochs)
+    return rows[runs.row[keep]], runs.col[keep], runs.code[keep], runs.length[keep]
 
 
 @per_session_chunk
