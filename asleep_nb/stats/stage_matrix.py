@@ -86,9 +86,8 @@ def _check_codes(values: Any, what: str) -> np.ndarray:
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
             raise ValueError(f"{what} holds values that are not whole stage codes (NaN or fractions)")
     if arr.min() >= _VALID_CODES[0] and arr.max() <= _VALID_CODES[-1] and _CONTIGUOUS:
-        return arr.astype(
-            np.int8, copy=False
-        )  # two fast scans instead of sorting every slot of a padded cohort
+        # two fast scans instead of sorting every slot of a padded cohort
+        return arr.astype(np.int8, copy=False)
     bad = np.setdiff1d(np.unique(arr), _VALID_CODES)
     if bad.size:
         raise ValueError(

@@ -150,6 +150,15 @@ def stat_from_pysleep(sleep_stat: Any) -> dict[str, Any]:
     return out
 
 
+#: Columns of :func:`verify_cohort`'s table: one row per differing field of a session.
+_DIFFERENCE_COLUMNS = ["session_id", "field", "server", "recomputed"]
+
+
+def _null(values: np.ndarray) -> np.ndarray:
+    """Where a stat column is null: ``NaT`` for times, ``NaN`` for numbers."""
+    return np.isnat(values) if values.dtype.kind == "M" else np.isnan(values.astype(float))
+
+
 def verify_cohort(cohort: Any) -> pd.DataFrame:
     """Every field where a cohort's server ``stat`` differs from its recomputation, one row each.
 
@@ -180,7 +189,7 @@ def verify_cohort(cohort: Any) -> pd.DataFrame:
     )
     rows: list[tuple[str, str, Any, Any]] = []
     if not has.any():
-        return pd.DataFrame(rows, columns=["session_id", "field", "server", "recomputed"])
+        return pd.DataFrame(rows, columns=_DIFFERENCE_COLUMNS)
     sent = cohort.isel(session=np.flatnonzero(has))
     mine = compute_stats(sent)
     ids = np.asarray(sent["session_id"].values)
@@ -192,12 +201,10 @@ def verify_cohort(cohort: Any) -> pd.DataFrame:
             width = max(a.sizes["cycle"], b.sizes["cycle"])
             a, b = (x.pad(cycle=(0, width - x.sizes["cycle"])) for x in (a, b))
         av, bv = np.asarray(a.values), np.asarray(b.values)
-        missing_a = np.isnat(av) if av.dtype.kind == "M" else np.isnan(av.astype(float))
-        missing_b = np.isnat(bv) if bv.dtype.kind == "M" else np.isnan(bv.astype(float))
-        same = (av == bv) | (missing_a & missing_b)
+        same = (av == bv) | (_null(av) & _null(bv))
         if same.ndim > 1:
             same = same.all(axis=tuple(range(1, same.ndim)))
         for i in np.flatnonzero(~same):
             server, recomputed = (xr.DataArray(v).values.tolist() for v in (av[i], bv[i]))
             rows.append((str(ids[i]), name, server, recomputed))
-    return pd.DataFrame(rows, columns=["session_id", "field", "server", "recomputed"])
+    return pd.DataFrame(rows, columns=_DIFFERENCE_COLUMNS)
