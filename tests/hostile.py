@@ -49,7 +49,7 @@ __all__ = [
     "hostile_client",
     "probe",
     "key_fragments",
-    "refused_port",
+    "unused_port",
 ]
 
 #: The key every hostile test sends: 46 characters, one '-', none of them in the filler the server pads with.
@@ -82,8 +82,11 @@ def probe(call: Callable[[], object], *, quiet: bool = False) -> tuple[BaseExcep
     return raised, elapsed, peak
 
 
-def refused_port() -> int:
-    """A port on 127.0.0.1 that nobody listens on (bound, then released): connecting is refused."""
+def unused_port() -> int:
+    """A port on 127.0.0.1 that nobody listens on (bound, then released).
+
+    Connecting to it is refused; a test server may be started on it.
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

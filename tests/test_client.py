@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
-from hostile import refused_port
+from hostile import unused_port
 
 from asleep_nb import errors
 from asleep_nb.api.client import Client
@@ -263,7 +263,7 @@ def test_timeouts_end_in_transport_error(standin_fresh, standin_ids) -> None:
 
 
 def test_connection_refused_is_transport_error(standin_ids) -> None:
-    port = refused_port()
+    port = unused_port()
     with Client("k", base_url=f"http://127.0.0.1:{port}", backoff_factor=0.01, max_retries=2) as c:
         with pytest.raises(errors.TransportError, match="no response after 3 attempts: ConnectionError"):
             c.get_user(standin_ids.example_user)

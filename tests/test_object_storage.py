@@ -7,13 +7,13 @@ fsspec path without a server.
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import xarray as xr
+from hostile import unused_port
 
 from asleep_nb.data.location import StoreLocation
 from asleep_nb.data.store import open_cohort, to_zarr
@@ -30,9 +30,7 @@ BUCKET = "asleep-study"
 @pytest.fixture(scope="module")
 def s3() -> Iterator[dict]:
     """storage_options for a bucket on a moto S3 server on 127.0.0.1, stopped after the module."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = unused_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     options = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from hostile import refused_port
+from hostile import unused_port
 
 from asleep_nb import cli
 from asleep_nb.definitions import STAT_FIELDS
@@ -165,7 +165,7 @@ def test_base_url_without_a_key(out: Path, capsys, monkeypatch: pytest.MonkeyPat
 def test_unreachable_server_fails_fast_without_leaking_the_key(
     out: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = refused_port()
+    port = unused_port()
     monkeypatch.setenv("ASLEEP_API_KEY", "secret-key-123")
     status, lines = fails(["--base-url", f"http://127.0.0.1:{port}"], capsys, out)
     assert status == 1

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from hostile import refused_port
+from hostile import unused_port
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix
 
 from asleep_nb import cli
@@ -291,7 +291,7 @@ def test_bad_options_are_one_line_and_status_2(args, expected, out, capsys):
 
 
 def test_unreachable_server_is_status_1_without_the_key(out, capsys, monkeypatch):
-    port = refused_port()
+    port = unused_port()
     monkeypatch.setenv("ASLEEP_API_KEY", "secret-key-123")
     status, lines = fails(["--base-url", f"http://127.0.0.1:{port}"], capsys, out)
     assert status == 1
