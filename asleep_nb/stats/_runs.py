@@ -19,8 +19,9 @@ class Runs:
 
     Attributes
     ----------
-    first_run
-        Index of each session's first run: the run at its slot 0.
+    first_run, n_runs
+        Per session: the index of its first run (the run at its slot 0) and
+        its number of runs.
     length, code, row, col
         Per run: its number of epochs, its code (the array's dtype), its
         session (row) and its first epoch (column); runs are in row-major
@@ -54,9 +55,9 @@ class Runs:
         # from them without dividing every run's start by the row length
         row_start = np.arange(n_s, dtype=starts.dtype) * n_e
         self.first_run = np.searchsorted(starts, row_start)
-        per_row = np.diff(self.first_run, append=starts.size)
-        self.row = np.repeat(np.arange(n_s, dtype=starts.dtype), per_row)
-        self.col = np.subtract(starts, np.repeat(row_start, per_row), out=starts)
+        self.n_runs = np.diff(self.first_run, append=starts.size)
+        self.row = np.repeat(np.arange(n_s, dtype=starts.dtype), self.n_runs)
+        self.col = np.subtract(starts, np.repeat(row_start, self.n_runs), out=starts)
 
     def counts(self, low: int, high: int) -> np.ndarray:
         """Epochs per (session, code) for codes ``low..high``: ``int64`` (sessions, ``high - low + 1``).
@@ -102,10 +103,9 @@ class Runs:
         >>> Runs(np.array([[0, 0, 1, 0], [2, 2, 2, 2]], dtype=np.int8)).code_matrix(-2).tolist()
         [[0, 1, 0], [2, -2, -2]]
         """
-        per_session = np.diff(self.first_run, append=self.row.size)
-        width = int(per_session.max(initial=0))
+        width = int(self.n_runs.max(initial=0))
         out = np.full((self.n_sessions, width), fill, dtype=self.code.dtype)
-        out[np.arange(width) < per_session[:, None]] = self.code  # row-major, as the runs
+        out[np.arange(width) < self.n_runs[:, None]] = self.code  # row-major, as the runs
         return out
 
     def span(self, pad: int) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +126,7 @@ class Runs:
         if self.row.size == 0:  # no sessions, or sessions of no slot
             return np.full(self.n_sessions, self.n_epochs), np.full(self.n_sessions, -1)
         first_run = self.first_run
-        last_run = np.append(first_run[1:], self.row.size) - 1
+        last_run = first_run + self.n_runs - 1
         start = np.where(self.code[first_run] == pad, self.length[first_run], 0)
         end = np.where(self.code[last_run] == pad, self.col[last_run], self.n_epochs) - 1
         return start, end
