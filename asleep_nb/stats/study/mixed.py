@@ -230,10 +230,9 @@ def fit_random_intercept(
         if i:
             contrast[names[i - 1]] = 1.0
         rows[level] = (*wald(fit, contrast, ci)[:3], np.nan)
-    for name in names:
-        rows[name] = wald(fit, _unit(design.columns, name), ci)
+    means = pd.DataFrame.from_dict(rows, orient="index", columns=list(ESTIMATE_COLUMNS))
     return RandomInterceptFit(
-        estimates=pd.DataFrame.from_dict(rows, orient="index", columns=list(ESTIMATE_COLUMNS)),
+        estimates=pd.concat([means, fixed_effects(fit, names, ci)]),  # each difference is one fixed effect
         user_variance=user_var,
         residual_variance=residual_var,
         icc=icc,
@@ -296,12 +295,6 @@ def fit_notes(fit: RemlFit) -> tuple[str, ...]:
     if not fit.converged:
         messages += ("the fit did not converge",)
     return messages
-
-
-def _unit(columns: pd.Index, name: str) -> pd.Series:
-    out = pd.Series(0.0, index=columns)
-    out[name] = 1.0
-    return out
 
 
 def _warn(formula: str, messages: tuple[str, ...]) -> None:
